@@ -1,0 +1,172 @@
+package attach
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/shim"
+)
+
+// Offsets into struct seccomp_data.
+const (
+	seccompNr   = 0
+	seccompArch = 4
+	seccompArg0 = 16 // low 32 bits on little-endian machines
+)
+
+// Filter names which classes of emulated system calls a seccomp program
+// sends to the tracer.
+type Filter struct {
+	Setters bool
+	Getters bool
+}
+
+var (
+	// SetterFilter is installed on every traced process: calls that change
+	// credentials, chown, and the prctl options that set keepcaps/securebits.
+	SetterFilter = Filter{Setters: true}
+	// GetterFilter is added to a thread once its emulated credentials differ
+	// from its real ones.
+	GetterFilter = Filter{Getters: true}
+	// FullFilter traces both at once, for processes that could not add the
+	// getter filter later.
+	FullFilter = Filter{Setters: true, Getters: true}
+)
+
+func (f Filter) wants(c shim.Class) bool {
+	return (c == shim.Setter && f.Setters) || (c == shim.Getter && f.Getters)
+}
+
+// Program builds the classic BPF program for f. It checks the architecture
+// first (other architectures' calls, e.g. int 0x80, are allowed and reach
+// the real kernel), rejects x32 calls with ENOSYS where the architecture
+// has that ABI (they would bypass the emulation), returns SECCOMP_RET_TRACE
+// for the selected calls and SECCOMP_RET_ALLOW for everything else.
+func (f Filter) Program() ([]bpf.RawInstruction, error) {
+	var nrs []uint32
+	prctl := false
+	for _, s := range shim.Syscalls() {
+		if s.Nr == unix.SYS_PRCTL {
+			continue
+		}
+		if f.wants(s.Class) {
+			nrs = append(nrs, uint32(s.Nr))
+		}
+	}
+	var opts []uint32
+	for opt, c := range shim.PrctlOptions {
+		if f.wants(c) {
+			opts = append(opts, opt)
+			prctl = true
+		}
+	}
+	slices.Sort(nrs)
+	slices.Sort(opts)
+
+	const (
+		retAllow = unix.SECCOMP_RET_ALLOW
+		retTrace = unix.SECCOMP_RET_TRACE
+		retNosys = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	)
+	// Layout, with n = len(nrs), p = 1 if prctl is traced:
+	//   ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 -> ENOSYS];
+	//   n × jeq nr -> TRACE; [jeq prctl -> PRCTL]; ret ALLOW;
+	//   [PRCTL: ld arg0; m × jeq opt -> TRACE; ret ALLOW]; TRACE: ret TRACE;
+	//   [ret ENOSYS]
+	var prog []bpf.Instruction
+	add := func(i ...bpf.Instruction) { prog = append(prog, i...) }
+
+	// Instructions are placed first, then jump offsets are filled in from
+	// the final positions of their targets.
+	type fix struct {
+		at     int
+		target *int
+		onTrue bool
+	}
+	var fixes []fix
+	var labelAllow, labelTrace, labelPrctl, labelNosys int
+	jump := func(val uint32, target *int, cond bpf.JumpTest) {
+		fixes = append(fixes, fix{len(prog), target, true})
+		add(bpf.JumpIf{Cond: cond, Val: val})
+	}
+
+	add(bpf.LoadAbsolute{Off: seccompArch, Size: 4})
+	fixes = append(fixes, fix{len(prog), &labelAllow, false})
+	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArch})
+	add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
+	if x32SyscallBit != 0 {
+		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
+	}
+	for _, nr := range nrs {
+		jump(nr, &labelTrace, bpf.JumpEqual)
+	}
+	if prctl {
+		jump(unix.SYS_PRCTL, &labelPrctl, bpf.JumpEqual)
+	}
+	labelAllow = len(prog)
+	add(bpf.RetConstant{Val: retAllow})
+	if prctl {
+		labelPrctl = len(prog)
+		add(bpf.LoadAbsolute{Off: seccompArg0, Size: 4})
+		for _, opt := range opts {
+			jump(opt, &labelTrace, bpf.JumpEqual)
+		}
+		add(bpf.RetConstant{Val: retAllow})
+	}
+	labelTrace = len(prog)
+	add(bpf.RetConstant{Val: retTrace})
+	labelNosys = len(prog)
+	add(bpf.RetConstant{Val: retNosys})
+
+	for _, fx := range fixes {
+		j := prog[fx.at].(bpf.JumpIf)
+		skip := *fx.target - fx.at - 1
+		if skip < 0 || skip > 255 {
+			return nil, fmt.Errorf("seccomp program: jump of %d instructions out of range", skip)
+		}
+		if fx.onTrue {
+			j.SkipTrue = uint8(skip)
+		} else {
+			j.SkipFalse = uint8(skip)
+		}
+		prog[fx.at] = j
+	}
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("assemble seccomp program: %w", err)
+	}
+	return raw, nil
+}
+
+// encodeProgram lays out instructions as an array of struct sock_filter.
+func encodeProgram(raw []bpf.RawInstruction) []byte {
+	b := make([]byte, 8*len(raw))
+	for i, in := range raw {
+		binary.LittleEndian.PutUint16(b[8*i:], in.Op)
+		b[8*i+2] = in.Jt
+		b[8*i+3] = in.Jf
+		binary.LittleEndian.PutUint32(b[8*i+4:], in.K)
+	}
+	return b
+}
+
+// FilterFor chooses the filter to inject into a running process. The getter
+// filter can be added lazily only while the process may still load filters
+// (CAP_SYS_ADMIN in its user namespace, or no_new_privs); otherwise getters
+// are traced from the start.
+func FilterFor(pid int) Filter {
+	eff, err := statusField(pid, "CapEff")
+	nnp, _ := statusField(pid, "NoNewPrivs")
+	var caps uint64
+	if err == nil {
+		fmt.Sscanf(eff, "%x", &caps)
+	}
+	if caps&(1<<unix.CAP_SYS_ADMIN) != 0 || nnp == "1" {
+		return SetterFilter
+	}
+	return FullFilter
+}

@@ -1,0 +1,135 @@
+package attach
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/shim"
+)
+
+// seccompData builds a struct seccomp_data for the test VM. The x/net/bpf VM
+// loads words big-endian, as packets are; the kernel loads them in host
+// order. Writing each 32-bit field big-endian here makes the VM read the
+// values the kernel would read from the little-endian struct, at the same
+// offsets (arg0's low word at 16).
+func seccompData(arch uint32, nr uint32, arg0 uint64) []byte {
+	b := make([]byte, 64)
+	binary.BigEndian.PutUint32(b[seccompNr:], nr)
+	binary.BigEndian.PutUint32(b[seccompArch:], arch)
+	binary.BigEndian.PutUint32(b[seccompArg0:], uint32(arg0))
+	binary.BigEndian.PutUint32(b[seccompArg0+4:], uint32(arg0>>32))
+	return b
+}
+
+func runFilter(t *testing.T, f Filter, arch, nr uint32, arg0 uint64) uint32 {
+	t.Helper()
+	raw, err := f.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Round-trip through the kernel's byte layout so the VM runs exactly
+	// what would be loaded.
+	enc := encodeProgram(raw)
+	back := make([]bpf.RawInstruction, len(enc)/8)
+	for i := range back {
+		back[i] = bpf.RawInstruction{
+			Op: binary.LittleEndian.Uint16(enc[8*i:]), Jt: enc[8*i+2], Jf: enc[8*i+3],
+			K: binary.LittleEndian.Uint32(enc[8*i+4:]),
+		}
+	}
+	insns, ok := bpf.Disassemble(back)
+	if !ok {
+		t.Fatalf("program does not disassemble: %v", back)
+	}
+	vm, err := bpf.NewVM(insns)
+	if err != nil {
+		t.Fatalf("VM refuses program: %v", err)
+	}
+	out, err := vm.Run(seccompData(arch, nr, arg0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(out)
+}
+
+const (
+	allow = unix.SECCOMP_RET_ALLOW
+	trace = unix.SECCOMP_RET_TRACE
+)
+
+func TestFilterTracesEachClassOnly(t *testing.T) {
+	for _, s := range shim.Syscalls() {
+		if s.Nr == unix.SYS_PRCTL {
+			continue
+		}
+		for _, tc := range []struct {
+			f    Filter
+			want uint32
+		}{
+			{SetterFilter, map[bool]uint32{true: trace, false: allow}[s.Class == shim.Setter]},
+			{GetterFilter, map[bool]uint32{true: trace, false: allow}[s.Class == shim.Getter]},
+			{FullFilter, trace},
+		} {
+			if got := runFilter(t, tc.f, auditArch, uint32(s.Nr), 0); got != tc.want {
+				t.Errorf("%s with %+v: got %#x, want %#x", s.Name, tc.f, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestFilterAllowsEverythingElse(t *testing.T) {
+	for _, nr := range []uint32{unix.SYS_READ, unix.SYS_WRITE, unix.SYS_OPENAT, unix.SYS_CLONE,
+		unix.SYS_EXECVE, unix.SYS_NEWFSTATAT, unix.SYS_SECCOMP, 0, 450} {
+		for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
+			if got := runFilter(t, f, auditArch, nr, 0); got != allow {
+				t.Errorf("syscall %d with %+v: got %#x, want ALLOW", nr, f, got)
+			}
+		}
+	}
+}
+
+func TestFilterPrctlOptions(t *testing.T) {
+	cases := []struct {
+		opt  uint64
+		f    Filter
+		want uint32
+	}{
+		{unix.PR_SET_KEEPCAPS, SetterFilter, trace},
+		{unix.PR_SET_SECUREBITS, SetterFilter, trace},
+		{unix.PR_GET_KEEPCAPS, SetterFilter, allow},
+		{unix.PR_GET_KEEPCAPS, GetterFilter, trace},
+		{unix.PR_GET_SECUREBITS, GetterFilter, trace},
+		{unix.PR_SET_KEEPCAPS, GetterFilter, allow},
+		{unix.PR_SET_NAME, FullFilter, allow},
+		{unix.PR_SET_NO_NEW_PRIVS, FullFilter, allow},
+		// The option is an int: high bits do not make it another option.
+		{1<<32 | unix.PR_SET_KEEPCAPS, SetterFilter, trace},
+	}
+	for _, c := range cases {
+		if got := runFilter(t, c.f, auditArch, unix.SYS_PRCTL, c.opt); got != c.want {
+			t.Errorf("prctl(%#x) with %+v: got %#x, want %#x", c.opt, c.f, got, c.want)
+		}
+	}
+}
+
+func TestFilterOtherArchitectureAllowed(t *testing.T) {
+	// An i386 setuid32 (213) or any call from another ABI is not emulated.
+	if got := runFilter(t, FullFilter, unix.AUDIT_ARCH_I386, unix.SYS_SETRESUID, 0); got != allow {
+		t.Errorf("foreign arch: got %#x, want ALLOW", got)
+	}
+}
+
+func TestFilterRejectsX32(t *testing.T) {
+	if x32SyscallBit == 0 {
+		t.Skip("no x32 ABI on this architecture")
+	}
+	want := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	for _, nr := range []uint32{x32SyscallBit | unix.SYS_SETRESUID, x32SyscallBit | unix.SYS_READ} {
+		if got := runFilter(t, SetterFilter, auditArch, nr, 0); got != want {
+			t.Errorf("x32 call %#x: got %#x, want ERRNO(ENOSYS)", nr, got)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package attach
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Syscall injection: making a stopped tracee run a system call of the
+// tracer's choosing (here, seccomp(2) to install a filter) and then carry on
+// exactly where it was.
+
+// errTraceeGone means the thread died while the tracer was working on it.
+var errTraceeGone = errors.New("tracee exited")
+
+// syscallStop is the stop signal of a syscall-entry or -exit stop with
+// PTRACE_O_TRACESYSGOOD.
+const syscallStop = unix.SIGTRAP | 0x80
+
+// findSyscallInsn returns the address of a system call instruction in the
+// thread's vDSO, a mapping every process has. Injection from a stop that is
+// not at a system call jumps there.
+func findSyscallInsn(tid int) (uint64, error) {
+	start, end, err := vdsoRange(tid)
+	if err != nil {
+		return 0, fmt.Errorf("find a syscall instruction: %w", err)
+	}
+	buf := make([]byte, end-start)
+	if err := (memory{tid}).ReadAt(buf, start); err != nil {
+		return 0, fmt.Errorf("read vdso: %w", err)
+	}
+	for off := 0; ; {
+		i := bytes.Index(buf[off:], syscallInsn)
+		if i < 0 {
+			return 0, errors.New("no syscall instruction in the vdso")
+		}
+		// Instructions are aligned on arm64; any offset works on x86.
+		if addr := start + uint64(off+i); addr%uint64(insnAlign) == 0 {
+			return addr, nil
+		}
+		off += i + 1
+	}
+}
+
+// waitSyscallStop resumes tid to its next syscall stop and waits for it.
+// Signals that arrive first are delivered as usual (their handlers run and
+// return to the same point); the thread dying ends the injection.
+func waitSyscallStop(tid int) error {
+	if err := resumeToSyscall(tid); err != nil {
+		return err
+	}
+	for {
+		_, ws, err := wait4(tid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ws.Exited() || ws.Signaled():
+			return errTraceeGone
+		case !ws.Stopped():
+			continue
+		case ws.StopSignal() == syscallStop:
+			return nil
+		case stopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP:
+			// A signal-delivery-stop: deliver it and go on.
+			if err := retry("ptrace(PTRACE_SYSCALL)", func() error {
+				return unix.PtraceSyscall(tid, int(ws.StopSignal()))
+			}); err != nil {
+				return err
+			}
+		default:
+			if err := resumeToSyscall(tid); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// filterArgs lays out a struct sock_fprog and its instructions just below
+// the thread's stack pointer (past the red zone) and returns the address of
+// the sock_fprog and the bytes to write there.
+func filterArgs(sp uint64, prog []byte) (addr uint64, data []byte) {
+	size := uint64(16 + len(prog))
+	addr = (sp - redZone - size) &^ 15
+	data = make([]byte, size)
+	binary.LittleEndian.PutUint16(data[0:], uint16(len(prog)/8))
+	binary.LittleEndian.PutUint64(data[8:], addr+16)
+	copy(data[16:], prog)
+	return addr, data
+}
+
+// injectFilter makes tid, stopped at a PTRACE_EVENT_STOP or another stop
+// outside a system call, call seccomp(SECCOMP_SET_MODE_FILTER, flags, prog)
+// and restores its registers. A blocking call that the stop interrupted is
+// set up to restart, as the kernel's signal code would have done. It returns
+// seccomp's result (0, a thread id for a failed TSYNC, or -errno).
+func injectFilter(tid int, prog []byte, flags uint64) (int64, error) {
+	saved, err := getRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	insn, err := findSyscallInsn(tid)
+	if err != nil {
+		return 0, err
+	}
+	addr, data := filterArgs(saved.sp(), prog)
+	r := saved.clone()
+	r.prepareInjection(insn, unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr})
+	if err := setRegs(tid, r); err != nil {
+		return 0, err
+	}
+	if err := waitSyscallStop(tid); err != nil { // entry
+		return 0, err
+	}
+	// Written only now: no user code runs between entry and exit, so no
+	// signal frame can overwrite it.
+	if err := (memory{tid}).WriteAt(data, addr); err != nil {
+		return 0, fmt.Errorf("write filter to tracee stack: %w", err)
+	}
+	if err := waitSyscallStop(tid); err != nil { // exit
+		return 0, err
+	}
+	done, err := getRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	restore := saved.clone()
+	restore.restartInterrupted()
+	if err := setRegs(tid, restore); err != nil {
+		return 0, err
+	}
+	return done.returnValue(), nil
+}
+
+// replaceWithFilter turns the system call tid is stopped at (a seccomp stop)
+// into seccomp(SECCOMP_SET_MODE_FILTER, 0, prog), runs it to its exit, and
+// then makes the original call return result instead. It returns seccomp's
+// own result. The thread is left at the syscall-exit stop, to be resumed.
+func replaceWithFilter(tid int, saved *regs, prog []byte, result int64) (int64, error) {
+	addr, data := filterArgs(saved.sp(), prog)
+	if err := (memory{tid}).WriteAt(data, addr); err != nil {
+		return 0, fmt.Errorf("write filter to tracee stack: %w", err)
+	}
+	r := saved.clone()
+	r.setSyscallNr(unix.SYS_SECCOMP)
+	r.setArgs([6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, addr})
+	if err := setRegs(tid, r); err != nil {
+		return 0, err
+	}
+	if err := waitSyscallStop(tid); err != nil { // exit of seccomp()
+		return 0, err
+	}
+	done, err := getRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	final := done.clone()
+	final.setReturnValue(result)
+	if err := setRegs(tid, final); err != nil {
+		return 0, err
+	}
+	return done.returnValue(), nil
+}

@@ -1,0 +1,116 @@
+package attach
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// LaunchRole is the hidden first argument that makes remainroot act as the
+// launcher: the child that installs the filter and execs the command once
+// the tracer has seized it.
+const LaunchRole = "__launch"
+
+// launchSyncFd is where the launcher finds the pipe the tracer writes to
+// once it has seized the launcher.
+const launchSyncFd = 3
+
+// Command is a program for StartCommand.
+type Command struct {
+	Argv []string
+	// Foreground gives the command's new process group the terminal on
+	// stdin (job control); otherwise it only gets its own process group.
+	Foreground bool
+}
+
+// StartCommand starts argv traced: it re-executes remainroot as the
+// launcher in a new process group, seizes it, and lets it go on to install
+// the filter and exec the command. Emulation begins at that exec (the
+// tracer needs Options.EmulateFromExec). It returns the command's pid.
+func (s *Session) StartCommand(c Command) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("find own executable: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("launcher pipe: %w", err)
+	}
+	defer w.Close()
+	attr := &os.ProcAttr{
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, r},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
+	}
+	proc, err := os.StartProcess(self, append([]string{"remainroot", LaunchRole, "--"}, c.Argv...), attr)
+	r.Close()
+	if err != nil {
+		return 0, fmt.Errorf("start launcher: %w", err)
+	}
+	pid := proc.Pid
+	s.SetMain(pid)
+	if err := s.SeizeProcess(pid, false); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return 0, err
+	}
+	if _, err := w.Write([]byte{1}); err != nil {
+		return 0, fmt.Errorf("release launcher: %w", err)
+	}
+	return pid, nil
+}
+
+// Launch is the launcher role: wait until the tracer has seized this
+// process, install the setter filter on every thread, and exec argv. It
+// returns only on failure, with the exit status a shell would use.
+func Launch(argv []string) (int, error) {
+	runtime.LockOSThread()
+	sync := os.NewFile(launchSyncFd, "remainroot-sync")
+	b := make([]byte, 1)
+	if n, _ := sync.Read(b); n != 1 {
+		return 1, errors.New("the tracer went away before releasing the command")
+	}
+	sync.Close()
+	if len(argv) == 0 {
+		return 2, errors.New("no command")
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return 127, fmt.Errorf("%s: command not found", argv[0])
+		}
+		return 126, fmt.Errorf("%s: %w", argv[0], err)
+	}
+	if !hasCapSysAdmin() {
+		// seccomp(2) needs CAP_SYS_ADMIN in the caller's user namespace or
+		// no_new_privs: outside a user namespace only the latter is possible.
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return 1, fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	raw, err := SetterFilter.Program()
+	if err != nil {
+		return 1, err
+	}
+	if err := installFilter(encodeProgram(raw), unix.SECCOMP_FILTER_FLAG_TSYNC); err != nil {
+		return 1, fmt.Errorf("install seccomp filter: %w", err)
+	}
+	err = unix.Exec(path, argv, os.Environ())
+	if errors.Is(err, unix.ENOENT) {
+		return 127, fmt.Errorf("%s: %w", argv[0], err)
+	}
+	return 126, fmt.Errorf("%s: %w", argv[0], err)
+}
+
+func hasCapSysAdmin() bool {
+	v, err := statusField(os.Getpid(), "CapEff")
+	if err != nil {
+		return false
+	}
+	var caps uint64
+	fmt.Sscanf(v, "%x", &caps)
+	return caps&(1<<unix.CAP_SYS_ADMIN) != 0
+}

@@ -1,0 +1,21 @@
+package attach
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// installFilter loads a seccomp program (struct sock_filter array) into the
+// calling process.
+func installFilter(prog []byte, flags uintptr) error {
+	fprog := unix.SockFprog{
+		Len:    uint16(len(prog) / 8),
+		Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0])),
+	}
+	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package attach
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/shim"
+)
+
+// thread is the tracer's state for one traced thread.
+type thread struct {
+	tid int
+	// emulating is false until emulation begins for this thread: at the
+	// exec of the traced command (run, hook) or at attach. Until then its
+	// traced calls run untouched.
+	emulating bool
+	// creds are the emulated credentials; real are the credentials the
+	// kernel holds, as read when emulation began.
+	creds, real shim.Creds
+	// getterFilter is set once the getter filter is installed in this
+	// thread (children inherit it, like the filter itself).
+	getterFilter bool
+	// injectPending asks for the getter filter (or, at attach, the whole
+	// filter) at the thread's next PTRACE_EVENT_STOP.
+	injectPending injection
+	// orphanStop holds the first stop of a thread whose creator's clone
+	// event has not been seen yet: it stays stopped until then.
+	orphanStop *unix.WaitStatus
+}
+
+// injection is a filter waiting to be installed into a thread.
+type injection int
+
+const (
+	injectNone injection = iota
+	injectGetters
+	injectAttach // the initial filter, on all threads (TSYNC)
+)
+
+// child returns the state of a thread or process tid created by t: clone
+// and fork copy the creator's credentials and its seccomp filters.
+func (t *thread) child(tid int) *thread {
+	return &thread{tid: tid, emulating: t.emulating, creds: t.creds, real: t.real,
+		getterFilter: t.getterFilter}
+}
+
+// diverged reports whether the emulated credentials differ from the
+// kernel's, so the kernel can no longer answer get*id calls.
+func (t *thread) diverged() bool { return t.emulating && !t.creds.Equal(t.real) }

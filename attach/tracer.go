@@ -1,0 +1,433 @@
+package attach
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/shim"
+)
+
+// Options configure a trace.
+type Options struct {
+	Log *slog.Logger
+	// EmulateFromExec starts emulation at each traced thread's first
+	// execve (run, hook): what the launcher or the container runtime does
+	// before that passes through untouched. Otherwise emulation starts at
+	// attach.
+	EmulateFromExec bool
+	// OnMainStop is called on the tracer goroutine when the main process
+	// enters a group-stop, with the stopping signal.
+	OnMainStop func(sig unix.Signal)
+}
+
+// Result is what a finished trace reports.
+type Result struct {
+	// MainStatus is the wait status of the main process; MainExited says
+	// whether it was seen to exit.
+	MainStatus unix.WaitStatus
+	MainExited bool
+	// Stops counts the ptrace stops the tracer handled.
+	Stops uint64
+}
+
+// Tracer owns every tracee. Its methods run only on the locked goroutine.
+type Tracer struct {
+	opts    Options
+	log     *slog.Logger
+	threads map[int]*thread
+	main    int
+	result  Result
+	progs   map[Filter][]byte
+	// attachFilter and onReady belong to an InstallFilter in progress.
+	attachFilter Filter
+	onReady      func(error)
+	fatal        error
+}
+
+// Trace runs a trace on a new goroutine locked to its OS thread. setup runs
+// there first: it starts or seizes the tracees through the Session. Trace
+// returns when every tracee has gone.
+func Trace(opts Options, setup func(*Session) error) (Result, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if last, err := capLastCap(); err == nil {
+		shim.SetValidCaps(last)
+	}
+	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte)}
+	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
+		raw, err := f.Program()
+		if err != nil {
+			return Result{}, err
+		}
+		t.progs[f] = encodeProgram(raw)
+	}
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		// Never unlocked: if this goroutine ended while tracees lived, its
+		// thread would exit and PTRACE_O_EXITKILL would kill them.
+		runtime.LockOSThread()
+		if err := setup(&Session{t}); err != nil {
+			t.abandon()
+			done <- outcome{t.result, err}
+			return
+		}
+		err := t.loop()
+		done <- outcome{t.result, err}
+	}()
+	o := <-done
+	return o.res, o.err
+}
+
+// Session is what setup may do on the tracer's thread.
+type Session struct{ t *Tracer }
+
+// SetMain names the process whose exit status the trace reports.
+func (s *Session) SetMain(pid int) { s.t.main = pid }
+
+// SeizeProcess seizes every thread of pid, including threads created while
+// it works. With emulate, emulation starts now from the threads' real
+// credentials.
+func (s *Session) SeizeProcess(pid int, emulate bool) error { return s.t.seizeProcess(pid, emulate) }
+
+// InstallFilter injects filter f into process pid (all its threads, with
+// SECCOMP_FILTER_FLAG_TSYNC) at the leader's next stop, and calls ready with
+// the outcome. A failure ends the trace: every tracee is detached.
+func (s *Session) InstallFilter(pid int, f Filter, ready func(error)) error {
+	t := s.t
+	th := t.threads[pid]
+	if th == nil {
+		return fmt.Errorf("install filter: process %d is not seized", pid)
+	}
+	t.attachFilter, t.onReady = f, ready
+	th.injectPending = injectAttach
+	return interrupt(pid)
+}
+
+func (t *Tracer) seizeProcess(pid int, emulate bool) error {
+	self := fmt.Sprint(os.Getpid())
+	seized := 0
+	for {
+		tids, err := taskIDs(pid)
+		if err != nil {
+			if seized == 0 {
+				return fmt.Errorf("list threads of %d: %w", pid, unix.ESRCH)
+			}
+			return nil
+		}
+		found := false
+		for _, tid := range tids {
+			if _, known := t.threads[tid]; known {
+				continue
+			}
+			if err := seize(tid); err != nil {
+				if errors.Is(err, unix.ESRCH) {
+					continue
+				}
+				if tp, _ := statusField(tid, "TracerPid"); tp == self {
+					// Created by a thread already seized: auto-attached.
+					continue
+				}
+				return fmt.Errorf("seize thread %d of %d: %w", tid, pid, err)
+			}
+			th := &thread{tid: tid}
+			if emulate {
+				if err := t.startEmulating(th); err != nil {
+					return err
+				}
+			}
+			t.threads[tid] = th
+			seized++
+			found = true
+		}
+		if !found {
+			return nil
+		}
+	}
+}
+
+func (t *Tracer) startEmulating(th *thread) error {
+	c, err := realCreds(th.tid)
+	if err != nil {
+		return fmt.Errorf("thread %d: %w", th.tid, err)
+	}
+	th.creds, th.real, th.emulating = c, c, true
+	t.log.Debug("emulation starts", "tid", th.tid, "creds", c.String())
+	return nil
+}
+
+// loop is the wait loop: one wait4 for any tracee, one case per kind of stop.
+func (t *Tracer) loop() error {
+	for len(t.threads) > 0 {
+		if t.fatal != nil {
+			t.abandon()
+			return t.fatal
+		}
+		tid, ws, err := wait4(-1)
+		if err != nil {
+			if errors.Is(err, unix.ECHILD) {
+				return nil
+			}
+			return err
+		}
+		t.result.Stops++
+		t.handle(tid, ws)
+	}
+	return t.fatal
+}
+
+func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
+	if ws.Exited() || ws.Signaled() {
+		// A thread or process is gone (a killed tracee ends here too).
+		delete(t.threads, tid)
+		if tid == t.main {
+			t.result.MainStatus, t.result.MainExited = ws, true
+		}
+		return
+	}
+	if !ws.Stopped() {
+		return
+	}
+	th := t.threads[tid]
+	if th == nil {
+		// The first stop of a new thread can arrive before its creator's
+		// clone/fork event: keep it stopped until the event says whose
+		// credentials it inherits.
+		t.threads[tid] = &thread{tid: tid, orphanStop: &ws}
+		return
+	}
+	t.handleStop(th, ws)
+}
+
+func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
+	sig, ev := ws.StopSignal(), stopEvent(ws)
+	var err error
+	switch {
+	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP:
+		// A traced system call, stopped before it runs.
+		err = t.onSeccomp(th)
+	case sig == unix.SIGTRAP && (ev == unix.PTRACE_EVENT_FORK || ev == unix.PTRACE_EVENT_VFORK ||
+		ev == unix.PTRACE_EVENT_CLONE):
+		// A new process or thread; it is already attached.
+		err = t.onClone(th)
+	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
+		// A successful execve, maybe from a thread that was not the leader.
+		err = t.onExec(th)
+	case ev == unix.PTRACE_EVENT_STOP && isStopSignal(sig):
+		// Group-stop (ctrl-z, SIGSTOP): LISTEN keeps it stopped until
+		// SIGCONT without the tracer having to watch it.
+		err = t.injectIfPending(th)
+		if th.tid == t.main && t.opts.OnMainStop != nil {
+			t.opts.OnMainStop(sig)
+		}
+		if err == nil {
+			err = listen(th.tid)
+		}
+	case ev == unix.PTRACE_EVENT_STOP:
+		// PTRACE_INTERRUPT, a new tracee's first stop, or the end of a
+		// group-stop: run on.
+		err = t.injectIfPending(th)
+		if err == nil {
+			err = resume(th.tid, 0)
+		}
+	case sig == syscallStop:
+		// Only injection asks for syscall stops, and it consumes them.
+		err = resume(th.tid, 0)
+	default:
+		// Signal-delivery-stop: deliver the signal, never swallow it.
+		err = resume(th.tid, int(sig))
+	}
+	if err != nil {
+		t.tolerate(th.tid, err)
+	}
+}
+
+// tolerate logs an error about one tracee. ESRCH means it was killed
+// meanwhile; its exit is reported by wait4.
+func (t *Tracer) tolerate(tid int, err error) {
+	if errors.Is(err, unix.ESRCH) || errors.Is(err, errTraceeGone) {
+		t.log.Debug("tracee gone", "tid", tid, "err", err)
+		return
+	}
+	t.log.Error("tracee", "tid", tid, "err", err)
+}
+
+func (t *Tracer) onClone(parent *thread) error {
+	msg, err := eventMsg(parent.tid)
+	if err != nil {
+		return err
+	}
+	tid := int(msg)
+	if c, ok := t.threads[tid]; ok && c.orphanStop != nil {
+		first := *c.orphanStop
+		n := parent.child(tid)
+		t.threads[tid] = n
+		t.handleStop(n, first)
+	} else if !ok {
+		t.threads[tid] = parent.child(tid)
+	}
+	return resume(parent.tid, 0)
+}
+
+func (t *Tracer) onExec(th *thread) error {
+	msg, err := eventMsg(th.tid)
+	if err != nil {
+		return err
+	}
+	if former := int(msg); former != th.tid {
+		// execve from a non-leader thread: it took over the leader's id.
+		if moved, ok := t.threads[former]; ok {
+			delete(t.threads, former)
+			moved.tid = th.tid
+			t.threads[th.tid] = moved
+			th = moved
+		}
+	}
+	switch {
+	case !th.emulating && t.opts.EmulateFromExec:
+		if err := t.startEmulating(th); err != nil {
+			t.log.Error("cannot start emulation", "tid", th.tid, "err", err)
+		}
+	case th.emulating:
+		f, err := execFile(th.tid)
+		if err != nil {
+			t.log.Warn("exec: cannot inspect the new program; credentials kept", "tid", th.tid, "err", err)
+		} else {
+			th.creds = th.creds.Exec(f)
+		}
+		if real, err := realCreds(th.tid); err == nil {
+			th.real = real
+		}
+		if th.diverged() && !th.getterFilter {
+			th.injectPending = injectGetters
+			if err := interrupt(th.tid); err != nil {
+				return err
+			}
+		}
+		t.log.Debug("exec", "tid", th.tid, "creds", th.creds.String())
+	}
+	return resume(th.tid, 0)
+}
+
+func (t *Tracer) onSeccomp(th *thread) error {
+	r, err := getRegs(th.tid)
+	if err != nil {
+		return err
+	}
+	if !th.emulating {
+		return resume(th.tid, 0)
+	}
+	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
+	before := th.creds
+	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th})
+	th.creds = creds
+	if t.log.Enabled(nil, slog.LevelDebug) {
+		name := fmt.Sprint(call.Nr)
+		if s, ok := shim.Lookup(call.Nr); ok {
+			name = s.Name
+		}
+		t.log.Debug("syscall", "tid", th.tid, "call", name, "args", call.Args[:3],
+			"outcome", out.Kind, "value", out.Value, "changed", !before.Equal(creds))
+	}
+	switch out.Kind {
+	case shim.Return:
+		if th.diverged() && !th.getterFilter {
+			// First divergence: from now on the kernel's answers to get*id
+			// would be wrong, so this thread gets the getter filter, in the
+			// same stop as the call that diverged.
+			res, err := replaceWithFilter(th.tid, r, t.progs[GetterFilter], out.Value)
+			if err != nil {
+				return err
+			}
+			if res != 0 {
+				t.log.Error("cannot add the getter filter; get*id calls will show real ids",
+					"tid", th.tid, "errno", unix.Errno(-res))
+			} else {
+				th.getterFilter = true
+			}
+			return resume(th.tid, 0)
+		}
+		r.setSyscallNr(-1)
+		r.setReturnValue(out.Value)
+		if err := setRegs(th.tid, r); err != nil {
+			return err
+		}
+	case shim.Run:
+		if out.Args != call.Args {
+			r.setArgs(out.Args)
+			if err := setRegs(th.tid, r); err != nil {
+				return err
+			}
+		}
+	}
+	return resume(th.tid, 0)
+}
+
+func (t *Tracer) injectIfPending(th *thread) error {
+	pending := th.injectPending
+	th.injectPending = injectNone
+	switch pending {
+	case injectGetters:
+		res, err := injectFilter(th.tid, t.progs[GetterFilter], 0)
+		if err != nil {
+			return err
+		}
+		if res != 0 {
+			t.log.Error("cannot add the getter filter", "tid", th.tid, "errno", unix.Errno(-res))
+			return nil
+		}
+		th.getterFilter = true
+	case injectAttach:
+		res, err := injectFilter(th.tid, t.progs[t.attachFilter], unix.SECCOMP_FILTER_FLAG_TSYNC)
+		if err == nil && res != 0 {
+			err = filterError(th.tid, res)
+		}
+		if err == nil && t.attachFilter.Getters {
+			for _, o := range t.threads {
+				if tgidOf(o.tid) == th.tid {
+					o.getterFilter = true
+				}
+			}
+		}
+		if t.onReady != nil {
+			t.onReady(err)
+			t.onReady = nil
+		}
+		if err != nil {
+			t.fatal = err
+		}
+	}
+	return nil
+}
+
+func filterError(tid int, res int64) error {
+	if res > 0 {
+		return fmt.Errorf("install seccomp filter in %d: thread %d cannot be synchronized (it has other filters)", tid, res)
+	}
+	errno := unix.Errno(-res)
+	if errno == unix.EACCES {
+		return fmt.Errorf("install seccomp filter in %d: %w (the process has neither CAP_SYS_ADMIN in its user namespace nor no_new_privs)", tid, errno)
+	}
+	return fmt.Errorf("install seccomp filter in %d: %w", tid, errno)
+}
+
+// tgidOf returns the process id of thread tid.
+func tgidOf(tid int) int {
+	v, err := statusField(tid, "Tgid")
+	if err != nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(strings.TrimSpace(v), &n)
+	return n
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach"
+)
+
+// runCommand implements `remainroot run`: start CMD traced and exit with its
+// status, 128+N when it died of signal N.
+func runCommand(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var common commonFlags
+	common.register(fs)
+	statsFile := fs.String("stats", "", "write tracer statistics (JSON) to this file at exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		fmt.Fprintf(os.Stderr, "remainroot run: no command given\n%s", usage)
+		return 2
+	}
+	log, closer, err := common.setup()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remainroot run: %v\n", err)
+		return 2
+	}
+	defer closer.Close()
+
+	jobs := newJobControl(log)
+	res, err := attach.Trace(attach.Options{
+		Log:             log,
+		EmulateFromExec: true,
+		OnMainStop:      jobs.mainStopped,
+	}, func(s *attach.Session) error {
+		pid, err := s.StartCommand(attach.Command{Argv: argv, Foreground: jobs.foreground})
+		if err != nil {
+			return err
+		}
+		jobs.start(pid)
+		return nil
+	})
+	jobs.stop()
+	if *statsFile != "" {
+		if err := writeStats(*statsFile, res); err != nil {
+			log.Error("write stats", "err", err)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remainroot run: %v\n", explain(err))
+		return 125
+	}
+	if !res.MainExited {
+		fmt.Fprintln(os.Stderr, "remainroot run: the command's exit status was not seen")
+		return 125
+	}
+	ws := res.MainStatus
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// explain adds the likely remedy to errors a user can act on.
+func explain(err error) error {
+	switch {
+	case errors.Is(err, unix.EPERM):
+		return fmt.Errorf("%w (ptrace was refused: see /proc/sys/kernel/yama/ptrace_scope, or run inside the user namespace that owns the target)", err)
+	}
+	return err
+}

@@ -1,0 +1,63 @@
+// Command remainroot lets unmodified programs run in a user namespace that
+// maps a single id: it traces them with ptrace and seccomp and answers their
+// credential system calls (set*id, get*id, setgroups, capabilities, chown)
+// the way the kernel would answer real root.
+//
+// Usage:
+//
+//	remainroot run [flags] -- CMD [ARG...]   run CMD traced
+//	remainroot attach [flags] PID            trace a running process
+//	remainroot hook                          OCI createRuntime hook
+//	remainroot version
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/remainroot/remainroot/attach"
+)
+
+const usage = `usage:
+  remainroot run [--mode creds] [--log-level L] [--log-file F] [--stats F] -- CMD [ARG...]
+  remainroot attach [--mode creds] [--log-level L] [--log-file F] PID
+  remainroot version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var code int
+	switch cmd {
+	case attach.LaunchRole:
+		code = launch(args)
+	case "run":
+		code = runCommand(args)
+	case "attach":
+		code = attachCommand(args)
+	case "version", "--version":
+		fmt.Println("remainroot", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "remainroot: unknown command %q\n%s", cmd, usage)
+		code = 2
+	}
+	os.Exit(code)
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// launch is the hidden launcher role of `run` (see attach.Launch).
+func launch(args []string) int {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	code, err := attach.Launch(args)
+	fmt.Fprintf(os.Stderr, "remainroot: %v\n", err)
+	return code
+}

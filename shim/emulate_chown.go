@@ -1,0 +1,69 @@
+package shim
+
+import "golang.org/x/sys/unix"
+
+// The chown family is emulated by letting the kernel run the call with both
+// ids set to -1: it then does the path lookup, the permission to reach the
+// file, the read-only checks and clears set-user-ID bits exactly as the real
+// chown would, but changes no owner (which the single mapped id could not
+// hold anyway). The ownership rule itself is decided here, on the emulated
+// credentials; when it needs the file's owner, Env.Owner looks it up first.
+
+// chownRequest is a chown-family call reduced to fchownat's arguments.
+type chownRequest struct {
+	dirfd    int
+	pathAddr uint64
+	emptyOK  bool // fchown: no path, the fd itself
+	flags    int
+	uid, gid uint32
+	idArg    int // index of the uid argument; gid follows it
+}
+
+const atFDCWD = unix.AT_FDCWD
+
+func emuChown(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, chown(c, call, mem, env, chownRequest{dirfd: atFDCWD, pathAddr: call.Args[0],
+		uid: id(call.Args[1]), gid: id(call.Args[2]), idArg: 1})
+}
+
+func emuLchown(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, chown(c, call, mem, env, chownRequest{dirfd: atFDCWD, pathAddr: call.Args[0],
+		flags: unix.AT_SYMLINK_NOFOLLOW, uid: id(call.Args[1]), gid: id(call.Args[2]), idArg: 1})
+}
+
+func emuFchown(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, chown(c, call, mem, env, chownRequest{dirfd: int(int32(call.Args[0])), emptyOK: true,
+		flags: unix.AT_EMPTY_PATH, uid: id(call.Args[1]), gid: id(call.Args[2]), idArg: 1})
+}
+
+func emuFchownat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, chown(c, call, mem, env, chownRequest{dirfd: int(int32(call.Args[0])), pathAddr: call.Args[1],
+		flags: int(int32(call.Args[4])), uid: id(call.Args[2]), gid: id(call.Args[3]), idArg: 2})
+}
+
+func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
+	noop := call.Args
+	noop[r.idArg], noop[r.idArg+1] = uint64(NoID), uint64(NoID)
+	if r.flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return fail(unix.EINVAL)
+	}
+	if c.Caps.Effective.Has(CapChown) || (r.uid == NoID && r.gid == NoID) {
+		return run(noop)
+	}
+	path := ""
+	if !r.emptyOK {
+		p, err := readPath(mem, r.pathAddr)
+		if err != nil {
+			return fail(err)
+		}
+		path = p
+	}
+	owner, err := env.Owner(r.dirfd, path, r.flags)
+	if err != nil {
+		return fail(err)
+	}
+	if err := c.ChownAllowed(owner.UID, owner.GID, r.uid, r.gid); err != nil {
+		return fail(err)
+	}
+	return run(noop)
+}

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach"
+)
+
+// stats is what --stats writes: the tracer's own cost.
+type stats struct {
+	TracerMaxRSSKiB int64  `json:"tracer_max_rss_kib"`
+	Stops           uint64 `json:"stops"`
+}
+
+func writeStats(path string, res attach.Result) error {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return err
+	}
+	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

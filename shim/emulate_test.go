@@ -1,0 +1,129 @@
+package shim
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// fakeMemory is a flat address space starting at base; other addresses
+// fault.
+type fakeMemory struct {
+	base uint64
+	buf  []byte
+}
+
+func (m *fakeMemory) in(addr uint64, n int) bool {
+	return addr >= m.base && addr+uint64(n) <= m.base+uint64(len(m.buf))
+}
+
+func (m *fakeMemory) ReadAt(p []byte, addr uint64) error {
+	if !m.in(addr, len(p)) {
+		return unix.EFAULT
+	}
+	copy(p, m.buf[addr-m.base:])
+	return nil
+}
+
+func (m *fakeMemory) WriteAt(p []byte, addr uint64) error {
+	if !m.in(addr, len(p)) {
+		return unix.EFAULT
+	}
+	copy(m.buf[addr-m.base:], p)
+	return nil
+}
+
+func (m *fakeMemory) u32(addr uint64) uint32 { return binary.LittleEndian.Uint32(m.buf[addr-m.base:]) }
+
+type fakeEnv struct{}
+
+func (fakeEnv) Tid() int                                  { return 100 }
+func (fakeEnv) CredsOf(int) (Creds, bool)                 { return Creds{}, false }
+func (fakeEnv) Owner(int, string, int) (FileOwner, error) { return FileOwner{}, unix.ENOENT }
+
+const base = 0x10000
+
+func call(nr uintptr, args ...uint64) Call {
+	c := Call{Nr: nr}
+	copy(c.Args[:], args)
+	return c
+}
+
+func TestEmulateSyscalls(t *testing.T) {
+	two, _ := Root(all).SetGroups([]uint32{4, 8})
+	cases := []struct {
+		name  string
+		creds Creds
+		call  Call
+		want  int64
+		check func(t *testing.T, m *fakeMemory, c Creds)
+	}{
+		{"getgroups(0) counts", two, call(unix.SYS_GETGROUPS, 0, 0), 2, nil},
+		{"getgroups(1) with 2 is EINVAL", two, call(unix.SYS_GETGROUPS, 1, base), -int64(unix.EINVAL), nil},
+		{"getgroups(-1) is EINVAL", two, call(unix.SYS_GETGROUPS, uint64(^uint32(0)), base), -int64(unix.EINVAL), nil},
+		{"getgroups writes sorted list", two, call(unix.SYS_GETGROUPS, 2, base), 2,
+			func(t *testing.T, m *fakeMemory, _ Creds) {
+				if m.u32(base) != 4 || m.u32(base+4) != 8 {
+					t.Errorf("list = %d %d", m.u32(base), m.u32(base+4))
+				}
+			}},
+		{"getresuid bad pointer is EFAULT", Root(all), call(unix.SYS_GETRESUID, base, base+4, 8), -int64(unix.EFAULT), nil},
+		{"setgroups bad pointer is EFAULT", Root(all), call(unix.SYS_SETGROUPS, 1, 8), -int64(unix.EFAULT), nil},
+		{"setgroups -1 is EINVAL", Root(all), call(unix.SYS_SETGROUPS, uint64(^uint32(0)), base), -int64(unix.EINVAL), nil},
+		{"setgroups unprivileged is EPERM before EFAULT", user(1, 1), call(unix.SYS_SETGROUPS, 1, 8), -int64(unix.EPERM), nil},
+		{"setfsuid returns the old value", Root(all), call(unix.SYS_SETFSUID, 77), 0,
+			func(t *testing.T, _ *fakeMemory, c Creds) {
+				if c.FSUID != 77 {
+					t.Errorf("fsuid = %d", c.FSUID)
+				}
+			}},
+		{"setuid takes 32 bits", Root(all), call(unix.SYS_SETUID, 1<<32|5), 0,
+			func(t *testing.T, _ *fakeMemory, c Creds) {
+				if c.UID != 5 {
+					t.Errorf("uid = %d", c.UID)
+				}
+			}},
+		{"prctl get keepcaps", Root(all), call(unix.SYS_PRCTL, unix.PR_GET_KEEPCAPS), 0, nil},
+		{"capget with bad version writes v3, EINVAL", Root(all), call(unix.SYS_CAPGET, base, base+8), -int64(unix.EINVAL),
+			func(t *testing.T, m *fakeMemory, _ Creds) {
+				if m.u32(base) != capVersion3 {
+					t.Errorf("version written = %#x", m.u32(base))
+				}
+			}},
+		{"capget with NULL data and bad version is 0", Root(all), call(unix.SYS_CAPGET, base, 0), 0, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := &fakeMemory{base: base, buf: make([]byte, 64)}
+			got, out := Emulate(c.creds, c.call, m, fakeEnv{})
+			if out.Kind != Return || out.Value != c.want {
+				t.Fatalf("outcome %+v, want return %d", out, c.want)
+			}
+			if c.check != nil {
+				c.check(t, m, got)
+			}
+		})
+	}
+}
+
+func TestEmulateChownRunsKernelNoop(t *testing.T) {
+	_, out := Emulate(Root(all), call(unix.SYS_FCHOWNAT, atFDCWDArg, base, 1000, 1000, 0),
+		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})
+	if out.Kind != Run || uint32(out.Args[2]) != NoID || uint32(out.Args[3]) != NoID {
+		t.Fatalf("privileged fchownat: %+v, want Run with -1 ids", out)
+	}
+	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, atFDCWDArg, base, 1000, 1000, 0),
+		&fakeMemory{base: base, buf: append([]byte("x\x00"), make([]byte, 4094)...)}, fakeEnv{})
+	if out.Kind != Return || out.Value != -int64(unix.ENOENT) {
+		t.Fatalf("unprivileged fchownat of a missing file: %+v, want ENOENT", out)
+	}
+	_, out = Emulate(Root(all), call(unix.SYS_FCHOWNAT, 0, base, 1, 1, 0x8000),
+		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})
+	if out.Value != -int64(unix.EINVAL) {
+		t.Fatalf("bad flags: %+v, want EINVAL", out)
+	}
+}
+
+// atFDCWDArg is AT_FDCWD as the register holds it.
+var atFDCWDArg = func() uint64 { v := int64(unix.AT_FDCWD); return uint64(v) }()

@@ -16,11 +16,14 @@ import (
 	"os"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/hook"
 )
 
 const usage = `usage:
   remainroot run [--mode creds] [--log-level L] [--log-file F] [--stats F] -- CMD [ARG...]
   remainroot attach [--mode creds] [--log-level L] [--log-file F] PID
+  remainroot hook                     (OCI createRuntime hook: container state on stdin)
+  remainroot hooks-json [--path BIN]  print the hooks.d document for BIN
   remainroot version
 `
 
@@ -34,6 +37,12 @@ func main() {
 	switch cmd {
 	case attach.LaunchRole:
 		code = launch(args)
+	case hook.TracerRole:
+		code = hook.TracerMain(args)
+	case "hook":
+		code = hook.Run(os.Stdin, os.Stderr)
+	case "hooks-json":
+		code = hooksJSON(args)
 	case "run":
 		code = runCommand(args)
 	case "attach":

@@ -126,19 +126,38 @@ func dirInRoot(proc, base string) (string, error) {
 	return "", unix.EACCES
 }
 
-// idsInTracee translates ids as the tracer sees them into the thread's user
+// idMapper translates ids as the tracer sees them into a thread's user
 // namespace. When both share a namespace nothing changes; an id the
 // thread's namespace does not map reads as the overflow id, as in stat(2).
-func idsInTracee(tid int, uid, gid uint32) shim.FileOwner {
+type idMapper struct {
+	tid  int
+	same bool
+}
+
+func newIDMapper(tid int) idMapper {
 	self, err1 := os.Readlink("/proc/self/ns/user")
 	other, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
-	if err1 == nil && err2 == nil && self == other {
-		return shim.FileOwner{UID: uid, GID: gid}
+	return idMapper{tid: tid, same: err1 == nil && err2 == nil && self == other}
+}
+
+func (m idMapper) uid(id uint32) uint32 {
+	if m.same {
+		return id
 	}
-	return shim.FileOwner{
-		UID: mapID(fmt.Sprintf("/proc/%d/uid_map", tid), uid, "/proc/sys/kernel/overflowuid"),
-		GID: mapID(fmt.Sprintf("/proc/%d/gid_map", tid), gid, "/proc/sys/kernel/overflowgid"),
+	return mapID(fmt.Sprintf("/proc/%d/uid_map", m.tid), id, "/proc/sys/kernel/overflowuid")
+}
+
+func (m idMapper) gid(id uint32) uint32 {
+	if m.same {
+		return id
 	}
+	return mapID(fmt.Sprintf("/proc/%d/gid_map", m.tid), id, "/proc/sys/kernel/overflowgid")
+}
+
+// idsInTracee translates a file owner into the thread's namespace.
+func idsInTracee(tid int, uid, gid uint32) shim.FileOwner {
+	m := newIDMapper(tid)
+	return shim.FileOwner{UID: m.uid(uid), GID: m.gid(gid)}
 }
 
 // mapID maps an outside id through a uid_map/gid_map read from the

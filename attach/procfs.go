@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,35 @@ func realCreds(tid int) (shim.Creds, error) {
 	if err != nil {
 		return shim.Creds{}, fmt.Errorf("read credentials: %w", err)
 	}
-	return parseStatus(data)
+	c, err := parseStatus(data)
+	if err != nil {
+		return c, err
+	}
+	return toTraceeNamespace(tid, c), nil
+}
+
+// toTraceeNamespace rewrites ids that /proc showed in the tracer's user
+// namespace into the ids the thread itself sees.
+func toTraceeNamespace(tid int, c shim.Creds) shim.Creds {
+	m := newIDMapper(tid)
+	if m.same {
+		return c
+	}
+	for _, p := range []*uint32{&c.UID, &c.EUID, &c.SUID, &c.FSUID} {
+		*p = m.uid(*p)
+	}
+	for _, p := range []*uint32{&c.GID, &c.EGID, &c.SGID, &c.FSGID} {
+		*p = m.gid(*p)
+	}
+	groups := make([]uint32, len(c.Groups))
+	for i, g := range c.Groups {
+		groups[i] = m.gid(g)
+	}
+	if len(groups) > 0 {
+		slices.Sort(groups)
+		c.Groups = groups
+	}
+	return c
 }
 
 func parseStatus(data []byte) (shim.Creds, error) {

@@ -1,0 +1,124 @@
+package hook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/remainroot/remainroot/config"
+)
+
+// ReadyTimeout bounds how long the hook waits for the tracer.
+const ReadyTimeout = 20 * time.Second
+
+// Run is the createRuntime hook: read the state, start the detached tracer
+// on the container's init, and wait until it reports that every thread is
+// seized and filtered. Any failure is one line on stderr and a non-zero
+// exit, so the runtime does not start the container half-emulated.
+func Run(stdin io.Reader, stderr io.Writer) int {
+	if err := run(stdin); err != nil {
+		fmt.Fprintf(stderr, "remainroot hook: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func run(stdin io.Reader) error {
+	st, err := ParseState(stdin)
+	if err != nil {
+		return err
+	}
+	settings, err := config.FromAnnotations(st.Annotations)
+	if err != nil {
+		return err
+	}
+	if settings.Mode != config.ModeCreds {
+		return fmt.Errorf("mode %s is not implemented yet: set %s=creds", settings.Mode, config.AnnotationMode)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", st.Pid)); err != nil {
+		return fmt.Errorf("container init %d is gone before the hook ran: %w", st.Pid, err)
+	}
+	logFile := openLogPath(st.ID)
+	filter := filterForBundle(st.Bundle)
+
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("pipe: %w", err)
+	}
+	defer r.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	args := []string{"remainroot", TracerRole, "--pid", strconv.Itoa(st.Pid),
+		"--log-level", strings.ToLower(settings.LogLevel.String()), "--log-file", logFile,
+		"--filter", filterName(filter), "--id", st.ID}
+	// Detached: its own session, stdio on /dev/null (runc waits for EOF on
+	// the hook's stdout and stderr), and only the report pipe inherited.
+	proc, err := os.StartProcess(self, args, &os.ProcAttr{
+		Files: []*os.File{null, null, null, w},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	w.Close()
+	if err != nil {
+		return fmt.Errorf("start tracer: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
+	defer cancel()
+	got := make(chan struct {
+		m   message
+		err error
+	}, 1)
+	go func() {
+		m, err := readMessage(r)
+		got <- struct {
+			m   message
+			err error
+		}{m, err}
+	}()
+	select {
+	case <-ctx.Done():
+		proc.Kill()
+		proc.Wait()
+		return fmt.Errorf("the tracer did not attach to %d within %s (log: %s)", st.Pid, ReadyTimeout, logFile)
+	case g := <-got:
+		if g.err == nil && g.m.Ready {
+			// The tracer lives on; the container's subreaper or init reaps it.
+			proc.Release()
+			return nil
+		}
+		proc.Kill()
+		proc.Wait()
+		if g.err != nil {
+			return fmt.Errorf("%w (log: %s)", g.err, logFile)
+		}
+		return errors.New(g.m.Error)
+	}
+}
+
+// openLogPath picks the container's log file, creating the directory. When
+// the directory cannot be made, logs go to a per-user temporary directory.
+func openLogPath(id string) string {
+	name := "container.log"
+	if id != "" {
+		name = filepath.Base(id) + ".log"
+	}
+	for _, dir := range []string{config.DefaultLogDir(), filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(os.Geteuid()))} {
+		if err := os.MkdirAll(dir, 0o700); err == nil {
+			return filepath.Join(dir, name)
+		}
+	}
+	return os.DevNull
+}

@@ -1,0 +1,92 @@
+package hook
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/config"
+)
+
+func filterName(f attach.Filter) string {
+	if f == attach.FullFilter {
+		return "full"
+	}
+	return "setter"
+}
+
+// TracerMain is the detached tracer the hook starts: it seizes the
+// container's init, installs the filter, reports to the hook, and traces
+// until the container's last process has gone. Emulation begins at the
+// exec of the container's process: the runtime's own set*id calls before
+// it pass through untouched.
+func TracerMain(args []string) int {
+	fs := flag.NewFlagSet(TracerRole, flag.ContinueOnError)
+	pid := fs.Int("pid", 0, "container init pid")
+	level := fs.String("log-level", "info", "log level")
+	logFile := fs.String("log-file", os.DevNull, "log file")
+	filter := fs.String("filter", "full", "setter or full")
+	id := fs.String("id", "", "container id, for logs")
+	report := os.NewFile(readyFd, "remainroot-report")
+	if err := fs.Parse(args); err != nil || *pid <= 0 {
+		sendMessage(report, message{Error: "internal: bad tracer arguments"})
+		return 2
+	}
+	lvl, err := config.ParseLogLevel(*level)
+	if err != nil {
+		lvl = slog.LevelInfo
+	}
+	out, err := os.OpenFile(*logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		out, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	}
+	defer out.Close()
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lvl})).
+		With("container", *id, "init", *pid, "tracer", os.Getpid())
+	f := attach.FullFilter
+	if *filter == "setter" {
+		f = attach.SetterFilter
+	}
+
+	reported := false
+	tell := func(m message) {
+		if !reported {
+			reported = true
+			sendMessage(report, m)
+			report.Close()
+		}
+	}
+	res, err := attach.Trace(attach.Options{Log: log, EmulateFromExec: true}, func(s *attach.Session) error {
+		if err := s.SeizeProcess(*pid, false); err != nil {
+			return err
+		}
+		s.SetMain(*pid)
+		return s.InstallFilter(*pid, f, func(err error) {
+			if err != nil {
+				tell(message{Error: fmt.Sprintf("install the seccomp filter in container init %d: %v", *pid, err)})
+				return
+			}
+			log.Info("attached", "filter", *filter)
+			tell(message{Ready: true})
+		})
+	})
+	if err != nil {
+		log.Error("trace ended", "err", err)
+		tell(message{Error: describeAttachError(*pid, err)})
+		return 1
+	}
+	log.Info("container gone; tracer exits", "stops", res.Stops)
+	return 0
+}
+
+func describeAttachError(pid int, err error) string {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ESRCH) {
+		return ExplainSeizeError(pid, err)
+	}
+	return err.Error()
+}

@@ -1,31 +1,48 @@
-# remainroot build, test, bench and install.
-GO      ?= go
-PREFIX  ?= /usr/local
-DESTDIR ?=
-BINDIR  ?= $(PREFIX)/bin
+# remainroot: build, test, bench, demo and install.
+GO       ?= go
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
 HOOKSDIR ?= /usr/share/containers/oci/hooks.d
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test unit bench install demo clean
+.PHONY: all build unit test test-env bench demo install uninstall clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -o bin/remainroot .
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/remainroot .
 
+# Unit tests only: no root, no runtimes.
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./attach/... ./shim/... ./config/... ./hook/...
 
-test: build
+# The test environment (packages, the unprivileged user, images); root only.
+test-env:
+	@if [ "$$(id -u)" = 0 ]; then bash test/setup-env.sh; \
+	else echo "make test-env: run as root to install the test environment" >&2; fi
+
+# Everything: unit, integration (probe vs kernel, programs, signals, attach)
+# and end-to-end (podman, runc, crun) tests.
+test: build test-env
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 60m ./...
+	$(GO) test -count=1 -p 1 -timeout 80m ./...
 
 bench: build
-	$(GO) run ./test/bench
+	$(GO) run ./test/bench -bin bin/remainroot
+
+demo: build test-env
+	bash test/demo.sh bin/remainroot
 
 install: build
 	install -D -m 0755 bin/remainroot $(DESTDIR)$(BINDIR)/remainroot
+	install -d $(DESTDIR)$(HOOKSDIR)
+	bin/remainroot hooks-json --path $(BINDIR)/remainroot > $(DESTDIR)$(HOOKSDIR)/remainroot.json
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/remainroot $(DESTDIR)$(HOOKSDIR)/remainroot.json
 
 clean:
 	rm -rf bin

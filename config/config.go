@@ -18,8 +18,6 @@ const (
 	AnnotationMode = "io.remainroot.mode"
 	// AnnotationLogLevel sets the tracer's log level (debug, info, warn, error).
 	AnnotationLogLevel = "io.remainroot.log-level"
-	// AnnotationLogDir sets the directory the tracer writes its log into.
-	AnnotationLogDir = "io.remainroot.log-dir"
 )
 
 // EnvLogDir names the environment variable that overrides DefaultLogDir.
@@ -162,12 +160,10 @@ func fromAnnotations(ann map[string]string, e env) (HookSettings, error) {
 		s.LogLevel = lvl
 	}
 
+	// The log directory is the host's choice (REMAINROOT_LOG_DIR in the
+	// hook's environment), never the container's: an annotation comes from
+	// whoever writes the pod or container spec, and the tracer may run as
+	// host root.
 	s.LogDir = defaultLogDir(e)
-	if d, ok := ann[AnnotationLogDir]; ok {
-		if d == "" || !filepath.IsAbs(d) {
-			return s, fmt.Errorf("annotation %s: log directory %q is not an absolute path", AnnotationLogDir, d)
-		}
-		s.LogDir = filepath.Clean(d)
-	}
 	return s, nil
 }

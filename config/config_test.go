@@ -170,11 +170,11 @@ func TestFromAnnotations(t *testing.T) {
 			ann: map[string]string{
 				AnnotationMode:               "full",
 				AnnotationLogLevel:           "debug",
-				AnnotationLogDir:             "/var/log/remainroot/",
+				"io.remainroot.log-dir":      "/var/log/remainroot/", // ignored: the host chooses
 				"io.podman.annotations.init": "FALSE",
 			},
 			e:    rootEnv,
-			want: HookSettings{Mode: ModeFull, LogLevel: slog.LevelDebug, LogDir: "/var/log/remainroot"},
+			want: HookSettings{Mode: ModeFull, LogLevel: slog.LevelDebug, LogDir: "/run/remainroot"},
 		},
 		{
 			name: "env overrides default dir",
@@ -183,10 +183,10 @@ func TestFromAnnotations(t *testing.T) {
 			want: HookSettings{Mode: ModeCreds, LogLevel: slog.LevelWarn, LogDir: "/tmp/x"},
 		},
 		{
-			name: "annotation beats env",
-			ann:  map[string]string{AnnotationMode: "creds", AnnotationLogDir: "/a"},
+			name: "a log-dir annotation does not beat env",
+			ann:  map[string]string{AnnotationMode: "creds", "io.remainroot.log-dir": "/a"},
 			e:    env{euid: 0, logDir: "/tmp/x"},
-			want: HookSettings{Mode: ModeCreds, LogLevel: slog.LevelInfo, LogDir: "/a"},
+			want: HookSettings{Mode: ModeCreds, LogLevel: slog.LevelInfo, LogDir: "/tmp/x"},
 		},
 		{
 			name: "unprivileged default",
@@ -203,18 +203,6 @@ func TestFromAnnotations(t *testing.T) {
 			ann:     map[string]string{AnnotationMode: "creds", AnnotationLogLevel: "verbose"},
 			e:       rootEnv,
 			wantErr: `annotation io.remainroot.log-level: invalid log level "verbose"`,
-		},
-		{
-			name:    "relative dir",
-			ann:     map[string]string{AnnotationMode: "creds", AnnotationLogDir: "logs"},
-			e:       rootEnv,
-			wantErr: "not an absolute path",
-		},
-		{
-			name:    "empty dir",
-			ann:     map[string]string{AnnotationMode: "creds", AnnotationLogDir: ""},
-			e:       rootEnv,
-			wantErr: "not an absolute path",
 		},
 	}
 	for _, tt := range tests {

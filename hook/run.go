@@ -45,7 +45,7 @@ func run(stdin io.Reader) error {
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", st.Pid)); err != nil {
 		return fmt.Errorf("container init %d is gone before the hook ran: %w", st.Pid, err)
 	}
-	logFile := openLogPath(st.ID)
+	logFile := openLogPath(settings.LogDir, st.ID)
 	filter := filterForBundle(st.Bundle)
 
 	self, err := os.Executable()
@@ -110,12 +110,12 @@ func run(stdin io.Reader) error {
 
 // openLogPath picks the container's log file, creating the directory. When
 // the directory cannot be made, logs go to a per-user temporary directory.
-func openLogPath(id string) string {
+func openLogPath(dir, id string) string {
 	name := "container.log"
 	if id != "" {
 		name = filepath.Base(id) + ".log"
 	}
-	for _, dir := range []string{config.DefaultLogDir(), filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(os.Geteuid()))} {
+	for _, dir := range []string{dir, filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(os.Geteuid()))} {
 		if err := os.MkdirAll(dir, 0o700); err == nil {
 			return filepath.Join(dir, name)
 		}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -98,16 +99,10 @@ func (j *jobControl) stopSelf(sig unix.Signal) {
 		j.log.Debug("take back terminal", "err", err)
 	}
 	j.selfStop = true
-	if sig == unix.SIGSTOP {
-		unix.Kill(os.Getpid(), unix.SIGSTOP)
-		return
-	}
-	signal.Reset(sig)
-	unix.Kill(os.Getpid(), sig) // stops here until SIGCONT
-	if sig == unix.SIGTTOU {
-		signal.Ignore(unix.SIGTTOU)
-	} else {
-		signal.Notify(j.sigs, sig)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := stopWithDefaultAction(sig); err != nil {
+		j.log.Debug("stop self", "signal", sig, "err", err)
 	}
 }
 

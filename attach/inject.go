@@ -157,7 +157,10 @@ func replaceWithFilter(tid int, saved *regs, prog []byte, result int64) (int64, 
 	if err != nil {
 		return 0, err
 	}
-	final := done.clone()
+	// Every register but the result is the caller's: the injected call's
+	// arguments must not leak into it (the kernel preserves them, and
+	// inline syscall code relies on that).
+	final := saved.clone()
 	final.setReturnValue(result)
 	if err := setRegs(tid, final); err != nil {
 		return 0, err

@@ -299,6 +299,7 @@ func (t *Tracer) onExec(th *thread) error {
 			t.log.Error("cannot start emulation", "tid", th.tid, "err", err)
 		}
 	case th.emulating:
+		before := th.creds
 		f, err := execFile(th.tid)
 		if err != nil {
 			t.log.Warn("exec: cannot inspect the new program; credentials kept", "tid", th.tid, "err", err)
@@ -307,6 +308,15 @@ func (t *Tracer) onExec(th *thread) error {
 		}
 		if real, err := realCreds(th.tid); err == nil {
 			th.real = real
+		}
+		// The kernel filled the auxiliary vector from the real credentials;
+		// unless those are the emulated ones, correct it.
+		if secure := shim.SecureExec(before, th.creds); secure || th.diverged() {
+			if r, err := getRegs(th.tid); err != nil {
+				t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
+			} else if err := fixAuxv(th.tid, r.sp(), th.creds, secure); err != nil {
+				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
+			}
 		}
 		if th.diverged() && !th.getterFilter {
 			th.injectPending = injectGetters

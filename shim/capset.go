@@ -75,3 +75,35 @@ func (c Creds) SetSecurebits(arg uint64) (Creds, error) {
 	n.Securebits = uint32(arg)
 	return n, nil
 }
+
+// DropBounding implements prctl(PR_CAPBSET_DROP): "EPERM The caller does
+// not have the CAP_SETPCAP capability"; "EINVAL arg2 does not specify a
+// valid capability" (checked in that order, as security/commoncap.c does).
+func (c Creds) DropBounding(capNum uint64) (Creds, error) {
+	if !c.Caps.Effective.Has(CapSetpcap) {
+		return c, unix.EPERM
+	}
+	if !capValid(capNum) {
+		return c, unix.EINVAL
+	}
+	n := c
+	n.Caps.Bounding &^= 1 << capNum
+	return n, nil
+}
+
+// SetAmbient raises or lowers one ambient capability (capabilities(7),
+// "Ambient capability set"): "A capability can't be raised unless it is
+// already both permitted and inheritable", nor when SECBIT_NO_CAP_AMBIENT_RAISE
+// is set.
+func (c Creds) SetAmbient(capNum uint, raise bool) (Creds, error) {
+	n := c
+	if !raise {
+		n.Caps.Ambient &^= 1 << capNum
+		return n, nil
+	}
+	if !c.Caps.Permitted.Has(capNum) || !c.Caps.Inheritable.Has(capNum) || c.secure(SecureNoCapAmbientRaise) {
+		return c, unix.EPERM
+	}
+	n.Caps.Ambient |= 1 << capNum
+	return n, nil
+}

@@ -40,7 +40,8 @@ func emuCapget(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
 	hdr, data := call.Args[0], call.Args[1]
 	count, err := capDataCount(mem, hdr)
 	if data == 0 || err != nil {
-		if data == 0 && err == unix.EINVAL {
+		// kernel/capability.c: "return ((dataptr == NULL) && (ret == -EINVAL)) ? 0 : ret;"
+		if data == 0 && (err == nil || err == unix.EINVAL) {
 			return c, ret(0)
 		}
 		return c, fail(err)

@@ -60,3 +60,18 @@ func (c Creds) Exec(f ExecFile) Creds {
 	n.Securebits &^= 1 << SecureKeepCaps
 	return n
 }
+
+// SecureExec reports whether an execve that turned old into new is a
+// "privilege-elevated" one, for which the kernel sets AT_SECURE in the
+// auxiliary vector (security/commoncap.c): the effective uid changed, the
+// new effective gid is not one of the caller's groups (in_group_p, which
+// looks at the fsgid and the supplementary groups), the new effective ids
+// differ from the old real ones, or a non-root real user gains capabilities
+// (the root rule's effective bit, or permitted beyond ambient).
+func SecureExec(old, new Creds) bool {
+	if new.EUID != old.EUID || !old.inGroup(new.EGID) || new.EUID != old.UID || new.EGID != old.GID {
+		return true
+	}
+	effective := !old.secure(SecureNoroot) && new.EUID == 0
+	return new.UID != 0 && (effective || !new.Caps.Permitted.SubsetOf(new.Caps.Ambient))
+}

@@ -66,6 +66,9 @@ var PrctlOptions = map[uint32]Class{
 	unix.PR_SET_SECUREBITS: Setter,
 	unix.PR_GET_KEEPCAPS:   Getter,
 	unix.PR_GET_SECUREBITS: Getter,
+	unix.PR_CAP_AMBIENT:    Setter,
+	unix.PR_CAPBSET_DROP:   Setter,
+	unix.PR_CAPBSET_READ:   Getter,
 }
 
 var byNr = func() map[uintptr]Syscall {

@@ -306,8 +306,17 @@ func (t *Tracer) onExec(th *thread) error {
 		} else {
 			th.creds = th.creds.Exec(f)
 		}
-		if real, err := realCreds(th.tid); err == nil {
-			th.real = real
+		switch {
+		case err == nil && !f.SetUID && !f.SetGID:
+			// Without set-id bits the kernel transforms the real
+			// credentials by the same rules the model applies (the
+			// differential probe checks that), so /proc is not read on
+			// this common path.
+			th.real = th.real.Exec(f)
+		default:
+			if real, err := realCreds(th.tid); err == nil {
+				th.real = real
+			}
 		}
 		// The kernel filled the auxiliary vector from the real credentials;
 		// unless those are the emulated ones, correct it.

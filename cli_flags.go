@@ -20,19 +20,21 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.mode, "mode", "creds", "emulation mode: creds (full is not implemented yet)")
+	fs.StringVar(&c.mode, "mode", "creds", "emulation mode: creds (credentials) or full (also file ownership)")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFile, "log-file", "", "write logs to this file instead of stderr")
 }
 
+// full reports whether the mode is full; setup has checked it.
+func (c *commonFlags) full() bool {
+	m, err := config.ParseMode(c.mode)
+	return err == nil && m == config.ModeFull
+}
+
 // setup checks the mode and opens the logger.
 func (c *commonFlags) setup() (*slog.Logger, io.Closer, error) {
-	mode, err := config.ParseMode(c.mode)
-	if err != nil {
+	if _, err := config.ParseMode(c.mode); err != nil {
 		return nil, nil, err
-	}
-	if mode != config.ModeCreds {
-		return nil, nil, fmt.Errorf("mode %q is not implemented yet; use creds", c.mode)
 	}
 	level, err := config.ParseLogLevel(c.logLevel)
 	if err != nil {

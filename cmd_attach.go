@@ -36,7 +36,10 @@ func attachCommand(args []string) int {
 	defer closer.Close()
 
 	filter := attach.FilterFor(pid)
-	_, err = attach.Trace(attach.Options{Log: log}, func(s *attach.Session) error {
+	if common.full() {
+		filter = filter.WithFiles()
+	}
+	_, err = attach.Trace(attach.Options{Log: log, Files: common.full()}, func(s *attach.Session) error {
 		if err := s.SeizeProcess(pid, true); err != nil {
 			return err
 		}

@@ -37,9 +37,10 @@ func runCommand(args []string) int {
 	res, err := attach.Trace(attach.Options{
 		Log:             log,
 		EmulateFromExec: true,
+		Files:           common.full(),
 		OnMainStop:      jobs.mainStopped,
 	}, func(s *attach.Session) error {
-		pid, err := s.StartCommand(attach.Command{Argv: argv, Foreground: jobs.foreground})
+		pid, err := s.StartCommand(attach.Command{Argv: argv, Files: common.full(), Foreground: jobs.foreground})
 		if err != nil {
 			return err
 		}

@@ -63,9 +63,6 @@ var version = "dev"
 
 // launch is the hidden launcher role of `run` (see attach.Launch).
 func launch(args []string) int {
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
-	}
 	code, err := attach.Launch(args)
 	fmt.Fprintf(os.Stderr, "remainroot: %v\n", err)
 	return code

@@ -23,6 +23,8 @@ const (
 type Filter struct {
 	Setters bool
 	Getters bool
+	// Files: the stat, xattr and create calls of mode full.
+	Files bool
 }
 
 var (
@@ -37,58 +39,75 @@ var (
 	FullFilter = Filter{Setters: true, Getters: true}
 )
 
+// WithFiles returns f that also traces the calls of mode full.
+func (f Filter) WithFiles() Filter { f.Files = true; return f }
+
 func (f Filter) wants(c shim.Class) bool {
-	return (c == shim.Setter && f.Setters) || (c == shim.Getter && f.Getters)
+	return (c == shim.Setter && f.Setters) || (c == shim.Getter && f.Getters) || (c == shim.File && f.Files)
 }
 
 // Program builds the classic BPF program for f. It checks the architecture
 // first (other architectures' calls, e.g. int 0x80, are allowed and reach
 // the real kernel), rejects x32 calls with ENOSYS where the architecture
 // has that ABI (they would bypass the emulation), returns SECCOMP_RET_TRACE
-// for the selected calls and SECCOMP_RET_ALLOW for everything else.
+// for the selected calls (for some only when an argument has given bits:
+// prctl's option, open's O_CREAT) and SECCOMP_RET_ALLOW for everything else.
 func (f Filter) Program() ([]bpf.RawInstruction, error) {
-	var nrs []uint32
-	prctl := false
+	type argTest struct {
+		arg  int
+		vals []uint32 // equal to one of these
+		mask uint32   // or: any of these bits set
+	}
+	var plain []uint32
+	conditional := map[uint32]argTest{}
 	for _, s := range shim.Syscalls() {
-		if s.Nr == unix.SYS_PRCTL {
+		if s.Nr == unix.SYS_PRCTL || !f.wants(s.Class) {
 			continue
 		}
-		if f.wants(s.Class) {
-			nrs = append(nrs, uint32(s.Nr))
+		if s.OnlyIf.Mask != 0 {
+			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask}
+		} else {
+			plain = append(plain, uint32(s.Nr))
 		}
 	}
 	var opts []uint32
 	for opt, c := range shim.PrctlOptions {
 		if f.wants(c) {
 			opts = append(opts, opt)
-			prctl = true
 		}
 	}
-	slices.Sort(nrs)
-	slices.Sort(opts)
+	if len(opts) > 0 {
+		slices.Sort(opts)
+		conditional[unix.SYS_PRCTL] = argTest{arg: 0, vals: opts}
+	}
+	slices.Sort(plain)
+	condNrs := make([]uint32, 0, len(conditional))
+	for nr := range conditional {
+		condNrs = append(condNrs, nr)
+	}
+	slices.Sort(condNrs)
 
 	const (
 		retAllow = unix.SECCOMP_RET_ALLOW
 		retTrace = unix.SECCOMP_RET_TRACE
 		retNosys = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 	)
-	// Layout, with n = len(nrs), p = 1 if prctl is traced:
-	//   ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 -> ENOSYS];
-	//   n × jeq nr -> TRACE; [jeq prctl -> PRCTL]; ret ALLOW;
-	//   [PRCTL: ld arg0; m × jeq opt -> TRACE; ret ALLOW]; TRACE: ret TRACE;
-	//   [ret ENOSYS]
+	// Layout: ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 -> ENOSYS];
+	// jeq nr -> TRACE for each plain call; jeq nr -> COND_i for each
+	// conditional one; ALLOW: ret ALLOW; COND_i: ld arg; tests -> TRACE;
+	// ret ALLOW; ...; TRACE: ret TRACE; NOSYS: ret ENOSYS.
+	// Instructions are placed first; jump offsets are filled in from the
+	// final positions of their targets.
 	var prog []bpf.Instruction
 	add := func(i ...bpf.Instruction) { prog = append(prog, i...) }
-
-	// Instructions are placed first, then jump offsets are filled in from
-	// the final positions of their targets.
 	type fix struct {
 		at     int
 		target *int
 		onTrue bool
 	}
 	var fixes []fix
-	var labelAllow, labelTrace, labelPrctl, labelNosys int
+	var labelAllow, labelTrace, labelNosys int
+	labelCond := make([]int, len(condNrs))
 	jump := func(val uint32, target *int, cond bpf.JumpTest) {
 		fixes = append(fixes, fix{len(prog), target, true})
 		add(bpf.JumpIf{Cond: cond, Val: val})
@@ -101,19 +120,23 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	if x32SyscallBit != 0 {
 		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
 	}
-	for _, nr := range nrs {
+	for _, nr := range plain {
 		jump(nr, &labelTrace, bpf.JumpEqual)
 	}
-	if prctl {
-		jump(unix.SYS_PRCTL, &labelPrctl, bpf.JumpEqual)
+	for i, nr := range condNrs {
+		jump(nr, &labelCond[i], bpf.JumpEqual)
 	}
 	labelAllow = len(prog)
 	add(bpf.RetConstant{Val: retAllow})
-	if prctl {
-		labelPrctl = len(prog)
-		add(bpf.LoadAbsolute{Off: seccompArg0, Size: 4})
-		for _, opt := range opts {
-			jump(opt, &labelTrace, bpf.JumpEqual)
+	for i, nr := range condNrs {
+		c := conditional[nr]
+		labelCond[i] = len(prog)
+		add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})
+		for _, v := range c.vals {
+			jump(v, &labelTrace, bpf.JumpEqual)
+		}
+		if c.mask != 0 {
+			jump(c.mask, &labelTrace, bpf.JumpBitsSet)
 		}
 		add(bpf.RetConstant{Val: retAllow})
 	}

@@ -16,15 +16,34 @@ import (
 // values the kernel would read from the little-endian struct, at the same
 // offsets (arg0's low word at 16).
 func seccompData(arch uint32, nr uint32, arg0 uint64) []byte {
+	return seccompDataArgs(arch, nr, [6]uint64{arg0})
+}
+
+func seccompDataArgs(arch uint32, nr uint32, args [6]uint64) []byte {
 	b := make([]byte, 64)
 	binary.BigEndian.PutUint32(b[seccompNr:], nr)
 	binary.BigEndian.PutUint32(b[seccompArch:], arch)
-	binary.BigEndian.PutUint32(b[seccompArg0:], uint32(arg0))
-	binary.BigEndian.PutUint32(b[seccompArg0+4:], uint32(arg0>>32))
+	for i, a := range args {
+		binary.BigEndian.PutUint32(b[seccompArg0+8*i:], uint32(a))
+		binary.BigEndian.PutUint32(b[seccompArg0+8*i+4:], uint32(a>>32))
+	}
 	return b
 }
 
+// runFilterArg runs f on a native call nr whose argument i is v.
+func runFilterArg(t *testing.T, f Filter, nr uint32, i int, v uint64) uint32 {
+	t.Helper()
+	var args [6]uint64
+	args[i] = v
+	return runFilterData(t, f, seccompDataArgs(auditArch, nr, args))
+}
+
 func runFilter(t *testing.T, f Filter, arch, nr uint32, arg0 uint64) uint32 {
+	t.Helper()
+	return runFilterData(t, f, seccompData(arch, nr, arg0))
+}
+
+func runFilterData(t *testing.T, f Filter, data []byte) uint32 {
 	t.Helper()
 	raw, err := f.Program()
 	if err != nil {
@@ -48,7 +67,7 @@ func runFilter(t *testing.T, f Filter, arch, nr uint32, arg0 uint64) uint32 {
 	if err != nil {
 		t.Fatalf("VM refuses program: %v", err)
 	}
-	out, err := vm.Run(seccompData(arch, nr, arg0))
+	out, err := vm.Run(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,22 +80,49 @@ const (
 )
 
 func TestFilterTracesEachClassOnly(t *testing.T) {
+	filters := []Filter{SetterFilter, GetterFilter, FullFilter, SetterFilter.WithFiles(), FullFilter.WithFiles()}
 	for _, s := range shim.Syscalls() {
 		if s.Nr == unix.SYS_PRCTL {
 			continue
 		}
-		for _, tc := range []struct {
-			f    Filter
-			want uint32
-		}{
-			{SetterFilter, map[bool]uint32{true: trace, false: allow}[s.Class == shim.Setter]},
-			{GetterFilter, map[bool]uint32{true: trace, false: allow}[s.Class == shim.Getter]},
-			{FullFilter, trace},
-		} {
-			if got := runFilter(t, tc.f, auditArch, uint32(s.Nr), 0); got != tc.want {
-				t.Errorf("%s with %+v: got %#x, want %#x", s.Name, tc.f, got, tc.want)
+		for _, f := range filters {
+			want := uint32(allow)
+			if f.wants(s.Class) {
+				want = trace
+			}
+			arg := uint64(0)
+			if s.OnlyIf.Mask != 0 {
+				// Without the bits the call is allowed; with them, traced.
+				if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, 0); got != allow {
+					t.Errorf("%s without its bits with %+v: got %#x, want ALLOW", s.Name, f, got)
+				}
+				arg = uint64(s.OnlyIf.Mask)
+			}
+			if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, arg); got != want {
+				t.Errorf("%s with %+v: got %#x, want %#x", s.Name, f, got, want)
 			}
 		}
+	}
+}
+
+func TestFilterOpenOnlyWithOCreat(t *testing.T) {
+	f := SetterFilter.WithFiles()
+	for _, c := range []struct {
+		flags uint64
+		want  uint32
+	}{
+		{unix.O_RDONLY, allow},
+		{unix.O_WRONLY | unix.O_TRUNC, allow},
+		{unix.O_WRONLY | unix.O_CREAT, trace},
+		{unix.O_RDWR | unix.O_CREAT | unix.O_EXCL | unix.O_CLOEXEC, trace},
+	} {
+		if got := runFilterArg(t, f, unix.SYS_OPENAT, 2, c.flags); got != c.want {
+			t.Errorf("openat flags %#o: got %#x, want %#x", c.flags, got, c.want)
+		}
+	}
+	// Mode creds does not stop open at all.
+	if got := runFilterArg(t, FullFilter, unix.SYS_OPENAT, 2, unix.O_CREAT); got != allow {
+		t.Errorf("openat(O_CREAT) without Files: got %#x, want ALLOW", got)
 	}
 }
 

@@ -23,6 +23,8 @@ const launchSyncFd = 3
 // Command is a program for StartCommand.
 type Command struct {
 	Argv []string
+	// Files traces the calls of mode full too (Options.Files).
+	Files bool
 	// Foreground gives the command's new process group the terminal on
 	// stdin (job control); otherwise it only gets its own process group.
 	Foreground bool
@@ -46,7 +48,7 @@ func (s *Session) StartCommand(c Command) (int, error) {
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, r},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
 	}
-	proc, err := os.StartProcess(self, append([]string{"remainroot", LaunchRole, "--"}, c.Argv...), attr)
+	proc, err := os.StartProcess(self, launchArgs(c), attr)
 	r.Close()
 	if err != nil {
 		return 0, fmt.Errorf("start launcher: %w", err)
@@ -63,10 +65,25 @@ func (s *Session) StartCommand(c Command) (int, error) {
 	return pid, nil
 }
 
+func launchArgs(c Command) []string {
+	args := []string{"remainroot", LaunchRole}
+	if c.Files {
+		args = append(args, "--files")
+	}
+	return append(append(args, "--"), c.Argv...)
+}
+
 // Launch is the launcher role: wait until the tracer has seized this
 // process, install the setter filter on every thread, and exec argv. It
 // returns only on failure, with the exit status a shell would use.
 func Launch(argv []string) (int, error) {
+	filter := SetterFilter
+	if len(argv) > 0 && argv[0] == "--files" {
+		filter, argv = filter.WithFiles(), argv[1:]
+	}
+	if len(argv) > 0 && argv[0] == "--" {
+		argv = argv[1:]
+	}
 	runtime.LockOSThread()
 	sync := os.NewFile(launchSyncFd, "remainroot-sync")
 	b := make([]byte, 1)
@@ -91,7 +108,7 @@ func Launch(argv []string) (int, error) {
 			return 1, fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	raw, err := SetterFilter.Program()
+	raw, err := filter.Program()
 	if err != nil {
 		return 1, err
 	}

@@ -17,6 +17,15 @@ import (
 type env struct {
 	t  *Tracer
 	th *thread
+	sp uint64 // the thread's stack pointer at this stop
+}
+
+// Files is nil unless the trace is in mode full.
+func (e env) Files() shim.Files {
+	if !e.t.opts.Files {
+		return nil
+	}
+	return files{e.t, e.th, e.sp}
 }
 
 func (e env) Tid() int { return e.th.tid }

@@ -14,3 +14,29 @@ func ptraceGetSiginfo(tid int, si *unix.Siginfo) error {
 	}
 	return nil
 }
+
+// getSigmask and setSigmask read and write a stopped thread's blocked
+// signals (PTRACE_GETSIGMASK, PTRACE_SETSIGMASK).
+func getSigmask(tid int) (uint64, error) {
+	var mask uint64
+	err := retry("ptrace(PTRACE_GETSIGMASK)", func() error {
+		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGMASK, uintptr(tid), 8,
+			uintptr(unsafe.Pointer(&mask)), 0, 0)
+		if e != 0 {
+			return e
+		}
+		return nil
+	})
+	return mask, err
+}
+
+func setSigmask(tid int, mask uint64) error {
+	return retry("ptrace(PTRACE_SETSIGMASK)", func() error {
+		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SETSIGMASK, uintptr(tid), 8,
+			uintptr(unsafe.Pointer(&mask)), 0, 0)
+		if e != 0 {
+			return e
+		}
+		return nil
+	})
+}

@@ -92,3 +92,11 @@ func (r *regs) restartInterrupted() bool {
 }
 
 func (r *regs) clone() *regs { c := *r; return &c }
+
+// rerunSyscall makes a thread at a syscall-exit stop execute its system
+// call instruction again, as call nr.
+func (r *regs) rerunSyscall(nr int64) {
+	r.r.Rip -= uint64(len(syscallInsn))
+	r.r.Rax = uint64(nr)
+	r.r.Orig_rax = ^uint64(0)
+}

@@ -103,3 +103,11 @@ func (r *regs) restartInterrupted() bool {
 }
 
 func (r *regs) clone() *regs { c := *r; return &c }
+
+// rerunSyscall makes a thread at a syscall-exit stop execute its system
+// call instruction again, as call nr.
+func (r *regs) rerunSyscall(nr int64) {
+	r.r.Pc -= uint64(len(syscallInsn))
+	r.r.Regs[8] = uint64(nr)
+	r.setSyscallNr(-1)
+}

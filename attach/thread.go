@@ -22,6 +22,8 @@ type thread struct {
 	// injectPending asks for the getter filter (or, at attach, the whole
 	// filter) at the thread's next PTRACE_EVENT_STOP.
 	injectPending injection
+	// plan is the multi-step emulation the thread is in the middle of.
+	plan *planRun
 	// orphanStop holds the first stop of a thread whose creator's clone
 	// event has not been seen yet: it stays stopped until then.
 	orphanStop *unix.WaitStatus

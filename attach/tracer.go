@@ -21,6 +21,9 @@ type Options struct {
 	// before that passes through untouched. Otherwise emulation starts at
 	// attach.
 	EmulateFromExec bool
+	// Files turns on mode full: file ownership recorded in the
+	// user.rootlesscontainers xattr and reported by the stat family.
+	Files bool
 	// OnMainStop is called on the tracer goroutine when the main process
 	// enters a group-stop, with the stopping signal.
 	OnMainStop func(sig unix.Signal)
@@ -44,6 +47,7 @@ type Tracer struct {
 	main    int
 	result  Result
 	progs   map[Filter][]byte
+	special ownerTable
 	// attachFilter and onReady belong to an InstallFilter in progress.
 	attachFilter Filter
 	onReady      func(error)
@@ -60,7 +64,8 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	if last, err := capLastCap(); err == nil {
 		shim.SetValidCaps(last)
 	}
-	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte)}
+	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
+		special: make(ownerTable)}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		raw, err := f.Program()
 		if err != nil {
@@ -213,6 +218,9 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 	sig, ev := ws.StopSignal(), stopEvent(ws)
 	var err error
 	switch {
+	case th.plan != nil && (sig == syscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
+		// A step of a multi-step emulation.
+		err = t.onPlanStop(th, ev == unix.PTRACE_EVENT_SECCOMP)
 	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP:
 		// A traced system call, stopped before it runs.
 		err = t.onSeccomp(th)
@@ -237,7 +245,10 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		// PTRACE_INTERRUPT, a new tracee's first stop, or the end of a
 		// group-stop: run on.
 		err = t.injectIfPending(th)
-		if err == nil {
+		if err == nil && th.plan != nil {
+			// A plan in progress still needs its syscall stops.
+			err = resumeToSyscall(th.tid)
+		} else if err == nil {
 			err = resume(th.tid, 0)
 		}
 	case sig == syscallStop:
@@ -348,7 +359,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	}
 	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
 	before := th.creds
-	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th})
+	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th, r.sp()})
 	th.creds = creds
 	if t.log.Enabled(nil, slog.LevelDebug) {
 		name := fmt.Sprint(call.Nr)
@@ -381,6 +392,8 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		if err := setRegs(th.tid, r); err != nil {
 			return err
 		}
+	case shim.Steps:
+		return t.startPlan(th, r, out.Plan)
 	case shim.Run:
 		if out.Args != call.Args {
 			r.setArgs(out.Args)

@@ -30,7 +30,28 @@ type Env interface {
 	// the calling thread's root and working directory, and returns its owner
 	// or the errno the kernel would give for the lookup.
 	Owner(dirfd int, path string, flags int) (FileOwner, error)
+	// Files is nil in mode creds; in mode full it gives what ownership
+	// recording needs.
+	Files() Files
 }
+
+// Files is what mode full needs beyond the thread's memory.
+type Files interface {
+	// Scratch is the address of ScratchSize bytes of the thread's memory
+	// that it does not use (below its stack pointer).
+	Scratch() uint64
+	// Special returns the owner recorded for an object that cannot carry
+	// user xattrs (symlinks, device nodes, FIFOs, sockets), by device and
+	// inode; SetSpecial records one for the container's lifetime.
+	Special(dev, ino uint64) (FileOwner, bool)
+	SetSpecial(dev, ino uint64, o FileOwner)
+	// SetFDOwner records o on the object the thread's descriptor fd
+	// refers to (no path lookup is involved).
+	SetFDOwner(fd int, o FileOwner) error
+}
+
+// ScratchSize is the size of the area Files.Scratch points to.
+const ScratchSize = 1024
 
 // OutcomeKind says what the tracer does with a call.
 type OutcomeKind int
@@ -40,6 +61,9 @@ const (
 	Return OutcomeKind = iota
 	// Run lets the kernel run the call with Args, possibly rewritten.
 	Run
+	// Steps has the thread make the system calls of Plan, one after the
+	// other, and returns the Plan's final value.
+	Steps
 )
 
 // Outcome is the model's answer to a Call.
@@ -47,7 +71,32 @@ type Outcome struct {
 	Kind  OutcomeKind
 	Value int64
 	Args  [6]uint64
+	Plan  Plan
 }
+
+// Step is one system call a Plan has the calling thread make, so that the
+// kernel does the lookup and the permission checks with the thread's own
+// root, working directory and credentials.
+type Step struct {
+	Nr   uintptr
+	Args [6]uint64
+	// In is written at InAddr (in the scratch area) before the call.
+	In     []byte
+	InAddr uint64
+	// MayBlock marks a call that can block (an open of a FIFO): it runs
+	// with the thread's own signal mask, so a signal can interrupt it.
+	MayBlock bool
+}
+
+// Plan is an emulation that needs the thread to make system calls. Next
+// gets the previous step's result (the kernel's return value; nothing on
+// the first call) and returns the next step, or nil and the final return
+// value of the emulated call.
+type Plan interface {
+	Next(prev int64) (next *Step, final int64)
+}
+
+func steps(p Plan) Outcome { return Outcome{Kind: Steps, Plan: p} }
 
 func ret(v int64) Outcome { return Outcome{Kind: Return, Value: v} }
 

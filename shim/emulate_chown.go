@@ -42,6 +42,13 @@ func emuFchownat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
 }
 
 func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
+	if env.Files() != nil {
+		pathArg := uint64(0)
+		if !r.emptyOK {
+			pathArg = r.pathAddr
+		}
+		return fullChown(c, mem, env, r, pathArg)
+	}
 	noop := call.Args
 	noop[r.idArg], noop[r.idArg+1] = uint64(NoID), uint64(NoID)
 	if r.flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {

@@ -41,6 +41,7 @@ type fakeEnv struct{}
 func (fakeEnv) Tid() int                                  { return 100 }
 func (fakeEnv) CredsOf(int) (Creds, bool)                 { return Creds{}, false }
 func (fakeEnv) Owner(int, string, int) (FileOwner, error) { return FileOwner{}, unix.ENOENT }
+func (fakeEnv) Files() Files                              { return nil }
 
 const base = 0x10000
 
@@ -108,12 +109,12 @@ func TestEmulateSyscalls(t *testing.T) {
 }
 
 func TestEmulateChownRunsKernelNoop(t *testing.T) {
-	_, out := Emulate(Root(all), call(unix.SYS_FCHOWNAT, atFDCWDArg, base, 1000, 1000, 0),
+	_, out := Emulate(Root(all), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0),
 		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})
 	if out.Kind != Run || uint32(out.Args[2]) != NoID || uint32(out.Args[3]) != NoID {
 		t.Fatalf("privileged fchownat: %+v, want Run with -1 ids", out)
 	}
-	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, atFDCWDArg, base, 1000, 1000, 0),
+	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0),
 		&fakeMemory{base: base, buf: append([]byte("x\x00"), make([]byte, 4094)...)}, fakeEnv{})
 	if out.Kind != Return || out.Value != -int64(unix.ENOENT) {
 		t.Fatalf("unprivileged fchownat of a missing file: %+v, want ENOENT", out)
@@ -124,6 +125,3 @@ func TestEmulateChownRunsKernelNoop(t *testing.T) {
 		t.Fatalf("bad flags: %+v, want EINVAL", out)
 	}
 }
-
-// atFDCWDArg is AT_FDCWD as the register holds it.
-var atFDCWDArg = func() uint64 { v := int64(unix.AT_FDCWD); return uint64(v) }()

@@ -12,11 +12,17 @@ const (
 	// Getter calls only report credentials: the kernel answers them right
 	// until a thread's emulated credentials differ from its real ones.
 	Getter
+	// File calls report or create file ownership: they stop only in mode
+	// full.
+	File
 )
 
 func (c Class) String() string {
-	if c == Getter {
+	switch c {
+	case Getter:
 		return "getter"
+	case File:
+		return "file"
 	}
 	return "setter"
 }
@@ -30,33 +36,66 @@ type Syscall struct {
 	Name  string
 	Class Class
 	emu   handler
+	// OnlyIf, when Mask is not 0, limits the stop to calls whose argument
+	// Arg has one of the Mask bits (open with O_CREAT).
+	OnlyIf ArgBits
+}
+
+// ArgBits selects calls by bits of one argument.
+type ArgBits struct {
+	Arg  int
+	Mask uint32
 }
 
 // commonSyscalls are emulated on every architecture; archSyscalls (in
 // table_<arch>.go) adds the ones only some architectures have.
 var commonSyscalls = []Syscall{
-	{unix.SYS_SETUID, "setuid", Setter, emuSetuid},
-	{unix.SYS_SETGID, "setgid", Setter, emuSetgid},
-	{unix.SYS_SETREUID, "setreuid", Setter, emuSetreuid},
-	{unix.SYS_SETREGID, "setregid", Setter, emuSetregid},
-	{unix.SYS_SETRESUID, "setresuid", Setter, emuSetresuid},
-	{unix.SYS_SETRESGID, "setresgid", Setter, emuSetresgid},
-	{unix.SYS_SETFSUID, "setfsuid", Setter, emuSetfsuid},
-	{unix.SYS_SETFSGID, "setfsgid", Setter, emuSetfsgid},
-	{unix.SYS_SETGROUPS, "setgroups", Setter, emuSetgroups},
-	{unix.SYS_CAPSET, "capset", Setter, emuCapset},
-	{unix.SYS_PRCTL, "prctl", Setter, emuPrctl},
-	{unix.SYS_FCHOWN, "fchown", Setter, emuFchown},
-	{unix.SYS_FCHOWNAT, "fchownat", Setter, emuFchownat},
+	{unix.SYS_SETUID, "setuid", Setter, emuSetuid, ArgBits{}},
+	{unix.SYS_SETGID, "setgid", Setter, emuSetgid, ArgBits{}},
+	{unix.SYS_SETREUID, "setreuid", Setter, emuSetreuid, ArgBits{}},
+	{unix.SYS_SETREGID, "setregid", Setter, emuSetregid, ArgBits{}},
+	{unix.SYS_SETRESUID, "setresuid", Setter, emuSetresuid, ArgBits{}},
+	{unix.SYS_SETRESGID, "setresgid", Setter, emuSetresgid, ArgBits{}},
+	{unix.SYS_SETFSUID, "setfsuid", Setter, emuSetfsuid, ArgBits{}},
+	{unix.SYS_SETFSGID, "setfsgid", Setter, emuSetfsgid, ArgBits{}},
+	{unix.SYS_SETGROUPS, "setgroups", Setter, emuSetgroups, ArgBits{}},
+	{unix.SYS_CAPSET, "capset", Setter, emuCapset, ArgBits{}},
+	{unix.SYS_PRCTL, "prctl", Setter, emuPrctl, ArgBits{}},
+	{unix.SYS_FCHOWN, "fchown", Setter, emuFchown, ArgBits{}},
+	{unix.SYS_FCHOWNAT, "fchownat", Setter, emuFchownat, ArgBits{}},
 
-	{unix.SYS_GETUID, "getuid", Getter, emuGetuid},
-	{unix.SYS_GETEUID, "geteuid", Getter, emuGeteuid},
-	{unix.SYS_GETGID, "getgid", Getter, emuGetgid},
-	{unix.SYS_GETEGID, "getegid", Getter, emuGetegid},
-	{unix.SYS_GETRESUID, "getresuid", Getter, emuGetresuid},
-	{unix.SYS_GETRESGID, "getresgid", Getter, emuGetresgid},
-	{unix.SYS_GETGROUPS, "getgroups", Getter, emuGetgroups},
-	{unix.SYS_CAPGET, "capget", Getter, emuCapget},
+	{unix.SYS_GETUID, "getuid", Getter, emuGetuid, ArgBits{}},
+	{unix.SYS_GETEUID, "geteuid", Getter, emuGeteuid, ArgBits{}},
+	{unix.SYS_GETGID, "getgid", Getter, emuGetgid, ArgBits{}},
+	{unix.SYS_GETEGID, "getegid", Getter, emuGetegid, ArgBits{}},
+	{unix.SYS_GETRESUID, "getresuid", Getter, emuGetresuid, ArgBits{}},
+	{unix.SYS_GETRESGID, "getresgid", Getter, emuGetresgid, ArgBits{}},
+	{unix.SYS_GETGROUPS, "getgroups", Getter, emuGetgroups, ArgBits{}},
+	{unix.SYS_CAPGET, "capget", Getter, emuCapget, ArgBits{}},
+
+	{unix.SYS_FSTAT, "fstat", File, emuFstat, ArgBits{}},
+	{unix.SYS_STATX, "statx", File, emuStatx, ArgBits{}},
+	{unix.SYS_GETXATTR, "getxattr", File, emuGetxattr, ArgBits{}},
+	{unix.SYS_LGETXATTR, "lgetxattr", File, emuGetxattr, ArgBits{}},
+	{unix.SYS_FGETXATTR, "fgetxattr", File, emuGetxattr, ArgBits{}},
+	{unix.SYS_GETXATTRAT, "getxattrat", File, emuGetxattr, ArgBits{}},
+	{unix.SYS_SETXATTR, "setxattr", File, emuSetxattr, ArgBits{}},
+	{unix.SYS_LSETXATTR, "lsetxattr", File, emuSetxattr, ArgBits{}},
+	{unix.SYS_FSETXATTR, "fsetxattr", File, emuSetxattr, ArgBits{}},
+	{unix.SYS_SETXATTRAT, "setxattrat", File, emuSetxattr, ArgBits{}},
+	{unix.SYS_REMOVEXATTR, "removexattr", File, emuRemovexattr, ArgBits{}},
+	{unix.SYS_LREMOVEXATTR, "lremovexattr", File, emuRemovexattr, ArgBits{}},
+	{unix.SYS_FREMOVEXATTR, "fremovexattr", File, emuRemovexattr, ArgBits{}},
+	{unix.SYS_REMOVEXATTRAT, "removexattrat", File, emuRemovexattr, ArgBits{}},
+	{unix.SYS_LISTXATTR, "listxattr", File, emuListxattr, ArgBits{}},
+	{unix.SYS_LLISTXATTR, "llistxattr", File, emuListxattr, ArgBits{}},
+	{unix.SYS_FLISTXATTR, "flistxattr", File, emuListxattr, ArgBits{}},
+	{unix.SYS_LISTXATTRAT, "listxattrat", File, emuListxattr, ArgBits{}},
+	{unix.SYS_OPENAT, "openat", File, emuOpenat, ArgBits{2, unix.O_CREAT}},
+	{unix.SYS_OPENAT2, "openat2", File, emuOpenat2, ArgBits{}},
+	{unix.SYS_MKDIRAT, "mkdirat", File, emuMkdirat, ArgBits{}},
+	{unix.SYS_MKNODAT, "mknodat", File, emuMknodat, ArgBits{}},
+	{unix.SYS_SYMLINKAT, "symlinkat", File, emuSymlinkat, ArgBits{}},
 }
 
 // PrctlOptions are the prctl options the model emulates, with their class;

@@ -1,4 +1,8 @@
 package shim
 
-// archSyscalls: arm64 has only fchown and fchownat.
-var archSyscalls = []Syscall{}
+import "golang.org/x/sys/unix"
+
+// archSyscalls: arm64 has only the *at forms; fstatat is newfstatat.
+var archSyscalls = []Syscall{
+	{unix.SYS_FSTATAT, "newfstatat", File, emuNewfstatat, ArgBits{}},
+}

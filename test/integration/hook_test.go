@@ -206,7 +206,7 @@ func TestHookFailures(t *testing.T) {
 	}
 	cases := []struct {
 		name, state, want string
-		asUser          bool
+		asUser            bool
 	}{
 		{"bad JSON", `{"pid": `, "container state on stdin: invalid JSON", false},
 		{"no pid", `{"ociVersion":"1.0.2","status":"creating"}`, "container state on stdin: no pid", false},

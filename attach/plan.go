@@ -1,0 +1,117 @@
+package attach
+
+import (
+	"fmt"
+
+	"github.com/remainroot/remainroot/shim"
+)
+
+// Running a shim.Plan: the thread stopped at a seccomp stop makes the
+// plan's system calls one after the other, and the emulated call returns
+// the plan's final value. The first step replaces the call at the seccomp
+// stop; each further step re-executes the system call instruction with new
+// registers from the previous step's exit stop. Signals stay blocked
+// between steps (no user code, and so no signal frame over the scratch
+// area, runs in between), except during a step that may block.
+
+// scratchSize is the room a plan may use below the thread's stack pointer.
+const scratchSize = 1024
+
+// allSignals blocks every signal the kernel lets a thread block.
+const allSignals = ^uint64(0)
+
+// planRun is a plan in progress on one thread.
+type planRun struct {
+	plan  shim.Plan
+	saved *regs  // the registers at the seccomp stop
+	mask  uint64 // the thread's own signal mask
+	// reentering: the next syscall stop is the entry of a re-executed
+	// step, not the exit of the current one.
+	reentering bool
+}
+
+// scratchAddr is where a plan may put its data for a thread stopped with
+// stack pointer sp.
+func scratchAddr(sp uint64) uint64 { return (sp - redZone - scratchSize) &^ 63 }
+
+// startPlan begins p on th, stopped at the seccomp stop with registers r.
+func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan) error {
+	mask, err := getSigmask(th.tid)
+	if err != nil {
+		return err
+	}
+	run := &planRun{plan: p, saved: r.clone(), mask: mask}
+	step, final := p.Next(0)
+	if step == nil {
+		th.plan = nil
+		return t.finishPlan(th, run, final)
+	}
+	th.plan = run
+	return t.runStep(th, run, r.clone(), step, false)
+}
+
+// runStep sets up step in registers cur and resumes th to its syscall
+// stops. reexec says whether cur belongs to an exit stop, from which the
+// system call instruction must run again.
+func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, reexec bool) error {
+	if len(step.In) > 0 {
+		if err := (memory{th.tid}).WriteAt(step.In, step.InAddr); err != nil {
+			return fmt.Errorf("plan: write scratch: %w", err)
+		}
+	}
+	mask := allSignals
+	if step.MayBlock {
+		mask = run.mask
+	}
+	if err := setSigmask(th.tid, mask); err != nil {
+		return err
+	}
+	if reexec {
+		cur.rerunSyscall(int64(step.Nr))
+	} else {
+		cur.setSyscallNr(int64(step.Nr))
+	}
+	cur.setArgs(step.Args)
+	if err := setRegs(th.tid, cur); err != nil {
+		return err
+	}
+	run.reentering = reexec
+	return resumeToSyscall(th.tid)
+}
+
+// onPlanStop handles a syscall or seccomp stop of a thread running a plan.
+func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
+	run := th.plan
+	if seccomp || run.reentering {
+		// The entry (and, for a traced number, the seccomp stop) of a
+		// re-executed step: let it run to its exit.
+		if !seccomp {
+			run.reentering = false
+		}
+		return resumeToSyscall(th.tid)
+	}
+	cur, err := getRegs(th.tid)
+	if err != nil {
+		return err
+	}
+	step, final := run.plan.Next(cur.returnValue())
+	if step == nil {
+		th.plan = nil
+		return t.finishPlan(th, run, final)
+	}
+	return t.runStep(th, run, cur, step, true)
+}
+
+// finishPlan makes the emulated call return final with the thread's
+// registers as they were, restores its signal mask and lets it run on.
+func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
+	r := run.saved.clone()
+	r.setReturnValue(final)
+	if err := setRegs(th.tid, r); err != nil {
+		return err
+	}
+	if err := setSigmask(th.tid, run.mask); err != nil {
+		return err
+	}
+	return resume(th.tid, 0)
+}

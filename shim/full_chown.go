@@ -1,0 +1,97 @@
+package shim
+
+import "golang.org/x/sys/unix"
+
+// chownPlan records ownership in mode full. The thread reads the object's
+// owner xattr and stats it (with the call's own directory, path and flags),
+// the model applies chown(2)'s rules to the recorded owner, then the thread
+// writes the merged owner (-1 keeps an id) into the xattr, or removes it for
+// 0:0. Objects that cannot carry user xattrs get the owner in the table of
+// special files. Every lookup is the thread's own system call: nothing is
+// resolved in the tracer.
+type chownPlan struct {
+	creds    Creds
+	mem      Memory
+	files    Files
+	s        scratch
+	dfd      uint64
+	path     uint64
+	atFlags  uint64
+	uid, gid uint32
+
+	state int
+	xattr FileOwner
+	found bool
+	info  statInfo
+}
+
+func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64) Outcome {
+	if r.flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return fail(unix.EINVAL)
+	}
+	files := env.Files()
+	s := scratch{files.Scratch()}
+	path := pathArg
+	if r.emptyOK {
+		path = s.empty()
+	}
+	dfd := uint64(int64(r.dirfd))
+	return steps(&chownPlan{creds: c, mem: mem, files: files, s: s, dfd: dfd, path: path,
+		atFlags: uint64(r.flags), uid: r.uid, gid: r.gid})
+}
+
+func (p *chownPlan) Next(prev int64) (*Step, int64) {
+	switch p.state {
+	case 0:
+		p.state = 1
+		return p.s.getOwnerStep(p.dfd, p.path, p.atFlags), 0
+	case 1:
+		p.xattr, p.found = ownerFromXattr(p.mem, p.s, prev)
+		p.state = 2
+		return p.s.statStep(p.dfd, p.path, p.atFlags), 0
+	case 2:
+		if prev != 0 {
+			return nil, prev // the lookup failed: ENOENT, ENOTDIR, EACCES, ...
+		}
+		info, err := readStat(p.mem, p.s.stat())
+		if err != nil {
+			return nil, -int64(unix.EFAULT)
+		}
+		p.info = info
+		current := info.owner
+		if !holdsXattr(info.mode) {
+			if o, ok := p.files.Special(info.dev, info.ino); ok {
+				current = o
+			}
+		} else if p.found {
+			current = p.xattr
+		}
+		if err := p.creds.ChownAllowed(current.UID, current.GID, p.uid, p.gid); err != nil {
+			return nil, -int64(err.(unix.Errno))
+		}
+		next := current.Merge(p.uid, p.gid)
+		if !holdsXattr(info.mode) {
+			p.files.SetSpecial(info.dev, info.ino, next)
+			return nil, 0
+		}
+		p.state = 3
+		return p.s.setOwnerStep(p.dfd, p.path, p.atFlags, next), 0
+	}
+	switch -prev {
+	case 0, int64(unix.ENODATA): // removing an xattr that was not there
+		return nil, 0
+	case int64(unix.ENOTSUP):
+		// A filesystem without user xattrs: keep the owner for the
+		// container's lifetime, as for special files.
+		p.files.SetSpecial(p.info.dev, p.info.ino, p.xattrOrReal().Merge(p.uid, p.gid))
+		return nil, 0
+	}
+	return nil, prev
+}
+
+func (p *chownPlan) xattrOrReal() FileOwner {
+	if p.found {
+		return p.xattr
+	}
+	return p.info.owner
+}

@@ -1,0 +1,18 @@
+package shim
+
+// Offsets in arm64's (asm-generic) struct stat and in struct statx.
+const (
+	statSize   = 128
+	statDev    = 0
+	statIno    = 8
+	statMode   = 16
+	statUID    = 24
+	statGID    = 28
+	statxUID   = 20
+	statxGID   = 24
+	statxMode  = 28
+	statxIno   = 32
+	statxDevMj = 136
+	statxDevMn = 140
+	statxSize  = 256
+)

@@ -1,0 +1,108 @@
+package shim
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
+
+// statPlan emulates the stat family in mode full: the thread first reads
+// the owner xattr of the object (getxattrat with the call's own directory,
+// path and flags, so the kernel resolves it as the call will), then makes
+// the stat call itself; a successful result gets the recorded owner written
+// over the kernel's st_uid/st_gid. Objects without user xattrs take their
+// owner from the table of special files.
+type statPlan struct {
+	call    Call
+	mem     Memory
+	files   Files
+	s       scratch
+	dfd     uint64
+	path    uint64
+	flags   uint64
+	buf     uint64
+	isStatx bool
+
+	state int
+	owner FileOwner
+	found bool
+}
+
+func newStatPlan(call Call, mem Memory, files Files, dfd, path, flags, buf uint64, isStatx bool) Outcome {
+	s := scratch{files.Scratch()}
+	if path == 0 {
+		path = s.empty()
+	}
+	return steps(&statPlan{call: call, mem: mem, files: files, s: s, dfd: dfd, path: path,
+		flags: flags, buf: buf, isStatx: isStatx})
+}
+
+func (p *statPlan) Next(prev int64) (*Step, int64) {
+	switch p.state {
+	case 0:
+		p.state = 1
+		return p.s.getOwnerStep(p.dfd, p.path, xattrAtFlags(p.flags)), 0
+	case 1:
+		p.owner, p.found = ownerFromXattr(p.mem, p.s, prev)
+		p.state = 2
+		// The stat call itself, unchanged.
+		return &Step{Nr: p.call.Nr, Args: p.call.Args}, 0
+	}
+	if prev == 0 {
+		p.patch()
+	}
+	return nil, prev
+}
+
+// patch writes the recorded owner into the caller's buffer.
+func (p *statPlan) patch() {
+	uidOff, gidOff := uint64(statUID), uint64(statGID)
+	var info statInfo
+	if p.isStatx {
+		uidOff, gidOff = statxUID, statxGID
+		b := make([]byte, statxSize)
+		if p.mem.ReadAt(b, p.buf) != nil {
+			return
+		}
+		info.mode = uint32(binary.LittleEndian.Uint16(b[statxMode:]))
+		info.ino = binary.LittleEndian.Uint64(b[statxIno:])
+		info.dev = makedev(binary.LittleEndian.Uint32(b[statxDevMj:]), binary.LittleEndian.Uint32(b[statxDevMn:]))
+	} else {
+		var err error
+		if info, err = readStat(p.mem, p.buf); err != nil {
+			return
+		}
+	}
+	owner, ok := p.owner, p.found
+	if !holdsXattr(info.mode) {
+		owner, ok = p.files.Special(info.dev, info.ino)
+	}
+	if !ok {
+		return
+	}
+	writeU32s(p.mem, p.buf+uidOff, owner.UID)
+	writeU32s(p.mem, p.buf+gidOff, owner.GID)
+}
+
+func emuStat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, newStatPlan(call, mem, env.Files(), fdcwd, call.Args[0], 0, call.Args[1], false)
+}
+
+func emuLstat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, newStatPlan(call, mem, env.Files(), fdcwd, call.Args[0], unix.AT_SYMLINK_NOFOLLOW, call.Args[1], false)
+}
+
+func emuFstat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, newStatPlan(call, mem, env.Files(), call.Args[0], 0, unix.AT_EMPTY_PATH, call.Args[1], false)
+}
+
+func emuNewfstatat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, newStatPlan(call, mem, env.Files(), call.Args[0], call.Args[1], call.Args[3], call.Args[2], false)
+}
+
+func emuStatx(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
+	return c, newStatPlan(call, mem, env.Files(), call.Args[0], call.Args[1], call.Args[2], call.Args[4], true)
+}
+
+// fdcwd is AT_FDCWD as a register holds it.
+var fdcwd = func() uint64 { v := int64(unix.AT_FDCWD); return uint64(v) }()

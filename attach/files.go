@@ -1,6 +1,8 @@
 package attach
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -19,8 +21,6 @@ type files struct {
 	th *thread
 	sp uint64
 }
-
-func (f files) Scratch() uint64 { return scratchAddr(f.sp) }
 
 func (f files) Special(dev, ino uint64) (shim.FileOwner, bool) {
 	o, ok := f.t.special[[2]uint64{dev, ino}]
@@ -60,3 +60,53 @@ func (f files) SetFDOwner(fd int, o shim.FileOwner) error {
 	f.t.log.Warn("cannot record the owner of a new file", "tid", f.th.tid, "fd", fd, "err", err)
 	return err
 }
+
+// fdLink is the /proc magic link to a thread's descriptor (or cwd).
+func (f files) fdLink(fd int) string {
+	if fd == unix.AT_FDCWD {
+		return fmt.Sprintf("/proc/%d/cwd", f.th.tid)
+	}
+	return fmt.Sprintf("/proc/%d/fd/%d", f.th.tid, fd)
+}
+
+func (f files) StatFD(fd int, isStatx bool, flags int, mask uint32) ([]byte, error) {
+	if fd < 0 && fd != unix.AT_FDCWD {
+		return nil, unix.EBADF
+	}
+	link := f.fdLink(fd)
+	m := f.t.mapper(f.th.tid)
+	var buf bytes.Buffer
+	if isStatx {
+		var stx unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, link, flags&(unix.AT_STATX_FORCE_SYNC|unix.AT_STATX_DONT_SYNC), int(mask), &stx); err != nil {
+			return nil, fdError(err)
+		}
+		stx.Uid, stx.Gid = m.uid(stx.Uid), m.gid(stx.Gid)
+		binary.Write(&buf, binary.LittleEndian, &stx)
+		out := make([]byte, statxSize)
+		copy(out, buf.Bytes())
+		return out, nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(link, &st); err != nil {
+		return nil, fdError(err)
+	}
+	st.Uid, st.Gid = m.uid(st.Uid), m.gid(st.Gid)
+	binary.Write(&buf, binary.LittleEndian, &st)
+	return buf.Bytes(), nil
+}
+
+// statxSize is the kernel's sizeof(struct statx).
+const statxSize = 256
+
+func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
+	val := make([]byte, 64)
+	n, err := unix.Getxattr(f.fdLink(fd), shim.OwnerXattr, val)
+	if err != nil {
+		return shim.FileOwner{}, false
+	}
+	o, derr := shim.DecodeOwner(val[:n])
+	return o, derr == nil
+}
+
+func (f files) HasSpecial() bool { return len(f.t.special) > 0 }

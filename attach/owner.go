@@ -1,10 +1,8 @@
 package attach
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -38,69 +36,8 @@ func (e env) CredsOf(tid int) (shim.Creds, bool) {
 	return o.creds, true
 }
 
-// Owner looks up the object fchownat(dirfd, p, ..., flags) would change,
-// never in the tracer's own root: the path is resolved with
-// openat2(RESOLVE_IN_ROOT) under a handle on the thread's root directory, so
-// absolute symlinks and ".." stay inside it. Only the owner is read.
-func (e env) Owner(dirfd int, p string, flags int) (shim.FileOwner, error) {
-	st, err := statInTracee(e.th.tid, dirfd, p, flags)
-	if err != nil {
-		return shim.FileOwner{}, err
-	}
-	return idsInTracee(e.th.tid, st.Uid, st.Gid), nil
-}
-
-func statInTracee(tid, dirfd int, p string, flags int) (*unix.Stat_t, error) {
-	var st unix.Stat_t
-	proc := fmt.Sprintf("/proc/%d", tid)
-	base := proc + "/cwd"
-	if dirfd != unix.AT_FDCWD {
-		if dirfd < 0 {
-			return nil, unix.EBADF
-		}
-		base = fmt.Sprintf("%s/fd/%d", proc, dirfd)
-	}
-	if p == "" {
-		if flags&unix.AT_EMPTY_PATH == 0 {
-			return nil, unix.ENOENT
-		}
-		// The magic link leads straight to the open file: no lookup.
-		if err := unix.Stat(base, &st); err != nil {
-			return nil, fdError(err)
-		}
-		return &st, nil
-	}
-	rel := p
-	if !path.IsAbs(p) {
-		dir, err := dirInRoot(proc, base)
-		if err != nil {
-			return nil, err
-		}
-		rel = path.Join(dir, p)
-		if strings.HasSuffix(p, "/") {
-			rel += "/"
-		}
-	}
-	root, err := unix.Open(proc+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, unix.EACCES
-	}
-	defer unix.Close(root)
-	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
-		how.Flags |= unix.O_NOFOLLOW
-	}
-	fd, err := unix.Openat2(root, strings.TrimPrefix(rel, "/"), &how)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
+// Scratch is room below the thread's stack pointer for plan steps.
+func (e env) Scratch() uint64 { return scratchAddr(e.sp) }
 
 func fdError(err error) error {
 	if err == unix.ENOENT {
@@ -109,90 +46,106 @@ func fdError(err error) error {
 	return err
 }
 
-// dirInRoot returns where the directory behind the magic link base lies
-// inside the thread's root, from the two links' targets as the kernel
-// prints them. A directory outside the root cannot be resolved safely.
-func dirInRoot(proc, base string) (string, error) {
-	rootPath, err1 := os.Readlink(proc + "/root")
-	dir, err2 := os.Readlink(base)
-	if err2 != nil {
-		return "", fdError(err2)
-	}
-	if err1 != nil {
-		return "", unix.EACCES
-	}
-	if strings.HasSuffix(dir, " (deleted)") {
-		return "", unix.ENOENT
-	}
-	switch {
-	case rootPath == "/":
-		return dir, nil
-	case dir == rootPath:
-		return "/", nil
-	case strings.HasPrefix(dir, rootPath+"/"):
-		return dir[len(rootPath):], nil
-	}
-	return "", unix.EACCES
-}
-
 // idMapper translates ids as the tracer sees them into a thread's user
 // namespace. When both share a namespace nothing changes; an id the
 // thread's namespace does not map reads as the overflow id, as in stat(2).
 type idMapper struct {
-	tid  int
-	same bool
+	same           bool
+	uidMap, gidMap []idExtent
 }
 
+// idExtent is one line of a uid_map or gid_map.
+type idExtent struct{ inside, outside, count uint64 }
+
+// selfUserNS is the tracer's own user namespace.
+var selfUserNS, _ = os.Readlink("/proc/self/ns/user")
+
 func newIDMapper(tid int) idMapper {
-	self, err1 := os.Readlink("/proc/self/ns/user")
-	other, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
-	return idMapper{tid: tid, same: err1 == nil && err2 == nil && self == other}
+	other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
+	if err == nil && other == selfUserNS {
+		return idMapper{same: true}
+	}
+	return idMapper{
+		uidMap: readIDMap(fmt.Sprintf("/proc/%d/uid_map", tid)),
+		gidMap: readIDMap(fmt.Sprintf("/proc/%d/gid_map", tid)),
+	}
+}
+
+// mapper returns the id translation for tid, cached per user namespace
+// (a namespace's maps are written once).
+func (t *Tracer) mapper(tid int) idMapper {
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
+	if err != nil {
+		return newIDMapper(tid)
+	}
+	if m, ok := t.mappers[ns]; ok {
+		return m
+	}
+	m := newIDMapper(tid)
+	t.mappers[ns] = m
+	return m
 }
 
 func (m idMapper) uid(id uint32) uint32 {
 	if m.same {
 		return id
 	}
-	return mapID(fmt.Sprintf("/proc/%d/uid_map", m.tid), id, "/proc/sys/kernel/overflowuid")
+	return mapExtents(m.uidMap, id, overflowUID)
 }
 
 func (m idMapper) gid(id uint32) uint32 {
 	if m.same {
 		return id
 	}
-	return mapID(fmt.Sprintf("/proc/%d/gid_map", m.tid), id, "/proc/sys/kernel/overflowgid")
+	return mapExtents(m.gidMap, id, overflowGID)
 }
 
-// idsInTracee translates a file owner into the thread's namespace.
-func idsInTracee(tid int, uid, gid uint32) shim.FileOwner {
-	m := newIDMapper(tid)
-	return shim.FileOwner{UID: m.uid(uid), GID: m.gid(gid)}
-}
-
-// mapID maps an outside id through a uid_map/gid_map read from the
-// tracer's namespace, whose second column is then in the tracer's terms.
-func mapID(mapFile string, outside uint32, overflowFile string) uint32 {
-	f, err := os.Open(mapFile)
-	if err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			var in, out, count uint64
-			if _, err := fmt.Sscan(sc.Text(), &in, &out, &count); err != nil {
-				continue
-			}
-			if uint64(outside) >= out && uint64(outside) < out+count {
-				return uint32(in + uint64(outside) - out)
-			}
+// readIDMap reads a uid_map or gid_map as the tracer sees it: the second
+// column is then in the tracer's own namespace.
+func readIDMap(path string) []idExtent {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []idExtent
+	for _, line := range strings.Split(string(data), "\n") {
+		var e idExtent
+		if _, err := fmt.Sscan(line, &e.inside, &e.outside, &e.count); err == nil {
+			out = append(out, e)
 		}
 	}
-	data, err := os.ReadFile(overflowFile)
+	return out
+}
+
+func mapExtents(ext []idExtent, outside uint32, overflow uint32) uint32 {
+	for _, e := range ext {
+		if uint64(outside) >= e.outside && uint64(outside) < e.outside+e.count {
+			return uint32(e.inside + uint64(outside) - e.outside)
+		}
+	}
+	return overflow
+}
+
+// The overflow ids an unmapped id reads as (stat(2)).
+var (
+	overflowUID = readOverflow("/proc/sys/kernel/overflowuid")
+	overflowGID = readOverflow("/proc/sys/kernel/overflowgid")
+)
+
+func readOverflow(path string) uint32 {
+	data, err := os.ReadFile(path)
 	if err == nil {
 		if v, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32); err == nil {
 			return uint32(v)
 		}
 	}
 	return 65534
+}
+
+// idsInTracee translates a file owner into the thread's namespace.
+func idsInTracee(tid int, uid, gid uint32) shim.FileOwner {
+	m := newIDMapper(tid)
+	return shim.FileOwner{UID: m.uid(uid), GID: m.gid(gid)}
 }
 
 // execFile describes the program tid has just executed, for the set-user-ID
@@ -220,8 +173,6 @@ func execFile(tid int) (shim.ExecFile, error) {
 	if nnp, _ := statusField(tid, "NoNewPrivs"); nnp == "1" {
 		f.SetUID, f.SetGID = false, false
 	}
-	overflowUID := mapID("/dev/null", 0, "/proc/sys/kernel/overflowuid")
-	overflowGID := mapID("/dev/null", 0, "/proc/sys/kernel/overflowgid")
 	if owner.UID == overflowUID {
 		f.SetUID = false
 	}

@@ -54,6 +54,22 @@ func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan) error {
 // stops. reexec says whether cur belongs to an exit stop, from which the
 // system call instruction must run again.
 func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, reexec bool) error {
+	if step.Direct && reexec {
+		// The original call again, returning to the thread by itself: it
+		// will pass the seccomp stop it meets once more untouched.
+		r := run.saved.clone()
+		r.rerunSyscall(int64(step.Nr))
+		r.setArgs(step.Args)
+		if err := setRegs(th.tid, r); err != nil {
+			return err
+		}
+		if err := setSigmask(th.tid, run.mask); err != nil {
+			return err
+		}
+		th.plan = nil
+		th.passSeccomp = step.Nr
+		return resume(th.tid, 0)
+	}
 	if len(step.In) > 0 {
 		if err := (memory{th.tid}).WriteAt(step.In, step.InAddr); err != nil {
 			return fmt.Errorf("plan: write scratch: %w", err)

@@ -22,6 +22,9 @@ type thread struct {
 	// injectPending asks for the getter filter (or, at attach, the whole
 	// filter) at the thread's next PTRACE_EVENT_STOP.
 	injectPending injection
+	// passSeccomp lets the next seccomp stop for this call number run
+	// untouched: the last, direct step of a plan.
+	passSeccomp uintptr
 	// plan is the multi-step emulation the thread is in the middle of.
 	plan *planRun
 	// orphanStop holds the first stop of a thread whose creator's clone

@@ -48,6 +48,7 @@ type Tracer struct {
 	result  Result
 	progs   map[Filter][]byte
 	special ownerTable
+	mappers map[string]idMapper
 	// attachFilter and onReady belong to an InstallFilter in progress.
 	attachFilter Filter
 	onReady      func(error)
@@ -65,7 +66,7 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		shim.SetValidCaps(last)
 	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
-		special: make(ownerTable)}
+		special: make(ownerTable), mappers: make(map[string]idMapper)}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		raw, err := f.Program()
 		if err != nil {
@@ -356,6 +357,13 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	}
 	if !th.emulating {
 		return resume(th.tid, 0)
+	}
+	if th.passSeccomp != 0 {
+		nr := th.passSeccomp
+		th.passSeccomp = 0
+		if uintptr(r.syscallNr()) == nr {
+			return resume(th.tid, 0)
+		}
 	}
 	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
 	before := th.creds

@@ -26,10 +26,9 @@ type Env interface {
 	// CredsOf returns the emulated credentials of another traced thread, for
 	// capget on a pid; false when the thread is not traced.
 	CredsOf(tid int) (Creds, bool)
-	// Owner resolves what fchownat(dirfd, path, ..., flags) would change, in
-	// the calling thread's root and working directory, and returns its owner
-	// or the errno the kernel would give for the lookup.
-	Owner(dirfd int, path string, flags int) (FileOwner, error)
+	// Scratch is the address of ScratchSize bytes of the thread's memory
+	// that it does not use (below its stack pointer), for Plan steps.
+	Scratch() uint64
 	// Files is nil in mode creds; in mode full it gives what ownership
 	// recording needs.
 	Files() Files
@@ -37,9 +36,6 @@ type Env interface {
 
 // Files is what mode full needs beyond the thread's memory.
 type Files interface {
-	// Scratch is the address of ScratchSize bytes of the thread's memory
-	// that it does not use (below its stack pointer).
-	Scratch() uint64
 	// Special returns the owner recorded for an object that cannot carry
 	// user xattrs (symlinks, device nodes, FIFOs, sockets), by device and
 	// inode; SetSpecial records one for the container's lifetime.
@@ -48,6 +44,15 @@ type Files interface {
 	// SetFDOwner records o on the object the thread's descriptor fd
 	// refers to (no path lookup is involved).
 	SetFDOwner(fd int, o FileOwner) error
+	// StatFD stats what the thread's descriptor fd (AT_FDCWD: its working
+	// directory) refers to, through the kernel's own reference to it, and
+	// returns a struct stat, or a struct statx with mask and flags, laid out
+	// as the kernel writes it, ids as the thread's namespace sees them.
+	StatFD(fd int, statx bool, flags int, mask uint32) ([]byte, error)
+	// FDOwner returns the owner recorded in that object's xattr.
+	FDOwner(fd int) (FileOwner, bool)
+	// HasSpecial reports whether the table of special files has entries.
+	HasSpecial() bool
 }
 
 // ScratchSize is the size of the area Files.Scratch points to.
@@ -86,6 +91,9 @@ type Step struct {
 	// MayBlock marks a call that can block (an open of a FIFO): it runs
 	// with the thread's own signal mask, so a signal can interrupt it.
 	MayBlock bool
+	// Direct marks the last step when it is the original call, unchanged,
+	// whose result the thread gets as it is: it runs without an exit stop.
+	Direct bool
 }
 
 // Plan is an emulation that needs the thread to make system calls. Next

@@ -57,20 +57,45 @@ func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
 	if c.Caps.Effective.Has(CapChown) || (r.uid == NoID && r.gid == NoID) {
 		return run(noop)
 	}
-	path := ""
-	if !r.emptyOK {
-		p, err := readPath(mem, r.pathAddr)
-		if err != nil {
-			return fail(err)
-		}
-		path = p
+	// Without CAP_CHOWN the rule depends on the file's owner: the thread
+	// stats the file itself (its own lookup, root and permissions), then
+	// makes the no-op chown or gets EPERM.
+	s := scratch{env.Scratch()}
+	path := r.pathAddr
+	if r.emptyOK {
+		path = s.empty()
 	}
-	owner, err := env.Owner(r.dirfd, path, r.flags)
+	return steps(&credsChownPlan{creds: c, mem: mem, s: s, nr: call.Nr, noop: noop,
+		dfd: uint64(int64(r.dirfd)), path: path, flags: uint64(r.flags), uid: r.uid, gid: r.gid})
+}
+
+// credsChownPlan is an unprivileged chown in mode creds.
+type credsChownPlan struct {
+	creds     Creds
+	mem       Memory
+	s         scratch
+	nr        uintptr
+	noop      [6]uint64
+	dfd, path uint64
+	flags     uint64
+	uid, gid  uint32
+	started   bool
+}
+
+func (p *credsChownPlan) Next(prev int64) (*Step, int64) {
+	if !p.started {
+		p.started = true
+		return p.s.statStep(p.dfd, p.path, p.flags), 0
+	}
+	if prev != 0 {
+		return nil, prev
+	}
+	info, err := readStat(p.mem, p.s.stat())
 	if err != nil {
-		return fail(err)
+		return nil, -int64(unix.EFAULT)
 	}
-	if err := c.ChownAllowed(owner.UID, owner.GID, r.uid, r.gid); err != nil {
-		return fail(err)
+	if err := p.creds.ChownAllowed(info.owner.UID, info.owner.GID, p.uid, p.gid); err != nil {
+		return nil, -int64(err.(unix.Errno))
 	}
-	return run(noop)
+	return &Step{Nr: p.nr, Args: p.noop, Direct: true}, 0
 }

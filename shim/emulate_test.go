@@ -38,10 +38,10 @@ func (m *fakeMemory) u32(addr uint64) uint32 { return binary.LittleEndian.Uint32
 
 type fakeEnv struct{}
 
-func (fakeEnv) Tid() int                                  { return 100 }
-func (fakeEnv) CredsOf(int) (Creds, bool)                 { return Creds{}, false }
-func (fakeEnv) Owner(int, string, int) (FileOwner, error) { return FileOwner{}, unix.ENOENT }
-func (fakeEnv) Files() Files                              { return nil }
+func (fakeEnv) Tid() int                  { return 100 }
+func (fakeEnv) CredsOf(int) (Creds, bool) { return Creds{}, false }
+func (fakeEnv) Scratch() uint64           { return base + 2048 }
+func (fakeEnv) Files() Files              { return nil }
 
 const base = 0x10000
 
@@ -114,10 +114,37 @@ func TestEmulateChownRunsKernelNoop(t *testing.T) {
 	if out.Kind != Run || uint32(out.Args[2]) != NoID || uint32(out.Args[3]) != NoID {
 		t.Fatalf("privileged fchownat: %+v, want Run with -1 ids", out)
 	}
-	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0),
-		&fakeMemory{base: base, buf: append([]byte("x\x00"), make([]byte, 4094)...)}, fakeEnv{})
-	if out.Kind != Return || out.Value != -int64(unix.ENOENT) {
-		t.Fatalf("unprivileged fchownat of a missing file: %+v, want ENOENT", out)
+	// Without CAP_CHOWN the thread stats the file itself first.
+	m := &fakeMemory{base: base, buf: make([]byte, 4096)}
+	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0), m, fakeEnv{})
+	if out.Kind != Steps {
+		t.Fatalf("unprivileged fchownat: %+v, want a plan", out)
+	}
+	step, _ := out.Plan.Next(0)
+	if step == nil || step.Nr != unix.SYS_NEWFSTATAT || step.Args[1] != base {
+		t.Fatalf("first step %+v, want newfstatat of the caller's path", step)
+	}
+	if next, final := out.Plan.Next(-int64(unix.ENOENT)); next != nil || final != -int64(unix.ENOENT) {
+		t.Fatalf("missing file: step %+v final %d, want ENOENT", next, final)
+	}
+	// A file the caller owns: chown to itself is allowed, to another EPERM.
+	for _, c := range []struct {
+		uid  uint64
+		want int64
+	}{{5, 0}, {1000, -int64(unix.EPERM)}} {
+		_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, c.uid, uint64(NoID), 0), m, fakeEnv{})
+		step, _ := out.Plan.Next(0)
+		statBuf := make([]byte, statSize)
+		binary.LittleEndian.PutUint32(statBuf[statUID:], 5)
+		binary.LittleEndian.PutUint32(statBuf[statGID:], 5)
+		m.WriteAt(statBuf, step.Args[2])
+		next, final := out.Plan.Next(0)
+		switch {
+		case c.want == 0 && (next == nil || !next.Direct || uint32(next.Args[2]) != NoID):
+			t.Errorf("chown to own uid: step %+v, want the no-op chown", next)
+		case c.want != 0 && (next != nil || final != c.want):
+			t.Errorf("chown to %d: step %+v final %d, want %d", c.uid, next, final, c.want)
+		}
 	}
 	_, out = Emulate(Root(all), call(unix.SYS_FCHOWNAT, 0, base, 1, 1, 0x8000),
 		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})

@@ -30,7 +30,7 @@ func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64) Out
 		return fail(unix.EINVAL)
 	}
 	files := env.Files()
-	s := scratch{files.Scratch()}
+	s := scratch{env.Scratch()}
 	path := pathArg
 	if r.emptyOK {
 		path = s.empty()

@@ -42,7 +42,7 @@ func createOutcome(c Creds, call Call, mem Memory, env Env, p createPlan) (Creds
 	if files == nil || !record {
 		return c, run(call.Args)
 	}
-	p.call, p.mem, p.files, p.s, p.owner = call, mem, files, scratch{files.Scratch()}, owner
+	p.call, p.mem, p.files, p.s, p.owner = call, mem, files, scratch{env.Scratch()}, owner
 	return c, steps(&p)
 }
 

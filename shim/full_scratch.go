@@ -79,12 +79,27 @@ func readStat(mem Memory, addr uint64) (statInfo, error) {
 	if err := mem.ReadAt(b, addr); err != nil {
 		return statInfo{}, err
 	}
+	return statBufInfo(b), nil
+}
+
+// statxInfo reads a struct statx.
+func statxInfo(b []byte) statInfo {
+	return statInfo{
+		mode:  uint32(binary.LittleEndian.Uint16(b[statxMode:])),
+		ino:   binary.LittleEndian.Uint64(b[statxIno:]),
+		dev:   makedev(binary.LittleEndian.Uint32(b[statxDevMj:]), binary.LittleEndian.Uint32(b[statxDevMn:])),
+		owner: FileOwner{binary.LittleEndian.Uint32(b[statxUID:]), binary.LittleEndian.Uint32(b[statxGID:])},
+	}
+}
+
+// statBufInfo reads a struct stat.
+func statBufInfo(b []byte) statInfo {
 	return statInfo{
 		dev:   binary.LittleEndian.Uint64(b[statDev:]),
 		ino:   binary.LittleEndian.Uint64(b[statIno:]),
 		mode:  binary.LittleEndian.Uint32(b[statMode:]),
 		owner: FileOwner{binary.LittleEndian.Uint32(b[statUID:]), binary.LittleEndian.Uint32(b[statGID:])},
-	}, nil
+	}
 }
 
 // holdsXattr reports whether an object of this mode can carry a user.*

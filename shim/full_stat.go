@@ -28,8 +28,11 @@ type statPlan struct {
 	found bool
 }
 
-func newStatPlan(call Call, mem Memory, files Files, dfd, path, flags, buf uint64, isStatx bool) Outcome {
-	s := scratch{files.Scratch()}
+func newStatPlan(call Call, mem Memory, files Files, scr uint64, dfd, path, flags, buf uint64, isStatx bool) Outcome {
+	s := scratch{scr}
+	if flags&unix.AT_EMPTY_PATH != 0 && (path == 0 || emptyString(mem, path)) {
+		return statFD(mem, files, dfd, flags, buf, isStatx, uint32(call.Args[3]))
+	}
 	if path == 0 {
 		path = s.empty()
 	}
@@ -45,8 +48,10 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 	case 1:
 		p.owner, p.found = ownerFromXattr(p.mem, p.s, prev)
 		p.state = 2
-		// The stat call itself, unchanged.
-		return &Step{Nr: p.call.Nr, Args: p.call.Args}, 0
+		// The stat call itself, unchanged. With no owner to write in,
+		// its result goes straight to the thread.
+		direct := !p.found && !p.files.HasSpecial()
+		return &Step{Nr: p.call.Nr, Args: p.call.Args, Direct: direct}, 0
 	}
 	if prev == 0 {
 		p.patch()
@@ -64,9 +69,7 @@ func (p *statPlan) patch() {
 		if p.mem.ReadAt(b, p.buf) != nil {
 			return
 		}
-		info.mode = uint32(binary.LittleEndian.Uint16(b[statxMode:]))
-		info.ino = binary.LittleEndian.Uint64(b[statxIno:])
-		info.dev = makedev(binary.LittleEndian.Uint32(b[statxDevMj:]), binary.LittleEndian.Uint32(b[statxDevMn:]))
+		info = statxInfo(b)
 	} else {
 		var err error
 		if info, err = readStat(p.mem, p.buf); err != nil {
@@ -84,24 +87,64 @@ func (p *statPlan) patch() {
 	writeU32s(p.mem, p.buf+gidOff, owner.GID)
 }
 
+// emptyString reports whether addr holds "".
+func emptyString(mem Memory, addr uint64) bool {
+	b := make([]byte, 1)
+	return mem.ReadAt(b, addr) == nil && b[0] == 0
+}
+
+// statFD answers a stat of a descriptor (fstat, AT_EMPTY_PATH) in one
+// stop: the tracer stats the object through the kernel's reference to it,
+// writes the recorded owner in and copies the result to the caller.
+func statFD(mem Memory, files Files, dfd, flags, buf uint64, isStatx bool, mask uint32) Outcome {
+	fd := int(int32(dfd))
+	b, err := files.StatFD(fd, isStatx, int(flags), mask)
+	if err != nil {
+		return fail(err)
+	}
+	var info statInfo
+	uidOff, gidOff := statUID, statGID
+	if isStatx {
+		uidOff, gidOff = statxUID, statxGID
+		info = statxInfo(b)
+	} else {
+		info = statBufInfo(b)
+	}
+	var o FileOwner
+	var ok bool
+	if holdsXattr(info.mode) {
+		o, ok = files.FDOwner(fd)
+	} else {
+		o, ok = files.Special(info.dev, info.ino)
+	}
+	if ok {
+		binary.LittleEndian.PutUint32(b[uidOff:], o.UID)
+		binary.LittleEndian.PutUint32(b[gidOff:], o.GID)
+	}
+	if err := mem.WriteAt(b, buf); err != nil {
+		return fail(unix.EFAULT)
+	}
+	return ret(0)
+}
+
 func emuStat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	return c, newStatPlan(call, mem, env.Files(), fdcwd, call.Args[0], 0, call.Args[1], false)
+	return c, newStatPlan(call, mem, env.Files(), env.Scratch(), fdcwd, call.Args[0], 0, call.Args[1], false)
 }
 
 func emuLstat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	return c, newStatPlan(call, mem, env.Files(), fdcwd, call.Args[0], unix.AT_SYMLINK_NOFOLLOW, call.Args[1], false)
+	return c, newStatPlan(call, mem, env.Files(), env.Scratch(), fdcwd, call.Args[0], unix.AT_SYMLINK_NOFOLLOW, call.Args[1], false)
 }
 
 func emuFstat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	return c, newStatPlan(call, mem, env.Files(), call.Args[0], 0, unix.AT_EMPTY_PATH, call.Args[1], false)
+	return c, newStatPlan(call, mem, env.Files(), env.Scratch(), call.Args[0], 0, unix.AT_EMPTY_PATH, call.Args[1], false)
 }
 
 func emuNewfstatat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	return c, newStatPlan(call, mem, env.Files(), call.Args[0], call.Args[1], call.Args[3], call.Args[2], false)
+	return c, newStatPlan(call, mem, env.Files(), env.Scratch(), call.Args[0], call.Args[1], call.Args[3], call.Args[2], false)
 }
 
 func emuStatx(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	return c, newStatPlan(call, mem, env.Files(), call.Args[0], call.Args[1], call.Args[2], call.Args[4], true)
+	return c, newStatPlan(call, mem, env.Files(), env.Scratch(), call.Args[0], call.Args[1], call.Args[2], call.Args[4], true)
 }
 
 // fdcwd is AT_FDCWD as a register holds it.

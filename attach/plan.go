@@ -15,7 +15,7 @@ import (
 // area, runs in between), except during a step that may block.
 
 // scratchSize is the room a plan may use below the thread's stack pointer.
-const scratchSize = 1024
+const scratchSize = shim.ScratchSize
 
 // allSignals blocks every signal the kernel lets a thread block.
 const allSignals = ^uint64(0)

@@ -68,11 +68,9 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]idMapper)}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
-		raw, err := f.Program()
-		if err != nil {
+		if _, err := t.program(f); err != nil {
 			return Result{}, err
 		}
-		t.progs[f] = encodeProgram(raw)
 	}
 	type outcome struct {
 		res Result
@@ -383,7 +381,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.
-			res, err := replaceWithFilter(th.tid, r, t.progs[GetterFilter], out.Value)
+			res, err := replaceWithFilter(th.tid, r, t.mustProgram(GetterFilter), out.Value)
 			if err != nil {
 				return err
 			}
@@ -418,7 +416,7 @@ func (t *Tracer) injectIfPending(th *thread) error {
 	th.injectPending = injectNone
 	switch pending {
 	case injectGetters:
-		res, err := injectFilter(th.tid, t.progs[GetterFilter], 0)
+		res, err := injectFilter(th.tid, t.mustProgram(GetterFilter), 0)
 		if err != nil {
 			return err
 		}
@@ -428,7 +426,7 @@ func (t *Tracer) injectIfPending(th *thread) error {
 		}
 		th.getterFilter = true
 	case injectAttach:
-		res, err := injectFilter(th.tid, t.progs[t.attachFilter], unix.SECCOMP_FILTER_FLAG_TSYNC)
+		res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
 		if err == nil && res != 0 {
 			err = filterError(th.tid, res)
 		}
@@ -470,4 +468,27 @@ func tgidOf(tid int) int {
 	var n int
 	fmt.Sscan(strings.TrimSpace(v), &n)
 	return n
+}
+
+// program returns the encoded seccomp program for f, built once.
+func (t *Tracer) program(f Filter) ([]byte, error) {
+	if p, ok := t.progs[f]; ok {
+		return p, nil
+	}
+	raw, err := f.Program()
+	if err != nil {
+		return nil, err
+	}
+	t.progs[f] = encodeProgram(raw)
+	return t.progs[f], nil
+}
+
+// mustProgram is program for filters whose programs are known to build
+// (every combination is covered by the filter tests).
+func (t *Tracer) mustProgram(f Filter) []byte {
+	p, err := t.program(f)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

@@ -39,14 +39,14 @@ func run(stdin io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if settings.Mode != config.ModeCreds {
-		return fmt.Errorf("mode %s is not implemented yet: set %s=creds", settings.Mode, config.AnnotationMode)
-	}
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", st.Pid)); err != nil {
 		return fmt.Errorf("container init %d is gone before the hook ran: %w", st.Pid, err)
 	}
 	logFile := openLogPath(settings.LogDir, st.ID)
 	filter := filterForBundle(st.Bundle)
+	if settings.Mode == config.ModeFull {
+		filter = filter.WithFiles()
+	}
 
 	self, err := os.Executable()
 	if err != nil {
@@ -108,16 +108,24 @@ func run(stdin io.Reader) error {
 	}
 }
 
-// openLogPath picks the container's log file, creating the directory. When
-// the directory cannot be made, logs go to a per-user temporary directory.
+// openLogPath picks the container's log file: the first of the configured
+// directory and a per-user temporary directory in which the file can be
+// created (rootless podman runs the hook as uid 0 of its own namespace,
+// which may see /run/remainroot but not write it).
 func openLogPath(dir, id string) string {
 	name := "container.log"
 	if id != "" {
 		name = filepath.Base(id) + ".log"
 	}
-	for _, dir := range []string{dir, filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(os.Geteuid()))} {
-		if err := os.MkdirAll(dir, 0o700); err == nil {
-			return filepath.Join(dir, name)
+	for _, d := range []string{dir, filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(os.Geteuid()))} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			continue
+		}
+		path := filepath.Join(d, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err == nil {
+			f.Close()
+			return path
 		}
 	}
 	return os.DevNull

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -13,11 +14,28 @@ import (
 	"github.com/remainroot/remainroot/config"
 )
 
+// filterName and filterByName carry the filter choice to the tracer.
 func filterName(f attach.Filter) string {
-	if f == attach.FullFilter {
-		return "full"
+	name := "setter"
+	if f.Getters {
+		name = "full"
 	}
-	return "setter"
+	if f.Files {
+		name += "+files"
+	}
+	return name
+}
+
+func filterByName(name string) attach.Filter {
+	base, files := strings.CutSuffix(name, "+files")
+	f := attach.FullFilter
+	if base == "setter" {
+		f = attach.SetterFilter
+	}
+	if files {
+		f = f.WithFiles()
+	}
+	return f
 }
 
 // TracerMain is the detached tracer the hook starts: it seizes the
@@ -48,10 +66,7 @@ func TracerMain(args []string) int {
 	defer out.Close()
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lvl})).
 		With("container", *id, "init", *pid, "tracer", os.Getpid())
-	f := attach.FullFilter
-	if *filter == "setter" {
-		f = attach.SetterFilter
-	}
+	f := filterByName(*filter)
 
 	reported := false
 	tell := func(m message) {
@@ -61,7 +76,7 @@ func TracerMain(args []string) int {
 			report.Close()
 		}
 	}
-	res, err := attach.Trace(attach.Options{Log: log, EmulateFromExec: true}, func(s *attach.Session) error {
+	res, err := attach.Trace(attach.Options{Log: log, EmulateFromExec: true, Files: f.Files}, func(s *attach.Session) error {
 		if err := s.SeizeProcess(*pid, false); err != nil {
 			return err
 		}

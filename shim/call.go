@@ -56,7 +56,7 @@ type Files interface {
 }
 
 // ScratchSize is the size of the area Files.Scratch points to.
-const ScratchSize = 1024
+const ScratchSize = 6144
 
 // OutcomeKind says what the tracer does with a call.
 type OutcomeKind int
@@ -126,3 +126,11 @@ func run(args [6]uint64) Outcome { return Outcome{Kind: Run, Args: args} }
 
 // id reads an id argument as the kernel does: uid_t is 32 bits.
 func id(arg uint64) uint32 { return uint32(arg) }
+
+// errnoValue is a system call's return value for err.
+func errnoValue(err error) int64 {
+	if errno, ok := err.(unix.Errno); ok {
+		return -int64(errno)
+	}
+	return -int64(unix.EFAULT)
+}

@@ -44,7 +44,11 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	switch p.state {
 	case 0:
 		p.state = 1
-		return p.s.getOwnerStep(p.dfd, p.path, p.atFlags), 0
+		step, err := p.s.getOwnerStep(p.mem, p.dfd, p.path, p.atFlags)
+		if err != nil {
+			return nil, errnoValue(err)
+		}
+		return step, 0
 	case 1:
 		p.xattr, p.found = ownerFromXattr(p.mem, p.s, prev)
 		p.state = 2
@@ -75,7 +79,11 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 			return nil, 0
 		}
 		p.state = 3
-		return p.s.setOwnerStep(p.dfd, p.path, p.atFlags, next), 0
+		step, err := p.s.setOwnerStep(p.mem, p.dfd, p.path, p.atFlags, next)
+		if err != nil {
+			return nil, errnoValue(err)
+		}
+		return step, 0
 	}
 	switch -prev {
 	case 0, int64(unix.ENODATA): // removing an xattr that was not there

@@ -86,7 +86,11 @@ func (p *createPlan) Next(prev int64) (*Step, int64) {
 			return nil, 0
 		}
 		p.state = 4
-		return p.s.setOwnerStep(p.dfd, p.path, unix.AT_SYMLINK_NOFOLLOW, p.owner), 0
+		step, err := p.s.setOwnerStep(p.mem, p.dfd, p.path, unix.AT_SYMLINK_NOFOLLOW, p.owner)
+		if err != nil {
+			return nil, 0
+		}
+		return step, 0
 	}
 	// The object exists whatever the xattr step said: the call succeeded.
 	return nil, 0

@@ -2,19 +2,20 @@ package shim
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"golang.org/x/sys/unix"
 )
 
 // The scratch area a full-mode plan lays out in the thread's memory.
 const (
-	scrName    = 0   // "user.rootlesscontainers\0"
-	scrEmpty   = 32  // "\0", the path of an fd-based call
-	scrArgs    = 48  // struct xattr_args {u64 value; u32 size; u32 flags}
-	scrValue   = 64  // the xattr value, up to valueMax bytes
-	scrStat    = 128 // a struct stat or statx
-	valueMax   = 64
-	scrMinSize = scrStat + statxSize
+	scrName  = 0                   // "user.rootlesscontainers\0"
+	scrEmpty = 32                  // "\0", the path of an fd-based call
+	scrDot   = 40                  // ".\0"
+	scrValue = 64                  // the xattr value read, up to valueMax bytes
+	scrStat  = 128                 // a struct stat or statx
+	scrPath  = scrStat + statxSize // a path built for the call, then a value to set
+	valueMax = 64
 )
 
 // scratch builds the inputs of a plan's steps.
@@ -22,37 +23,104 @@ type scratch struct{ base uint64 }
 
 func (s scratch) name() uint64  { return s.base + scrName }
 func (s scratch) empty() uint64 { return s.base + scrEmpty }
-func (s scratch) args() uint64  { return s.base + scrArgs }
+func (s scratch) dot() uint64   { return s.base + scrDot }
 func (s scratch) value() uint64 { return s.base + scrValue }
 func (s scratch) stat() uint64  { return s.base + scrStat }
 
 // header is the fixed part every step writes: the name, the empty path
-// and xattr_args pointing at the value buffer with size n.
-func (s scratch) header(n int) []byte {
-	b := make([]byte, scrValue)
+// and ".", up to the start of the path area (the value and stat buffers
+// in between are the kernel's to fill).
+func (s scratch) header(int) []byte {
+	b := make([]byte, scrPath)
 	copy(b[scrName:], OwnerXattr)
-	binary.LittleEndian.PutUint64(b[scrArgs:], s.value())
-	binary.LittleEndian.PutUint32(b[scrArgs+8:], uint32(n))
+	copy(b[scrDot:], ".")
 	return b
 }
 
+// xattrOp is one of the three owner xattr operations.
+type xattrOp int
+
+const (
+	xattrGet xattrOp = iota
+	xattrSet
+	xattrRemove
+)
+
+// The classic xattr calls, by operation and target form: a path that
+// follows symlinks, a path that does not (l*), a descriptor (f*). They are
+// used rather than the *xattrat calls of Linux 6.13 because container
+// runtimes' seccomp profiles refuse calls they do not know (ENOSYS).
+var xattrCalls = [3][3]uintptr{
+	xattrGet:    {unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_FGETXATTR},
+	xattrSet:    {unix.SYS_SETXATTR, unix.SYS_LSETXATTR, unix.SYS_FSETXATTR},
+	xattrRemove: {unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR, unix.SYS_FREMOVEXATTR},
+}
+
+// xattrStep builds the thread's call for op on what (dfd, path, atFlags)
+// names, as the *at call would resolve it: the descriptor itself for an
+// empty path with AT_EMPTY_PATH, the path for an absolute one or AT_FDCWD,
+// and /proc/self/fd/DFD/PATH (the thread's own view of its descriptor)
+// otherwise. value is the value to set.
+func (s scratch) xattrStep(mem Memory, op xattrOp, dfd, path, atFlags uint64, value []byte) (*Step, error) {
+	in := s.header(0)
+	p, err := readPath(mem, path)
+	if err != nil {
+		return nil, err
+	}
+	form, target := 0, path
+	switch {
+	case p == "" && atFlags&unix.AT_EMPTY_PATH != 0:
+		form = 2
+		if int32(dfd) == unix.AT_FDCWD {
+			form, target = 0, s.dot()
+		}
+	case p == "":
+		return nil, unix.ENOENT
+	default:
+		if atFlags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+			form = 1
+		}
+		if p[0] != '/' && int32(dfd) != unix.AT_FDCWD {
+			full := fmt.Sprintf("/proc/self/fd/%d/%s", int32(dfd), p)
+			if len(full) >= pathMax {
+				return nil, unix.ENAMETOOLONG
+			}
+			in = append(in[:scrPath], append([]byte(full), 0)...)
+			target = s.base + scrPath
+		}
+	}
+	nr := xattrCalls[op][form]
+	first := target
+	if form == 2 {
+		first = dfd
+	}
+	step := &Step{Nr: nr, In: in, InAddr: s.base}
+	switch op {
+	case xattrGet:
+		step.Args = [6]uint64{first, s.name(), s.value(), valueMax}
+	case xattrSet:
+		// The value goes after everything else in the scratch area.
+		at := uint64(len(in))
+		step.In = append(in, value...)
+		step.Args = [6]uint64{first, s.name(), s.base + at, uint64(len(value)), 0}
+	case xattrRemove:
+		step.Args = [6]uint64{first, s.name()}
+	}
+	return step, nil
+}
+
 // getOwnerStep reads the owner xattr of what (dfd, path, atFlags) names.
-func (s scratch) getOwnerStep(dfd uint64, path uint64, atFlags uint64) *Step {
-	return &Step{Nr: unix.SYS_GETXATTRAT, Args: [6]uint64{dfd, path, atFlags, s.name(), s.args(), 16},
-		In: s.header(valueMax), InAddr: s.base}
+func (s scratch) getOwnerStep(mem Memory, dfd, path, atFlags uint64) (*Step, error) {
+	return s.xattrStep(mem, xattrGet, dfd, path, atFlags, nil)
 }
 
 // setOwnerStep records o on what (dfd, path, atFlags) names, or removes
 // the xattr when o is 0:0 (no xattr means owned by the namespace's root).
-func (s scratch) setOwnerStep(dfd, path, atFlags uint64, o FileOwner) *Step {
+func (s scratch) setOwnerStep(mem Memory, dfd, path, atFlags uint64, o FileOwner) (*Step, error) {
 	if o == (FileOwner{}) {
-		return &Step{Nr: unix.SYS_REMOVEXATTRAT, Args: [6]uint64{dfd, path, atFlags, s.name()},
-			In: s.header(0), InAddr: s.base}
+		return s.xattrStep(mem, xattrRemove, dfd, path, atFlags, nil)
 	}
-	v := EncodeOwner(o)
-	in := append(s.header(len(v)), v...)
-	return &Step{Nr: unix.SYS_SETXATTRAT, Args: [6]uint64{dfd, path, atFlags, s.name(), s.args(), 16},
-		In: in, InAddr: s.base}
+	return s.xattrStep(mem, xattrSet, dfd, path, atFlags, EncodeOwner(o))
 }
 
 // statStep lstat()s or stat()s what (dfd, path, flags) names into the
@@ -62,7 +130,7 @@ func (s scratch) statStep(dfd, path, flags uint64) *Step {
 		In: s.header(0), InAddr: s.base}
 }
 
-// xattrAtFlags keeps the flags getxattrat and friends accept.
+// xattrAtFlags keeps the flags that choose the xattr call's form.
 func xattrAtFlags(flags uint64) uint64 {
 	return flags & (unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH)
 }

@@ -44,7 +44,13 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 	switch p.state {
 	case 0:
 		p.state = 1
-		return p.s.getOwnerStep(p.dfd, p.path, xattrAtFlags(p.flags)), 0
+		step, err := p.s.getOwnerStep(p.mem, p.dfd, p.path, xattrAtFlags(p.flags))
+		if err == nil {
+			return step, 0
+		}
+		// The path cannot be read or is empty: the stat call itself gives
+		// the error.
+		fallthrough
 	case 1:
 		p.owner, p.found = ownerFromXattr(p.mem, p.s, prev)
 		p.state = 2

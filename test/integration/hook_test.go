@@ -212,7 +212,6 @@ func TestHookFailures(t *testing.T) {
 		{"no pid", `{"ociVersion":"1.0.2","status":"creating"}`, "container state on stdin: no pid", false},
 		{"pid gone", hookState(gone.Process.Pid, "creating", "creds", ""), "gone", false},
 		{"unknown mode", hookState(os.Getpid(), "creating", "yes", ""), `invalid mode "yes"`, false},
-		{"full not implemented", hookState(os.Getpid(), "creating", "full", ""), "not implemented", false},
 		// An unprivileged hook may not trace a root process: EPERM, explained.
 		{"EPERM", "", "cannot trace the container's init", true},
 	}

@@ -13,6 +13,7 @@ import (
 type stats struct {
 	TracerMaxRSSKiB int64  `json:"tracer_max_rss_kib"`
 	Stops           uint64 `json:"stops"`
+	Notifications   uint64 `json:"notifications"`
 }
 
 func writeStats(path string, res attach.Result) error {
@@ -20,7 +21,7 @@ func writeStats(path string, res attach.Result) error {
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
 		return err
 	}
-	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops})
+	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops, Notifications: res.Notifications})
 	if err != nil {
 		return err
 	}

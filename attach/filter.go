@@ -25,6 +25,10 @@ type Filter struct {
 	Getters bool
 	// Files: the stat, xattr and create calls of mode full.
 	Files bool
+	// Notify returns SECCOMP_RET_USER_NOTIF instead of SECCOMP_RET_TRACE
+	// for the calls that a value answers (set*id, get*id, groups,
+	// capabilities): a supervisor answers them without a ptrace stop.
+	Notify bool
 }
 
 var (
@@ -42,6 +46,11 @@ var (
 // WithFiles returns f that also traces the calls of mode full.
 func (f Filter) WithFiles() Filter { f.Files = true; return f }
 
+// WithNotify returns f that sends value-answered calls to a listener. It
+// includes the getters: they cost a notification, not a ptrace stop, and
+// a getter filter cannot be added later from a notification.
+func (f Filter) WithNotify() Filter { f.Notify, f.Getters = true, true; return f }
+
 func (f Filter) wants(c shim.Class) bool {
 	return (c == shim.Setter && f.Setters) || (c == shim.Getter && f.Getters) || (c == shim.File && f.Files)
 }
@@ -54,20 +63,25 @@ func (f Filter) wants(c shim.Class) bool {
 // prctl's option, open's O_CREAT) and SECCOMP_RET_ALLOW for everything else.
 func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	type argTest struct {
-		arg  int
-		vals []uint32 // equal to one of these
-		mask uint32   // or: any of these bits set
+		arg    int
+		vals   []uint32 // equal to one of these
+		mask   uint32   // or: any of these bits set
+		notify bool     // answered by the listener, not a ptrace stop
 	}
-	var plain []uint32
+	var plainTrace, plainNotify []uint32
 	conditional := map[uint32]argTest{}
 	for _, s := range shim.Syscalls() {
 		if s.Nr == unix.SYS_PRCTL || !f.wants(s.Class) {
 			continue
 		}
-		if s.OnlyIf.Mask != 0 {
-			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask}
-		} else {
-			plain = append(plain, uint32(s.Nr))
+		notify := f.Notify && !s.NeedsStop()
+		switch {
+		case s.OnlyIf.Mask != 0:
+			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask, notify: notify}
+		case notify:
+			plainNotify = append(plainNotify, uint32(s.Nr))
+		default:
+			plainTrace = append(plainTrace, uint32(s.Nr))
 		}
 	}
 	var opts []uint32
@@ -78,9 +92,10 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	}
 	if len(opts) > 0 {
 		slices.Sort(opts)
-		conditional[unix.SYS_PRCTL] = argTest{arg: 0, vals: opts}
+		conditional[unix.SYS_PRCTL] = argTest{arg: 0, vals: opts, notify: f.Notify}
 	}
-	slices.Sort(plain)
+	slices.Sort(plainTrace)
+	slices.Sort(plainNotify)
 	condNrs := make([]uint32, 0, len(conditional))
 	for nr := range conditional {
 		condNrs = append(condNrs, nr)
@@ -88,9 +103,10 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	slices.Sort(condNrs)
 
 	const (
-		retAllow = unix.SECCOMP_RET_ALLOW
-		retTrace = unix.SECCOMP_RET_TRACE
-		retNosys = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+		retAllow  = unix.SECCOMP_RET_ALLOW
+		retTrace  = unix.SECCOMP_RET_TRACE
+		retNosys  = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+		retNotify = unix.SECCOMP_RET_USER_NOTIF
 	)
 	// Layout: ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 -> ENOSYS];
 	// jeq nr -> TRACE for each plain call; jeq nr -> COND_i for each
@@ -106,7 +122,7 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		onTrue bool
 	}
 	var fixes []fix
-	var labelAllow, labelTrace, labelNosys int
+	var labelAllow, labelTrace, labelNotify, labelNosys int
 	labelCond := make([]int, len(condNrs))
 	jump := func(val uint32, target *int, cond bpf.JumpTest) {
 		fixes = append(fixes, fix{len(prog), target, true})
@@ -120,8 +136,11 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	if x32SyscallBit != 0 {
 		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
 	}
-	for _, nr := range plain {
+	for _, nr := range plainTrace {
 		jump(nr, &labelTrace, bpf.JumpEqual)
+	}
+	for _, nr := range plainNotify {
+		jump(nr, &labelNotify, bpf.JumpEqual)
 	}
 	for i, nr := range condNrs {
 		jump(nr, &labelCond[i], bpf.JumpEqual)
@@ -130,18 +149,24 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	add(bpf.RetConstant{Val: retAllow})
 	for i, nr := range condNrs {
 		c := conditional[nr]
+		target := &labelTrace
+		if c.notify {
+			target = &labelNotify
+		}
 		labelCond[i] = len(prog)
 		add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})
 		for _, v := range c.vals {
-			jump(v, &labelTrace, bpf.JumpEqual)
+			jump(v, target, bpf.JumpEqual)
 		}
 		if c.mask != 0 {
-			jump(c.mask, &labelTrace, bpf.JumpBitsSet)
+			jump(c.mask, target, bpf.JumpBitsSet)
 		}
 		add(bpf.RetConstant{Val: retAllow})
 	}
 	labelTrace = len(prog)
 	add(bpf.RetConstant{Val: retTrace})
+	labelNotify = len(prog)
+	add(bpf.RetConstant{Val: retNotify})
 	labelNosys = len(prog)
 	add(bpf.RetConstant{Val: retNosys})
 

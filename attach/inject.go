@@ -94,21 +94,38 @@ func filterArgs(sp uint64, prog []byte) (addr uint64, data []byte) {
 
 // injectFilter makes tid, stopped at a PTRACE_EVENT_STOP or another stop
 // outside a system call, call seccomp(SECCOMP_SET_MODE_FILTER, flags, prog)
-// and restores its registers. A blocking call that the stop interrupted is
-// set up to restart, as the kernel's signal code would have done. It returns
-// seccomp's result (0, a thread id for a failed TSYNC, or -errno).
+// and restores its registers. It returns seccomp's result (0, a listener
+// descriptor with NEW_LISTENER, a thread id for a failed TSYNC, or -errno).
 func injectFilter(tid int, prog []byte, flags uint64) (int64, error) {
 	saved, err := getRegs(tid)
 	if err != nil {
 		return 0, err
 	}
+	addr, data := filterArgs(saved.sp(), prog)
+	return injectSyscall(tid, saved, unix.SYS_SECCOMP,
+		[6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr}, data, addr)
+}
+
+// injectClose closes descriptor fd in tid, at the same kind of stop.
+func injectClose(tid, fd int) (int64, error) {
+	saved, err := getRegs(tid)
+	if err != nil {
+		return 0, err
+	}
+	return injectSyscall(tid, saved, unix.SYS_CLOSE, [6]uint64{uint64(fd)}, nil, 0)
+}
+
+// injectSyscall runs nr(args) in tid, whose registers are saved, writing
+// data at addr first, and restores the registers. A blocking call that the
+// stop interrupted is set up to restart, as the kernel's signal code would
+// have done.
+func injectSyscall(tid int, saved *regs, nr int64, args [6]uint64, data []byte, addr uint64) (int64, error) {
 	insn, err := findSyscallInsn(tid)
 	if err != nil {
 		return 0, err
 	}
-	addr, data := filterArgs(saved.sp(), prog)
 	r := saved.clone()
-	r.prepareInjection(insn, unix.SYS_SECCOMP, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr})
+	r.prepareInjection(insn, nr, args)
 	if err := setRegs(tid, r); err != nil {
 		return 0, err
 	}
@@ -117,8 +134,10 @@ func injectFilter(tid int, prog []byte, flags uint64) (int64, error) {
 	}
 	// Written only now: no user code runs between entry and exit, so no
 	// signal frame can overwrite it.
-	if err := (memory{tid}).WriteAt(data, addr); err != nil {
-		return 0, fmt.Errorf("write filter to tracee stack: %w", err)
+	if len(data) > 0 {
+		if err := (memory{tid}).WriteAt(data, addr); err != nil {
+			return 0, fmt.Errorf("write to tracee stack: %w", err)
+		}
 	}
 	if err := waitSyscallStop(tid); err != nil { // exit
 		return 0, err

@@ -16,9 +16,13 @@ import (
 // the tracer has seized it.
 const LaunchRole = "__launch"
 
-// launchSyncFd is where the launcher finds the pipe the tracer writes to
-// once it has seized the launcher.
-const launchSyncFd = 3
+// The launcher's pipes: launchSyncFd from the tracer (a byte once the
+// launcher is seized, another once the tracer holds the seccomp listener),
+// launchReportFd to the tracer (the listener's descriptor number, or -1).
+const (
+	launchSyncFd   = 3
+	launchReportFd = 4
+)
 
 // Command is a program for StartCommand.
 type Command struct {
@@ -43,26 +47,65 @@ func (s *Session) StartCommand(c Command) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("launcher pipe: %w", err)
 	}
-	defer w.Close()
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		r.Close()
+		w.Close()
+		return 0, fmt.Errorf("launcher pipe: %w", err)
+	}
 	attr := &os.ProcAttr{
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, r},
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, r, reportW},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
 	}
 	proc, err := os.StartProcess(self, launchArgs(c), attr)
 	r.Close()
+	reportW.Close()
 	if err != nil {
+		w.Close()
+		reportR.Close()
 		return 0, fmt.Errorf("start launcher: %w", err)
 	}
 	pid := proc.Pid
 	s.SetMain(pid)
 	if err := s.SeizeProcess(pid, false); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
+		w.Close()
+		reportR.Close()
 		return 0, err
 	}
 	if _, err := w.Write([]byte{1}); err != nil {
+		w.Close()
+		reportR.Close()
 		return 0, fmt.Errorf("release launcher: %w", err)
 	}
+	// The listener arrives while the wait loop runs (the launcher's own
+	// threads stop and must be resumed meanwhile), so it is taken off the
+	// tracer's thread: pidfd_getfd needs no ptrace request.
+	go s.t.receiveListener(pid, reportR, w)
 	return pid, nil
+}
+
+// receiveListener reads the launcher's report, takes its listener, and
+// tells it to go on (1) or to give up (0).
+func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
+	defer report.Close()
+	defer sync.Close()
+	var fd int
+	if _, err := fmt.Fscan(report, &fd); err != nil {
+		t.log.Error("launcher report", "err", err)
+		return
+	}
+	if fd >= 0 {
+		t.mu.Lock()
+		err := t.takeListener(pid, fd)
+		t.mu.Unlock()
+		if err != nil {
+			t.log.Error("take the launcher's seccomp listener", "err", err)
+			sync.Write([]byte{0})
+			return
+		}
+	}
+	sync.Write([]byte{1})
 }
 
 func launchArgs(c Command) []string {
@@ -90,7 +133,6 @@ func Launch(argv []string) (int, error) {
 	if n, _ := sync.Read(b); n != 1 {
 		return 1, errors.New("the tracer went away before releasing the command")
 	}
-	sync.Close()
 	if len(argv) == 0 {
 		return 2, errors.New("no command")
 	}
@@ -108,13 +150,17 @@ func Launch(argv []string) (int, error) {
 			return 1, fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	raw, err := filter.Program()
+	listener, err := installLaunchFilter(filter)
 	if err != nil {
-		return 1, err
-	}
-	if err := installFilter(encodeProgram(raw), unix.SECCOMP_FILTER_FLAG_TSYNC); err != nil {
 		return 1, fmt.Errorf("install seccomp filter: %w", err)
 	}
+	report := os.NewFile(launchReportFd, "remainroot-report")
+	fmt.Fprintf(report, "%d\n", listener)
+	report.Close()
+	if n, _ := sync.Read(b); n != 1 || b[0] != 1 {
+		return 1, errors.New("the tracer could not take the seccomp listener")
+	}
+	sync.Close()
 	err = unix.Exec(path, argv, os.Environ())
 	if errors.Is(err, unix.ENOENT) {
 		return 127, fmt.Errorf("%s: %w", argv[0], err)
@@ -130,4 +176,25 @@ func hasCapSysAdmin() bool {
 	var caps uint64
 	fmt.Sscanf(v, "%x", &caps)
 	return caps&(1<<unix.CAP_SYS_ADMIN) != 0
+}
+
+// installLaunchFilter installs filter on every thread, with a listener for
+// the notified calls when the process can have one, and returns the
+// listener's descriptor or -1.
+func installLaunchFilter(filter Filter) (int, error) {
+	notify, err := filter.WithNotify().Program()
+	if err != nil {
+		return -1, err
+	}
+	fd, err := installFilter(encodeProgram(notify), unix.SECCOMP_FILTER_FLAG_TSYNC|listenerFlags)
+	if err == nil {
+		return fd, nil
+	}
+	// EBUSY: another supervisor's listener; EINVAL: an older kernel.
+	raw, err := filter.Program()
+	if err != nil {
+		return -1, err
+	}
+	_, err = installFilter(encodeProgram(raw), unix.SECCOMP_FILTER_FLAG_TSYNC)
+	return -1, err
 }

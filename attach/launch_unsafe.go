@@ -7,15 +7,16 @@ import (
 )
 
 // installFilter loads a seccomp program (struct sock_filter array) into the
-// calling process.
-func installFilter(prog []byte, flags uintptr) error {
+// calling process and returns seccomp's result (a listener descriptor with
+// SECCOMP_FILTER_FLAG_NEW_LISTENER).
+func installFilter(prog []byte, flags uintptr) (int, error) {
 	fprog := unix.SockFprog{
 		Len:    uint16(len(prog) / 8),
 		Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0])),
 	}
-	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
+	r, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
 	if e != 0 {
-		return e
+		return -1, e
 	}
-	return nil
+	return int(r), nil
 }

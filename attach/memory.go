@@ -36,6 +36,30 @@ func (m memory) WriteAt(p []byte, addr uint64) error {
 	return m.viaProc(p, addr, true)
 }
 
+// WriteScattered writes each piece at its address with one
+// process_vm_writev.
+func (m memory) WriteScattered(pieces [][]byte, addrs []uint64) error {
+	local := make([]unix.Iovec, 0, len(pieces))
+	remote := make([]unix.RemoteIovec, 0, len(pieces))
+	total := 0
+	for i, p := range pieces {
+		if len(p) == 0 {
+			continue
+		}
+		local = append(local, unix.Iovec{Base: &p[0], Len: uint64(len(p))})
+		remote = append(remote, unix.RemoteIovec{Base: uintptr(addrs[i]), Len: len(p)})
+		total += len(p)
+	}
+	n, err := unix.ProcessVMWritev(m.tid, local, remote, 0)
+	if err != nil {
+		return err
+	}
+	if n != total {
+		return fmt.Errorf("tracee %d: partial write: %w", m.tid, unix.EFAULT)
+	}
+	return nil
+}
+
 func (m memory) viaProc(p []byte, addr uint64, write bool) error {
 	if int64(addr) < 0 {
 		return fmt.Errorf("tracee %d address %#x: %w", m.tid, addr, unix.EFAULT)

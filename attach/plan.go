@@ -3,6 +3,8 @@ package attach
 import (
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -28,6 +30,8 @@ type planRun struct {
 	// reentering: the next syscall stop is the entry of a re-executed
 	// step, not the exit of the current one.
 	reentering bool
+	// step is the step in progress.
+	step *shim.Step
 }
 
 // scratchAddr is where a plan may put its data for a thread stopped with
@@ -92,6 +96,7 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 		return err
 	}
 	run.reentering = reexec
+	run.step = step
 	return resumeToSyscall(th.tid)
 }
 
@@ -109,6 +114,9 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 	cur, err := getRegs(th.tid)
 	if err != nil {
 		return err
+	}
+	if alt := run.step.OnEBADF; alt != nil && cur.returnValue() == -int64(unix.EBADF) {
+		return t.runStep(th, run, cur, alt, true)
 	}
 	step, final := run.plan.Next(cur.returnValue())
 	if step == nil {

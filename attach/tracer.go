@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -35,12 +36,17 @@ type Result struct {
 	// whether it was seen to exit.
 	MainStatus unix.WaitStatus
 	MainExited bool
-	// Stops counts the ptrace stops the tracer handled.
-	Stops uint64
+	// Stops counts the ptrace stops the tracer handled; Notifications the
+	// calls answered through seccomp user notification.
+	Stops         uint64
+	Notifications uint64
 }
 
-// Tracer owns every tracee. Its methods run only on the locked goroutine.
+// Tracer owns every tracee. Its methods run on the locked goroutine, except
+// the answering of seccomp notifications; mu guards the thread table and
+// the credentials both share.
 type Tracer struct {
+	mu      sync.Mutex
 	opts    Options
 	log     *slog.Logger
 	threads map[int]*thread
@@ -53,6 +59,9 @@ type Tracer struct {
 	attachFilter Filter
 	onReady      func(error)
 	fatal        error
+	// notifying: value-answered calls come as notifications, so getters
+	// are never left to the kernel and no getter filter is injected.
+	notifying bool
 }
 
 // Trace runs a trace on a new goroutine locked to its OS thread. setup runs
@@ -81,13 +90,22 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		// Never unlocked: if this goroutine ended while tracees lived, its
 		// thread would exit and PTRACE_O_EXITKILL would kill them.
 		runtime.LockOSThread()
-		if err := setup(&Session{t}); err != nil {
+		t.mu.Lock()
+		err := setup(&Session{t})
+		t.mu.Unlock()
+		if err != nil {
+			t.mu.Lock()
 			t.abandon()
-			done <- outcome{t.result, err}
+			res := t.result
+			t.mu.Unlock()
+			done <- outcome{res, err}
 			return
 		}
-		err := t.loop()
-		done <- outcome{t.result, err}
+		err = t.loop()
+		t.mu.Lock()
+		res := t.result
+		t.mu.Unlock()
+		done <- outcome{res, err}
 	}()
 	o := <-done
 	return o.res, o.err
@@ -172,11 +190,14 @@ func (t *Tracer) startEmulating(th *thread) error {
 
 // loop is the wait loop: one wait4 for any tracee, one case per kind of stop.
 func (t *Tracer) loop() error {
-	for len(t.threads) > 0 {
-		if t.fatal != nil {
+	for t.live() {
+		t.mu.Lock()
+		if fatal := t.fatal; fatal != nil {
 			t.abandon()
-			return t.fatal
+			t.mu.Unlock()
+			return fatal
 		}
+		t.mu.Unlock()
 		tid, ws, err := wait4(-1)
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
@@ -184,10 +205,21 @@ func (t *Tracer) loop() error {
 			}
 			return err
 		}
+		t.mu.Lock()
 		t.result.Stops++
 		t.handle(tid, ws)
+		t.mu.Unlock()
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return t.fatal
+}
+
+// live reports whether any tracee is left.
+func (t *Tracer) live() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.threads) > 0
 }
 
 func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
@@ -337,7 +369,7 @@ func (t *Tracer) onExec(th *thread) error {
 				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 			}
 		}
-		if th.diverged() && !th.getterFilter {
+		if th.diverged() && !th.getterFilter && !t.notifying {
 			th.injectPending = injectGetters
 			if err := interrupt(th.tid); err != nil {
 				return err
@@ -377,7 +409,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	}
 	switch out.Kind {
 	case shim.Return:
-		if th.diverged() && !th.getterFilter {
+		if th.diverged() && !th.getterFilter && !t.notifying {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.
@@ -426,10 +458,7 @@ func (t *Tracer) injectIfPending(th *thread) error {
 		}
 		th.getterFilter = true
 	case injectAttach:
-		res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
-		if err == nil && res != 0 {
-			err = filterError(th.tid, res)
-		}
+		err := t.attachFilterTo(th)
 		if err == nil && t.attachFilter.Getters {
 			for _, o := range t.threads {
 				if tgidOf(o.tid) == th.tid {
@@ -491,4 +520,34 @@ func (t *Tracer) mustProgram(f Filter) []byte {
 		panic(err)
 	}
 	return p
+}
+
+// attachFilterTo installs the attach filter into th's process, with a
+// listener for the notified calls when the process can have one.
+func (t *Tracer) attachFilterTo(th *thread) error {
+	const tsync = unix.SECCOMP_FILTER_FLAG_TSYNC
+	res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter.WithNotify()), tsync|listenerFlags)
+	if err != nil {
+		return err
+	}
+	if res >= 0 {
+		fd := int(res)
+		if err := t.takeListener(th.tid, fd); err != nil {
+			// The filter is in place but nobody can answer it: the
+			// process cannot run on. This is fatal for the trace.
+			return fmt.Errorf("take the seccomp listener: %w", err)
+		}
+		if r, err := injectClose(th.tid, fd); err != nil || r != 0 {
+			t.log.Warn("could not close the listener descriptor in the tracee", "tid", th.tid, "fd", fd, "res", r, "err", err)
+		}
+		return nil
+	}
+	// EBUSY: the process already has a listener (another supervisor);
+	// EINVAL: a kernel without these flags. Trace with ptrace alone.
+	t.log.Info("no seccomp listener; every emulated call stops the tracee", "tid", th.tid, "errno", unix.Errno(-res))
+	res, err = injectFilter(th.tid, t.mustProgram(t.attachFilter), tsync)
+	if err == nil && res != 0 {
+		err = filterError(th.tid, res)
+	}
+	return err
 }

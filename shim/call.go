@@ -16,6 +16,12 @@ type Memory interface {
 	WriteAt(p []byte, addr uint64) error
 }
 
+// ScatterWriter is a Memory that writes several pieces in one go; it fails
+// unless every piece is written.
+type ScatterWriter interface {
+	WriteScattered(pieces [][]byte, addrs []uint64) error
+}
+
 // FileOwner is an object's owner as the emulated namespace sees it.
 type FileOwner struct{ UID, GID uint32 }
 
@@ -94,6 +100,9 @@ type Step struct {
 	// Direct marks the last step when it is the original call, unchanged,
 	// whose result the thread gets as it is: it runs without an exit stop.
 	Direct bool
+	// OnEBADF is made instead when this call fails with EBADF (an f*xattr
+	// call on an O_PATH descriptor: the /proc/self/fd form then works).
+	OnEBADF *Step
 }
 
 // Plan is an emulation that needs the thread to make system calls. Next

@@ -1,6 +1,10 @@
 package shim
 
-import "golang.org/x/sys/unix"
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
 
 func emuSetuid(c Creds, call Call, _ Memory, _ Env) (Creds, Outcome) {
 	n, err := c.SetUID(id(call.Args[0]))
@@ -58,6 +62,16 @@ func emuGetresgid(c Creds, call Call, mem Memory, _ Env) (Creds, Outcome) {
 }
 
 func writeTriple(mem Memory, call Call, a, b, d uint32) Outcome {
+	if bw, ok := mem.(ScatterWriter); ok {
+		var buf [12]byte
+		binary.LittleEndian.PutUint32(buf[0:], a)
+		binary.LittleEndian.PutUint32(buf[4:], b)
+		binary.LittleEndian.PutUint32(buf[8:], d)
+		if bw.WriteScattered([][]byte{buf[0:4], buf[4:8], buf[8:12]}, call.Args[:3]) == nil {
+			return ret(0)
+		}
+		// A bad pointer: write one by one to fail where the kernel does.
+	}
 	for i, v := range []uint32{a, b, d} {
 		if err := writeU32s(mem, call.Args[i], v); err != nil {
 			return fail(err)

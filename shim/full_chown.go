@@ -40,9 +40,30 @@ func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64) Out
 		atFlags: uint64(r.flags), uid: r.uid, gid: r.gid})
 }
 
+// States of a chownPlan.
+const (
+	chownStart = iota
+	chownGotXattr
+	chownGotStat
+	chownSetDone
+	chownDirectSet // privileged, both ids given: set first, look later
+	chownDirectStat
+)
+
 func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	switch p.state {
-	case 0:
+	case chownStart:
+		if p.creds.Caps.Effective.Has(CapChown) && p.uid != NoID && p.gid != NoID {
+			// Nothing to merge and no rule to check: write the owner
+			// straight away; only if the object cannot hold the xattr is
+			// it looked at.
+			p.state = chownDirectSet
+			step, err := p.s.setOwnerStep(p.mem, p.dfd, p.path, p.atFlags, FileOwner{p.uid, p.gid})
+			if err != nil {
+				return nil, errnoValue(err)
+			}
+			return step, 0
+		}
 		p.state = 1
 		step, err := p.s.getOwnerStep(p.mem, p.dfd, p.path, p.atFlags)
 		if err != nil {
@@ -84,6 +105,29 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 			return nil, errnoValue(err)
 		}
 		return step, 0
+	}
+	switch p.state {
+	case chownDirectSet:
+		switch -prev {
+		case 0, int64(unix.ENODATA): // removing an xattr that was not there
+			return nil, 0
+		case int64(unix.EPERM), int64(unix.ENOTSUP):
+			// A symlink, FIFO or socket (no user xattrs), or a filesystem
+			// without them: find the object for the table.
+			p.state = chownDirectStat
+			return p.s.statStep(p.dfd, p.path, p.atFlags), 0
+		}
+		return nil, prev
+	case chownDirectStat:
+		if prev != 0 {
+			return nil, prev
+		}
+		info, err := readStat(p.mem, p.s.stat())
+		if err != nil {
+			return nil, -int64(unix.EFAULT)
+		}
+		p.files.SetSpecial(info.dev, info.ino, FileOwner{p.uid, p.gid})
+		return nil, 0
 	}
 	switch -prev {
 	case 0, int64(unix.ENODATA): // removing an xattr that was not there

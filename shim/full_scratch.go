@@ -89,24 +89,35 @@ func (s scratch) xattrStep(mem Memory, op xattrOp, dfd, path, atFlags uint64, va
 			target = s.base + scrPath
 		}
 	}
-	nr := xattrCalls[op][form]
 	first := target
 	if form == 2 {
 		first = dfd
 	}
-	step := &Step{Nr: nr, In: in, InAddr: s.base}
+	step := s.xattrCall(op, form, first, in, value)
+	if form == 2 {
+		// f*xattr refuses O_PATH descriptors; the magic link does not.
+		link := append(append(s.header(0)[:scrPath], fmt.Sprintf("/proc/self/fd/%d", int32(dfd))...), 0)
+		step.OnEBADF = s.xattrCall(op, 0, s.base+scrPath, link, value)
+	}
+	return step, nil
+}
+
+// xattrCall lays out one xattr call: form 0 (path), 1 (l*, path) or 2
+// (f*, descriptor), on first, with in written to the scratch area first.
+func (s scratch) xattrCall(op xattrOp, form int, first uint64, in, value []byte) *Step {
+	step := &Step{Nr: xattrCalls[op][form], In: in, InAddr: s.base}
 	switch op {
 	case xattrGet:
 		step.Args = [6]uint64{first, s.name(), s.value(), valueMax}
 	case xattrSet:
 		// The value goes after everything else in the scratch area.
 		at := uint64(len(in))
-		step.In = append(in, value...)
+		step.In = append(append([]byte(nil), in...), value...)
 		step.Args = [6]uint64{first, s.name(), s.base + at, uint64(len(value)), 0}
 	case xattrRemove:
 		step.Args = [6]uint64{first, s.name()}
 	}
-	return step, nil
+	return step
 }
 
 // getOwnerStep reads the owner xattr of what (dfd, path, atFlags) names.

@@ -1,6 +1,10 @@
 package shim
 
-import "golang.org/x/sys/unix"
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
 
 // Class says when a system call must stop the tracee.
 type Class int
@@ -39,6 +43,13 @@ type Syscall struct {
 	// OnlyIf, when Mask is not 0, limits the stop to calls whose argument
 	// Arg has one of the Mask bits (open with O_CREAT).
 	OnlyIf ArgBits
+}
+
+// NeedsStop reports whether emulating the call may rewrite its arguments or
+// make the thread run steps, which only a ptrace stop allows. The others
+// are answered with a value alone (seccomp user notification can do that).
+func (s Syscall) NeedsStop() bool {
+	return s.Class == File || strings.HasSuffix(s.Name, "chown") || s.Name == "fchownat"
 }
 
 // ArgBits selects calls by bits of one argument.

@@ -1,0 +1,125 @@
+package attach
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/shim"
+)
+
+// The fast path: calls answered by a value alone (set*id, get*id, groups,
+// capabilities, the credential prctl options) reach the tracer as seccomp
+// user notifications (SECCOMP_RET_USER_NOTIF), not ptrace stops. The thread
+// waits in the kernel while a goroutine of the tracer reads the
+// notification, asks package shim, and sends the result back: no registers
+// are read or written and the wakeup is direct, several times cheaper than
+// a ptrace stop. Calls that rewrite arguments or run steps (chown, the file
+// calls of mode full) stay on ptrace. A process whose filters already have a
+// listener (another supervisor) cannot get a second one: it is traced with
+// ptrace alone.
+
+// listenerFlags are added to the seccomp(2) flags of a notifying filter.
+// TSYNC_ESRCH is what lets TSYNC and NEW_LISTENER go together;
+// WAIT_KILLABLE_RECV keeps a received call from being restarted by a
+// signal, so an answer, once computed, is the one the thread gets.
+const listenerFlags = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+	unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+
+// takeListener duplicates the listener descriptor fd of process pid into
+// the tracer (pidfd_getfd) and starts answering it.
+func (t *Tracer) takeListener(pid, fd int) error {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_open(%d): %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	own, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_getfd(%d, %d): %w", pid, fd, err)
+	}
+	t.notifying = true // callers hold t.mu
+	go t.serveNotifications(own)
+	return nil
+}
+
+// serveNotifications answers one listener until every thread using its
+// filter has gone.
+func (t *Tracer) serveNotifications(fd int) {
+	defer unix.Close(fd)
+	// Wake the answered thread on this CPU (Linux 6.6): the thread and its
+	// supervisor take turns, so a direct switch saves a cross-CPU wakeup.
+	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccompIoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	var n seccompNotif
+	for {
+		if err := notifRecv(fd, &n); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if errors.Is(err, unix.ENOENT) && !orphaned(fd) {
+				continue // the thread was killed while we looked
+			}
+			if !errors.Is(err, unix.ENOENT) {
+				t.log.Error("receive seccomp notification", "err", err)
+			}
+			return
+		}
+		resp := t.answer(fd, &n)
+		if err := notifSend(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
+			t.log.Error("answer seccomp notification", "tid", n.pid, "err", err)
+		}
+	}
+}
+
+// orphaned reports whether no thread uses the listener's filter any more
+// (the kernel then reports POLLHUP, and RECV fails at once).
+func orphaned(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n == 1 && pfd[0].Revents&unix.POLLHUP != 0
+}
+
+// touchesMemory lists the notified calls that read or write the thread's
+// memory: for them the notification is checked to be still valid (the
+// thread alive, its pid not reused) before the answer is used.
+var touchesMemory = map[int32]bool{
+	unix.SYS_SETGROUPS: true, unix.SYS_GETGROUPS: true, unix.SYS_GETRESUID: true,
+	unix.SYS_GETRESGID: true, unix.SYS_CAPGET: true, unix.SYS_CAPSET: true,
+}
+
+// answer computes the reply to one notification.
+func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
+	resp := seccompNotifResp{id: n.id}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tid := int(n.pid)
+	th := t.threads[tid]
+	if th == nil || !th.emulating {
+		// Not emulated yet (the runtime before the container's exec): the
+		// kernel runs the call.
+		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		return resp
+	}
+	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+	creds, out := shim.Emulate(th.creds, call, memory{tid}, env{t: t, th: th})
+	if touchesMemory[n.nr] && !notifIDValid(fd, n.id) {
+		return resp // the thread is gone; the reply is discarded
+	}
+	t.result.Notifications++
+	switch out.Kind {
+	case shim.Return:
+		th.creds = creds
+		if out.Value < 0 {
+			resp.error = int32(out.Value)
+		} else {
+			resp.val = out.Value
+		}
+	case shim.Run:
+		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+	default:
+		t.log.Error("a notified call needs a ptrace stop; running it natively", "tid", tid, "nr", call.Nr)
+		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+	}
+	return resp
+}

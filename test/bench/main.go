@@ -1,0 +1,150 @@
+// Command bench measures remainroot against running natively, proot -0 and
+// fakeroot on five workloads, and checks the project's performance targets.
+//
+// It is run by `make bench` (go run ./test/bench) from the repository root,
+// as root: it installs the tools it lacks, creates the unprivileged user
+// remainroot-test (with no /etc/subuid or /etc/subgid range), builds the
+// workloads with gcc into a temporary directory, and re-executes itself as
+// that user inside one user namespace mapping a single id ("0 U 1"), where
+// every workload runs under every runner. That inner process reports JSON
+// results; the outer one prints the table and the targets.
+//
+// Not being root, it skips the user and runs the inner part under
+// `unshare --user --map-root-user` as the calling user.
+//
+// Usage (from the repository root):
+//
+//	make bench
+//	go run ./test/bench [-bin bin/remainroot] [-runs 3] [-only find,build]
+//	    [-runners native,remainroot] [-mode creds] [-markdown] [-json FILE]
+//
+// Each run's exit status and output are checked; a failing run is reported
+// as failing, never timed. remainroot is run with --stats FILE, from which
+// the tracer's peak RSS and its number of ptrace stops are reported.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// defaultFindRoots is the input of workload (ii): about 55k entries of /usr
+// that the test user can read in full (all of /usr cannot be: polkit's
+// rules.d is private), small enough for proot -0 (about 1 ms per entry
+// here) to finish three runs in a few minutes.
+const defaultFindRoots = "/usr/share/man,/usr/include,/usr/local,/usr/share/doc"
+
+// options are the flags, shared by the outer and the inner process.
+type options struct {
+	bin       string
+	runs      int
+	only      string
+	runners   string
+	markdown  bool
+	mode      string
+	findRoots string
+	timeout   time.Duration
+	keep      bool
+	jsonOut   string
+
+	inner bool
+	dir   string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/remainroot", "remainroot binary to measure")
+	flag.IntVar(&o.runs, "runs", 3, "timed runs per workload and runner; the median is reported")
+	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..v)")
+	flag.StringVar(&o.runners, "runners", strings.Join(runnerNames, ","), "measure only these runners (comma-separated), e.g. native,remainroot to iterate fast")
+	flag.BoolVar(&o.markdown, "markdown", false, "print the table as Markdown")
+	flag.StringVar(&o.mode, "mode", "", "pass --mode MODE to remainroot run (default: remainroot's default)")
+	flag.StringVar(&o.findRoots, "find-roots", defaultFindRoots, "comma-separated trees walked by the stat-heavy workload (ii), the same for every runner")
+	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "kill a single run after this long")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the raw results as JSON to this file")
+	flag.BoolVar(&o.inner, "inner", false, "internal: measure inside the user namespace")
+	flag.StringVar(&o.dir, "dir", "", "internal: work directory prepared by the outer process")
+	flag.Parse()
+
+	if o.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
+		os.Exit(2)
+	}
+	if _, err := selectRunners(o.runners); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if _, err := selectWorkloads(o.only); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+
+	var err error
+	if o.inner {
+		err = runInner(o)
+	} else {
+		err = runOuter(o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// selectWorkloads resolves -only into workload names, in table order.
+func selectWorkloads(only string) (map[string]bool, error) {
+	sel := map[string]bool{}
+	if strings.TrimSpace(only) == "" {
+		for _, w := range workloadTable {
+			sel[w.name] = true
+		}
+		return sel, nil
+	}
+	for _, f := range strings.Split(only, ",") {
+		f = strings.TrimSpace(strings.ToLower(f))
+		found := false
+		for _, w := range workloadTable {
+			if f == w.name || f == w.roman || f == "("+w.roman+")" {
+				sel[w.name] = true
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown workload %q (want one of %s)", f, workloadNames())
+		}
+	}
+	return sel, nil
+}
+
+func workloadNames() string {
+	var n []string
+	for _, w := range workloadTable {
+		n = append(n, w.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// selectRunners resolves -runners.
+func selectRunners(list string) (map[string]bool, error) {
+	sel := map[string]bool{}
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(strings.ToLower(f))
+		if f == "" {
+			continue
+		}
+		found := false
+		for _, r := range runnerNames {
+			if f == r {
+				sel[r], found = true, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown runner %q (want some of %s)", f, strings.Join(runnerNames, ", "))
+		}
+	}
+	return sel, nil
+}

@@ -39,7 +39,10 @@ demo: build test-env
 install: build
 	install -D -m 0755 bin/remainroot $(DESTDIR)$(BINDIR)/remainroot
 	install -d $(DESTDIR)$(HOOKSDIR)
-	bin/remainroot hooks-json --path $(BINDIR)/remainroot > $(DESTDIR)$(HOOKSDIR)/remainroot.json
+	# Written aside and moved into place: a malformed file in hooks.d breaks
+	# every podman run.
+	bin/remainroot hooks-json --path $(BINDIR)/remainroot > $(DESTDIR)$(HOOKSDIR)/.remainroot.json.tmp
+	mv -f $(DESTDIR)$(HOOKSDIR)/.remainroot.json.tmp $(DESTDIR)$(HOOKSDIR)/remainroot.json
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/remainroot $(DESTDIR)$(HOOKSDIR)/remainroot.json

@@ -179,3 +179,45 @@ func TestFilterRejectsX32(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterNotifyOnlyValueAnsweredCalls(t *testing.T) {
+	const notify = unix.SECCOMP_RET_USER_NOTIF
+	for _, f := range []Filter{SetterFilter.WithNotify(), SetterFilter.WithFiles().WithNotify()} {
+		if !f.Getters {
+			t.Fatalf("%+v: a notifying filter must include the getters", f)
+		}
+		for _, s := range shim.Syscalls() {
+			if s.Nr == unix.SYS_PRCTL || !f.wants(s.Class) {
+				continue
+			}
+			arg := uint64(s.OnlyIf.Mask)
+			want := uint32(notify)
+			if s.NeedsStop() {
+				want = trace
+			}
+			if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, arg); got != want {
+				t.Errorf("%s with %+v: got %#x, want %#x", s.Name, f, got, want)
+			}
+		}
+		if got := runFilterArg(t, f, unix.SYS_PRCTL, 0, unix.PR_SET_KEEPCAPS); got != notify {
+			t.Errorf("prctl(PR_SET_KEEPCAPS) with %+v: got %#x, want USER_NOTIF", f, got)
+		}
+		if got := runFilterArg(t, f, unix.SYS_PRCTL, 0, unix.PR_SET_NAME); got != allow {
+			t.Errorf("prctl(PR_SET_NAME) with %+v: got %#x, want ALLOW", f, got)
+		}
+	}
+	for _, name := range []string{"chown", "fchown", "lchown", "fchownat", "newfstatat", "getxattr"} {
+		found := false
+		for _, s := range shim.Syscalls() {
+			if s.Name == name {
+				found = true
+				if !s.NeedsStop() {
+					t.Errorf("%s must stop: its emulation rewrites arguments or runs steps", name)
+				}
+			}
+		}
+		if !found && name != "chown" && name != "lchown" {
+			t.Errorf("%s missing from the table", name)
+		}
+	}
+}

@@ -22,27 +22,39 @@ const ReadyTimeout = 20 * time.Second
 // on the container's init, and wait until it reports that every thread is
 // seized and filtered. Any failure is one line on stderr and a non-zero
 // exit, so the runtime does not start the container half-emulated.
+//
+// crun gives hooks /dev/null for stderr: the line then only reaches the
+// container's log file (and the user only with crun's annotation
+// run.oci.hooks.stderr=FILE).
 func Run(stdin io.Reader, stderr io.Writer) int {
-	if err := run(stdin); err != nil {
-		fmt.Fprintf(stderr, "remainroot hook: %v\n", err)
+	logFile, err := run(stdin)
+	if err != nil {
+		line := fmt.Sprintf("remainroot hook: %v\n", err)
+		fmt.Fprint(stderr, line)
+		if logFile != "" && logFile != os.DevNull {
+			if f, ferr := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND, 0); ferr == nil {
+				fmt.Fprintf(f, "time=%s level=ERROR msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), strings.TrimSpace(line))
+				f.Close()
+			}
+		}
 		return 1
 	}
 	return 0
 }
 
-func run(stdin io.Reader) error {
+func run(stdin io.Reader) (logFile string, err error) {
 	st, err := ParseState(stdin)
 	if err != nil {
-		return err
+		return "", err
 	}
 	settings, err := config.FromAnnotations(st.Annotations)
 	if err != nil {
-		return err
+		return "", err
 	}
+	logFile = openLogPath(settings.LogDir, st.ID)
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", st.Pid)); err != nil {
-		return fmt.Errorf("container init %d is gone before the hook ran: %w", st.Pid, err)
+		return logFile, fmt.Errorf("container init %d is gone before the hook ran: %w", st.Pid, err)
 	}
-	logFile := openLogPath(settings.LogDir, st.ID)
 	filter := filterForBundle(st.Bundle)
 	if settings.Mode == config.ModeFull {
 		filter = filter.WithFiles()
@@ -50,16 +62,16 @@ func run(stdin io.Reader) error {
 
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
+		return logFile, fmt.Errorf("find own executable: %w", err)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("pipe: %w", err)
+		return logFile, fmt.Errorf("pipe: %w", err)
 	}
 	defer r.Close()
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return logFile, err
 	}
 	defer null.Close()
 	args := []string{"remainroot", TracerRole, "--pid", strconv.Itoa(st.Pid),
@@ -73,7 +85,7 @@ func run(stdin io.Reader) error {
 	})
 	w.Close()
 	if err != nil {
-		return fmt.Errorf("start tracer: %w", err)
+		return logFile, fmt.Errorf("start tracer: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
 	defer cancel()
@@ -92,19 +104,19 @@ func run(stdin io.Reader) error {
 	case <-ctx.Done():
 		proc.Kill()
 		proc.Wait()
-		return fmt.Errorf("the tracer did not attach to %d within %s (log: %s)", st.Pid, ReadyTimeout, logFile)
+		return logFile, fmt.Errorf("the tracer did not attach to %d within %s (log: %s)", st.Pid, ReadyTimeout, logFile)
 	case g := <-got:
 		if g.err == nil && g.m.Ready {
 			// The tracer lives on; the container's subreaper or init reaps it.
 			proc.Release()
-			return nil
+			return logFile, nil
 		}
 		proc.Kill()
 		proc.Wait()
 		if g.err != nil {
-			return fmt.Errorf("%w (log: %s)", g.err, logFile)
+			return logFile, fmt.Errorf("%w (log: %s)", g.err, logFile)
 		}
-		return errors.New(g.m.Error)
+		return logFile, errors.New(g.m.Error)
 	}
 }
 
@@ -117,7 +129,7 @@ func openLogPath(dir, id string) string {
 	if id != "" {
 		name = filepath.Base(id) + ".log"
 	}
-	for _, d := range []string{dir, filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(os.Geteuid()))} {
+	for _, d := range []string{dir, filepath.Join(os.TempDir(), "remainroot-"+hostUID())} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			continue
 		}
@@ -129,4 +141,21 @@ func openLogPath(dir, id string) string {
 		}
 	}
 	return os.DevNull
+}
+
+// hostUID names the hook's user as the host knows it: under rootless
+// podman every user's hook is uid 0 of its own namespace, and a shared
+// /tmp/remainroot-0 would belong to whichever came first.
+func hostUID() string {
+	uid := os.Geteuid()
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			var in, out, n int
+			if _, err := fmt.Sscan(line, &in, &out, &n); err == nil && uid >= in && uid < in+n {
+				return strconv.Itoa(out + uid - in)
+			}
+		}
+	}
+	return strconv.Itoa(uid)
 }

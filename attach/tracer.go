@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -137,7 +136,8 @@ func (s *Session) InstallFilter(pid int, f Filter, ready func(error)) error {
 }
 
 func (t *Tracer) seizeProcess(pid int, emulate bool) error {
-	self := fmt.Sprint(os.Getpid())
+	// /proc shows a tracee's tracer as the tracing thread: this one.
+	self := fmt.Sprint(unix.Gettid())
 	seized := 0
 	for {
 		tids, err := taskIDs(pid)

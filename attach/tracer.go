@@ -73,6 +73,9 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	if last, err := capLastCap(); err == nil {
 		shim.SetValidCaps(last)
 	}
+	if err := quietStopNotifications(); err != nil {
+		opts.Log.Debug("SA_NOCLDSTOP", "err", err)
+	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]idMapper)}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {

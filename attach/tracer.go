@@ -187,7 +187,7 @@ func (t *Tracer) startEmulating(th *thread) error {
 		return fmt.Errorf("thread %d: %w", th.tid, err)
 	}
 	th.creds, th.real, th.emulating = c, c, true
-	t.log.Debug("emulation starts", "tid", th.tid, "creds", c.String())
+	t.log.Debug("emulation starts", "tid", th.tid, "creds", slog.AnyValue(c))
 	return nil
 }
 
@@ -378,7 +378,7 @@ func (t *Tracer) onExec(th *thread) error {
 				return err
 			}
 		}
-		t.log.Debug("exec", "tid", th.tid, "creds", th.creds.String())
+		t.log.Debug("exec", "tid", th.tid, "creds", slog.AnyValue(th.creds))
 	}
 	return resume(th.tid, 0)
 }

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 )
 
@@ -45,6 +46,9 @@ func (c Creds) String() string {
 		uint64(c.Caps.Effective), uint64(c.Caps.Permitted), uint64(c.Caps.Inheritable),
 		uint64(c.Caps.Bounding), uint64(c.Caps.Ambient), c.Securebits)
 }
+
+// LogValue formats c for log/slog only when a record is written.
+func (c Creds) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // inGroup reports whether gid is the fsgid or a supplementary group
 // (the kernel's in_group_p).

@@ -110,3 +110,5 @@ func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
 }
 
 func (f files) HasSpecial() bool { return len(f.t.special) > 0 }
+
+func (f files) Missing(nr uintptr) bool { return f.t.missing[nr] }

@@ -115,7 +115,10 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 	if err != nil {
 		return err
 	}
-	if alt := run.step.OnEBADF; alt != nil && cur.returnValue() == -int64(unix.EBADF) {
+	if alt := run.step.Else; alt != nil && cur.returnValue() == -int64(run.step.ElseOn) {
+		if run.step.ElseOn == unix.ENOSYS {
+			t.missing[run.step.Nr] = true
+		}
 		return t.runStep(th, run, cur, alt, true)
 	}
 	step, final := run.plan.Next(cur.returnValue())

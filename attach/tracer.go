@@ -54,6 +54,8 @@ type Tracer struct {
 	progs   map[Filter][]byte
 	special ownerTable
 	mappers map[string]idMapper
+	// missing are calls found to fail with ENOSYS (a seccomp profile).
+	missing map[uintptr]bool
 	// attachFilter and onReady belong to an InstallFilter in progress.
 	attachFilter Filter
 	onReady      func(error)
@@ -77,7 +79,8 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		opts.Log.Debug("SA_NOCLDSTOP", "err", err)
 	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
-		special: make(ownerTable), mappers: make(map[string]idMapper)}
+		special: make(ownerTable), mappers: make(map[string]idMapper),
+		missing: make(map[uintptr]bool)}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err

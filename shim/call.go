@@ -59,6 +59,9 @@ type Files interface {
 	FDOwner(fd int) (FileOwner, bool)
 	// HasSpecial reports whether the table of special files has entries.
 	HasSpecial() bool
+	// Missing reports whether call nr has failed with ENOSYS for this
+	// trace (the *xattrat calls under a container's seccomp profile).
+	Missing(nr uintptr) bool
 }
 
 // ScratchSize is the size of the area Files.Scratch points to.
@@ -100,9 +103,11 @@ type Step struct {
 	// Direct marks the last step when it is the original call, unchanged,
 	// whose result the thread gets as it is: it runs without an exit stop.
 	Direct bool
-	// OnEBADF is made instead when this call fails with EBADF (an f*xattr
-	// call on an O_PATH descriptor: the /proc/self/fd form then works).
-	OnEBADF *Step
+	// Else is made instead when this call fails with ElseOn: EBADF for an
+	// f*xattr call on an O_PATH descriptor (the /proc/self/fd form then
+	// works), ENOSYS for a call the kernel or a seccomp profile lacks.
+	Else   *Step
+	ElseOn unix.Errno
 }
 
 // Plan is an emulation that needs the thread to make system calls. Next

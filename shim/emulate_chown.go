@@ -42,15 +42,15 @@ func emuFchownat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
 }
 
 func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
+	noop := call.Args
+	noop[r.idArg], noop[r.idArg+1] = uint64(NoID), uint64(NoID)
 	if env.Files() != nil {
 		pathArg := uint64(0)
 		if !r.emptyOK {
 			pathArg = r.pathAddr
 		}
-		return fullChown(c, mem, env, r, pathArg)
+		return fullChown(c, mem, env, r, pathArg, call.Nr, noop)
 	}
-	noop := call.Args
-	noop[r.idArg], noop[r.idArg+1] = uint64(NoID), uint64(NoID)
 	if r.flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return fail(unix.EINVAL)
 	}

@@ -10,6 +10,8 @@ import "golang.org/x/sys/unix"
 // special files. Every lookup is the thread's own system call: nothing is
 // resolved in the tracer.
 type chownPlan struct {
+	nr       uintptr   // the call,
+	noop     [6]uint64 // and its arguments with both ids -1
 	creds    Creds
 	mem      Memory
 	files    Files
@@ -25,7 +27,7 @@ type chownPlan struct {
 	info  statInfo
 }
 
-func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64) Outcome {
+func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64, nr uintptr, noop [6]uint64) Outcome {
 	if r.flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return fail(unix.EINVAL)
 	}
@@ -36,7 +38,7 @@ func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64) Out
 		path = s.empty()
 	}
 	dfd := uint64(int64(r.dirfd))
-	return steps(&chownPlan{creds: c, mem: mem, files: files, s: s, dfd: dfd, path: path,
+	return steps(&chownPlan{nr: nr, noop: noop, creds: c, mem: mem, files: files, s: s, dfd: dfd, path: path,
 		atFlags: uint64(r.flags), uid: r.uid, gid: r.gid})
 }
 
@@ -58,14 +60,14 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 			// straight away; only if the object cannot hold the xattr is
 			// it looked at.
 			p.state = chownDirectSet
-			step, err := p.s.setOwnerStep(p.mem, p.dfd, p.path, p.atFlags, FileOwner{p.uid, p.gid})
+			step, err := p.s.setOwnerStep(p.mem, p.files, p.dfd, p.path, p.atFlags, FileOwner{p.uid, p.gid})
 			if err != nil {
 				return nil, errnoValue(err)
 			}
 			return step, 0
 		}
 		p.state = 1
-		step, err := p.s.getOwnerStep(p.mem, p.dfd, p.path, p.atFlags)
+		step, err := p.s.getOwnerStep(p.mem, p.files, p.dfd, p.path, p.atFlags)
 		if err != nil {
 			return nil, errnoValue(err)
 		}
@@ -97,10 +99,10 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 		next := current.Merge(p.uid, p.gid)
 		if !holdsXattr(info.mode) {
 			p.files.SetSpecial(info.dev, info.ino, next)
-			return nil, 0
+			return p.finish()
 		}
 		p.state = 3
-		step, err := p.s.setOwnerStep(p.mem, p.dfd, p.path, p.atFlags, next)
+		step, err := p.s.setOwnerStep(p.mem, p.files, p.dfd, p.path, p.atFlags, next)
 		if err != nil {
 			return nil, errnoValue(err)
 		}
@@ -110,7 +112,7 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	case chownDirectSet:
 		switch -prev {
 		case 0, int64(unix.ENODATA): // removing an xattr that was not there
-			return nil, 0
+			return p.finish()
 		case int64(unix.EPERM), int64(unix.ENOTSUP):
 			// A symlink, FIFO or socket (no user xattrs), or a filesystem
 			// without them: find the object for the table.
@@ -127,18 +129,28 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 			return nil, -int64(unix.EFAULT)
 		}
 		p.files.SetSpecial(info.dev, info.ino, FileOwner{p.uid, p.gid})
-		return nil, 0
+		return p.finish()
 	}
 	switch -prev {
 	case 0, int64(unix.ENODATA): // removing an xattr that was not there
-		return nil, 0
+		return p.finish()
 	case int64(unix.ENOTSUP):
 		// A filesystem without user xattrs: keep the owner for the
 		// container's lifetime, as for special files.
 		p.files.SetSpecial(p.info.dev, p.info.ino, p.xattrOrReal().Merge(p.uid, p.gid))
-		return nil, 0
+		return p.finish()
 	}
 	return nil, prev
+}
+
+// finish ends a recorded chown with the call itself, both ids -1, returning
+// straight to the thread: the kernel clears the set-user-ID and
+// set-group-ID bits and updates ctime as a real chown does (chown(2): "When
+// the owner or group of an executable file is changed by an unprivileged
+// user, the S_ISUID and S_ISGID mode bits are cleared ... since Linux
+// 2.2.13, root is treated like other users").
+func (p *chownPlan) finish() (*Step, int64) {
+	return &Step{Nr: p.nr, Args: p.noop, Direct: true}, 0
 }
 
 func (p *chownPlan) xattrOrReal() FileOwner {

@@ -86,7 +86,7 @@ func (p *createPlan) Next(prev int64) (*Step, int64) {
 			return nil, 0
 		}
 		p.state = 4
-		step, err := p.s.setOwnerStep(p.mem, p.dfd, p.path, unix.AT_SYMLINK_NOFOLLOW, p.owner)
+		step, err := p.s.setOwnerStep(p.mem, p.files, p.dfd, p.path, unix.AT_SYMLINK_NOFOLLOW, p.owner)
 		if err != nil {
 			return nil, 0
 		}

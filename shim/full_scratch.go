@@ -12,6 +12,7 @@ const (
 	scrName  = 0                   // "user.rootlesscontainers\0"
 	scrEmpty = 32                  // "\0", the path of an fd-based call
 	scrDot   = 40                  // ".\0"
+	scrArgs  = 48                  // struct xattr_args {u64 value; u32 size; u32 flags}
 	scrValue = 64                  // the xattr value read, up to valueMax bytes
 	scrStat  = 128                 // a struct stat or statx
 	scrPath  = scrStat + statxSize // a path built for the call, then a value to set
@@ -24,6 +25,7 @@ type scratch struct{ base uint64 }
 func (s scratch) name() uint64  { return s.base + scrName }
 func (s scratch) empty() uint64 { return s.base + scrEmpty }
 func (s scratch) dot() uint64   { return s.base + scrDot }
+func (s scratch) args() uint64  { return s.base + scrArgs }
 func (s scratch) value() uint64 { return s.base + scrValue }
 func (s scratch) stat() uint64  { return s.base + scrStat }
 
@@ -56,50 +58,78 @@ var xattrCalls = [3][3]uintptr{
 	xattrRemove: {unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR, unix.SYS_FREMOVEXATTR},
 }
 
+// The *xattrat calls (Linux 6.13), by operation.
+var xattrAtCalls = [3]uintptr{
+	xattrGet:    unix.SYS_GETXATTRAT,
+	xattrSet:    unix.SYS_SETXATTRAT,
+	xattrRemove: unix.SYS_REMOVEXATTRAT,
+}
+
 // xattrStep builds the thread's call for op on what (dfd, path, atFlags)
 // names, as the *at call would resolve it: the descriptor itself for an
-// empty path with AT_EMPTY_PATH, the path for an absolute one or AT_FDCWD,
-// and /proc/self/fd/DFD/PATH (the thread's own view of its descriptor)
-// otherwise. value is the value to set.
-func (s scratch) xattrStep(mem Memory, op xattrOp, dfd, path, atFlags uint64, value []byte) (*Step, error) {
+// empty path with AT_EMPTY_PATH (f*xattr, or the /proc/self/fd/N link for
+// an O_PATH descriptor), the path for an absolute one or AT_FDCWD, and for
+// a path relative to a directory descriptor the *xattrat call, or, where a
+// seccomp profile refuses it (ENOSYS), /proc/self/fd/DFD/PATH: the
+// thread's own view of its descriptor, which needs procfs at /proc in the
+// thread's root. value is the value to set.
+func (s scratch) xattrStep(mem Memory, files Files, op xattrOp, dfd, path, atFlags uint64, value []byte) (*Step, error) {
 	in := s.header(0)
 	p, err := readPath(mem, path)
 	if err != nil {
 		return nil, err
 	}
-	form, target := 0, path
 	switch {
 	case p == "" && atFlags&unix.AT_EMPTY_PATH != 0:
-		form = 2
 		if int32(dfd) == unix.AT_FDCWD {
-			form, target = 0, s.dot()
+			return s.xattrCall(op, 0, s.dot(), in, value), nil
 		}
+		step := s.xattrCall(op, 2, dfd, in, value)
+		link := append(append(s.header(0)[:scrPath], fmt.Sprintf("/proc/self/fd/%d", int32(dfd))...), 0)
+		step.Else, step.ElseOn = s.xattrCall(op, 0, s.base+scrPath, link, value), unix.EBADF
+		return step, nil
 	case p == "":
 		return nil, unix.ENOENT
-	default:
-		if atFlags&unix.AT_SYMLINK_NOFOLLOW != 0 {
-			form = 1
-		}
-		if p[0] != '/' && int32(dfd) != unix.AT_FDCWD {
-			full := fmt.Sprintf("/proc/self/fd/%d/%s", int32(dfd), p)
-			if len(full) >= pathMax {
-				return nil, unix.ENAMETOOLONG
-			}
-			in = append(in[:scrPath], append([]byte(full), 0)...)
-			target = s.base + scrPath
-		}
 	}
-	first := target
-	if form == 2 {
-		first = dfd
+	form := 0
+	if atFlags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		form = 1
 	}
-	step := s.xattrCall(op, form, first, in, value)
-	if form == 2 {
-		// f*xattr refuses O_PATH descriptors; the magic link does not.
-		link := append(append(s.header(0)[:scrPath], fmt.Sprintf("/proc/self/fd/%d", int32(dfd))...), 0)
-		step.OnEBADF = s.xattrCall(op, 0, s.base+scrPath, link, value)
+	if p[0] == '/' || int32(dfd) == unix.AT_FDCWD {
+		return s.xattrCall(op, form, path, in, value), nil
 	}
+	full := fmt.Sprintf("/proc/self/fd/%d/%s", int32(dfd), p)
+	if len(full) >= pathMax {
+		return nil, unix.ENAMETOOLONG
+	}
+	viaProc := s.xattrCall(op, form, s.base+scrPath, append(in[:scrPath:scrPath], append([]byte(full), 0)...), value)
+	if files != nil && files.Missing(xattrAtCalls[op]) {
+		return viaProc, nil
+	}
+	step := s.xattrAtCall(op, dfd, path, atFlags, value)
+	step.Else, step.ElseOn = viaProc, unix.ENOSYS
 	return step, nil
+}
+
+// xattrAtCall lays out a *xattrat call with its struct xattr_args.
+func (s scratch) xattrAtCall(op xattrOp, dfd, path, atFlags uint64, value []byte) *Step {
+	in := s.header(0)
+	step := &Step{Nr: xattrAtCalls[op], InAddr: s.base}
+	switch op {
+	case xattrGet:
+		binary.LittleEndian.PutUint64(in[scrArgs:], s.value())
+		binary.LittleEndian.PutUint32(in[scrArgs+8:], valueMax)
+		step.Args = [6]uint64{dfd, path, atFlags, s.name(), s.args(), 16}
+	case xattrSet:
+		binary.LittleEndian.PutUint64(in[scrArgs:], s.base+uint64(len(in)))
+		binary.LittleEndian.PutUint32(in[scrArgs+8:], uint32(len(value)))
+		in = append(in, value...)
+		step.Args = [6]uint64{dfd, path, atFlags, s.name(), s.args(), 16}
+	case xattrRemove:
+		step.Args = [6]uint64{dfd, path, atFlags, s.name()}
+	}
+	step.In = in
+	return step
 }
 
 // xattrCall lays out one xattr call: form 0 (path), 1 (l*, path) or 2
@@ -121,17 +151,17 @@ func (s scratch) xattrCall(op xattrOp, form int, first uint64, in, value []byte)
 }
 
 // getOwnerStep reads the owner xattr of what (dfd, path, atFlags) names.
-func (s scratch) getOwnerStep(mem Memory, dfd, path, atFlags uint64) (*Step, error) {
-	return s.xattrStep(mem, xattrGet, dfd, path, atFlags, nil)
+func (s scratch) getOwnerStep(mem Memory, files Files, dfd, path, atFlags uint64) (*Step, error) {
+	return s.xattrStep(mem, files, xattrGet, dfd, path, atFlags, nil)
 }
 
 // setOwnerStep records o on what (dfd, path, atFlags) names, or removes
 // the xattr when o is 0:0 (no xattr means owned by the namespace's root).
-func (s scratch) setOwnerStep(mem Memory, dfd, path, atFlags uint64, o FileOwner) (*Step, error) {
+func (s scratch) setOwnerStep(mem Memory, files Files, dfd, path, atFlags uint64, o FileOwner) (*Step, error) {
 	if o == (FileOwner{}) {
-		return s.xattrStep(mem, xattrRemove, dfd, path, atFlags, nil)
+		return s.xattrStep(mem, files, xattrRemove, dfd, path, atFlags, nil)
 	}
-	return s.xattrStep(mem, xattrSet, dfd, path, atFlags, EncodeOwner(o))
+	return s.xattrStep(mem, files, xattrSet, dfd, path, atFlags, EncodeOwner(o))
 }
 
 // statStep lstat()s or stat()s what (dfd, path, flags) names into the

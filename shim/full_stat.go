@@ -44,7 +44,7 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 	switch p.state {
 	case 0:
 		p.state = 1
-		step, err := p.s.getOwnerStep(p.mem, p.dfd, p.path, xattrAtFlags(p.flags))
+		step, err := p.s.getOwnerStep(p.mem, p.files, p.dfd, p.path, xattrAtFlags(p.flags))
 		if err == nil {
 			return step, 0
 		}

@@ -14,7 +14,9 @@ import (
 // stop; each further step re-executes the system call instruction with new
 // registers from the previous step's exit stop. Signals stay blocked
 // between steps (no user code, and so no signal frame over the scratch
-// area, runs in between), except during a step that may block.
+// area, runs in between), except during a step that may block; a plan that
+// never re-executes a step with scratch inputs (a stat: getxattr, then the
+// stat itself) leaves the mask alone.
 
 // scratchSize is the room a plan may use below the thread's stack pointer.
 const scratchSize = shim.ScratchSize
@@ -26,7 +28,9 @@ const allSignals = ^uint64(0)
 type planRun struct {
 	plan  shim.Plan
 	saved *regs  // the registers at the seccomp stop
-	mask  uint64 // the thread's own signal mask
+	mask  uint64 // the thread's own signal mask,
+	// masked says whether the tracer has changed it.
+	masked bool
 	// reentering: the next syscall stop is the entry of a re-executed
 	// step, not the exit of the current one.
 	reentering bool
@@ -40,11 +44,7 @@ func scratchAddr(sp uint64) uint64 { return (sp - redZone - scratchSize) &^ 63 }
 
 // startPlan begins p on th, stopped at the seccomp stop with registers r.
 func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan) error {
-	mask, err := getSigmask(th.tid)
-	if err != nil {
-		return err
-	}
-	run := &planRun{plan: p, saved: r.clone(), mask: mask}
+	run := &planRun{plan: p, saved: r.clone()}
 	step, final := p.Next(0)
 	if step == nil {
 		th.plan = nil
@@ -67,7 +67,7 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 		if err := setRegs(th.tid, r); err != nil {
 			return err
 		}
-		if err := setSigmask(th.tid, run.mask); err != nil {
+		if err := run.restoreMask(th.tid); err != nil {
 			return err
 		}
 		th.plan = nil
@@ -79,11 +79,13 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 			return fmt.Errorf("plan: write scratch: %w", err)
 		}
 	}
-	mask := allSignals
-	if step.MayBlock {
-		mask = run.mask
+	var err error
+	if reexec && !step.MayBlock {
+		err = run.blockSignals(th.tid)
+	} else {
+		err = run.restoreMask(th.tid)
 	}
-	if err := setSigmask(th.tid, mask); err != nil {
+	if err != nil {
 		return err
 	}
 	if reexec {
@@ -137,8 +139,30 @@ func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
 	if err := setRegs(th.tid, r); err != nil {
 		return err
 	}
-	if err := setSigmask(th.tid, run.mask); err != nil {
+	if err := run.restoreMask(th.tid); err != nil {
 		return err
 	}
 	return resume(th.tid, 0)
+}
+
+// blockSignals blocks every signal of the thread, remembering its mask.
+func (run *planRun) blockSignals(tid int) error {
+	if run.masked {
+		return setSigmask(tid, allSignals)
+	}
+	mask, err := getSigmask(tid)
+	if err != nil {
+		return err
+	}
+	run.mask, run.masked = mask, true
+	return setSigmask(tid, allSignals)
+}
+
+// restoreMask gives the thread its own mask back, if it was changed.
+func (run *planRun) restoreMask(tid int) error {
+	if !run.masked {
+		return nil
+	}
+	run.masked = false
+	return setSigmask(tid, run.mask)
 }

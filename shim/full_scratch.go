@@ -29,14 +29,22 @@ func (s scratch) args() uint64  { return s.base + scrArgs }
 func (s scratch) value() uint64 { return s.base + scrValue }
 func (s scratch) stat() uint64  { return s.base + scrStat }
 
-// header is the fixed part every step writes: the name, the empty path
-// and ".", up to the start of the path area (the value and stat buffers
-// in between are the kernel's to fill).
+// header is the fixed part every step writes: the name, the empty path,
+// "." and room for struct xattr_args, up to the value buffer (the value and
+// stat buffers are the kernel's to fill).
 func (s scratch) header(int) []byte {
-	b := make([]byte, scrPath)
+	b := make([]byte, scrValue)
 	copy(b[scrName:], OwnerXattr)
 	copy(b[scrDot:], ".")
 	return b
+}
+
+// withPath is the header followed, at scrPath, by a path built for the
+// call.
+func (s scratch) withPath(p string) []byte {
+	b := make([]byte, scrPath, scrPath+len(p)+1)
+	copy(b, s.header(0))
+	return append(append(b, p...), 0)
 }
 
 // xattrOp is one of the three owner xattr operations.
@@ -85,7 +93,7 @@ func (s scratch) xattrStep(mem Memory, files Files, op xattrOp, dfd, path, atFla
 			return s.xattrCall(op, 0, s.dot(), in, value), nil
 		}
 		step := s.xattrCall(op, 2, dfd, in, value)
-		link := append(append(s.header(0)[:scrPath], fmt.Sprintf("/proc/self/fd/%d", int32(dfd))...), 0)
+		link := s.withPath(fmt.Sprintf("/proc/self/fd/%d", int32(dfd)))
 		step.Else, step.ElseOn = s.xattrCall(op, 0, s.base+scrPath, link, value), unix.EBADF
 		return step, nil
 	case p == "":
@@ -102,7 +110,7 @@ func (s scratch) xattrStep(mem Memory, files Files, op xattrOp, dfd, path, atFla
 	if len(full) >= pathMax {
 		return nil, unix.ENAMETOOLONG
 	}
-	viaProc := s.xattrCall(op, form, s.base+scrPath, append(in[:scrPath:scrPath], append([]byte(full), 0)...), value)
+	viaProc := s.xattrCall(op, form, s.base+scrPath, s.withPath(full), value)
 	if files != nil && files.Missing(xattrAtCalls[op]) {
 		return viaProc, nil
 	}

@@ -1,8 +1,6 @@
 package attach
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -74,17 +72,15 @@ func (f files) StatFD(fd int, isStatx bool, flags int, mask uint32) ([]byte, err
 		return nil, unix.EBADF
 	}
 	link := f.fdLink(fd)
-	m := f.t.mapper(f.th.tid)
-	var buf bytes.Buffer
+	m := f.th.idMapper(f.t)
 	if isStatx {
 		var stx unix.Statx_t
 		if err := unix.Statx(unix.AT_FDCWD, link, flags&(unix.AT_STATX_FORCE_SYNC|unix.AT_STATX_DONT_SYNC), int(mask), &stx); err != nil {
 			return nil, fdError(err)
 		}
 		stx.Uid, stx.Gid = m.uid(stx.Uid), m.gid(stx.Gid)
-		binary.Write(&buf, binary.LittleEndian, &stx)
 		out := make([]byte, statxSize)
-		copy(out, buf.Bytes())
+		copy(out, statxBytes(&stx))
 		return out, nil
 	}
 	var st unix.Stat_t
@@ -92,8 +88,7 @@ func (f files) StatFD(fd int, isStatx bool, flags int, mask uint32) ([]byte, err
 		return nil, fdError(err)
 	}
 	st.Uid, st.Gid = m.uid(st.Uid), m.gid(st.Gid)
-	binary.Write(&buf, binary.LittleEndian, &st)
-	return buf.Bytes(), nil
+	return append([]byte(nil), statBytes(&st)...), nil
 }
 
 // statxSize is the kernel's sizeof(struct statx).

@@ -66,6 +66,7 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		arg    int
 		vals   []uint32 // equal to one of these
 		mask   uint32   // or: any of these bits set
+		unless bool     // or: none of the mask bits set
 		notify bool     // answered by the listener, not a ptrace stop
 	}
 	var plainTrace, plainNotify []uint32
@@ -77,7 +78,8 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		notify := f.Notify && !s.NeedsStop()
 		switch {
 		case s.OnlyIf.Mask != 0:
-			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask, notify: notify}
+			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
+				unless: s.OnlyIf.Unless, notify: notify}
 		case notify:
 			plainNotify = append(plainNotify, uint32(s.Nr))
 		default:
@@ -158,7 +160,10 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		for _, v := range c.vals {
 			jump(v, target, bpf.JumpEqual)
 		}
-		if c.mask != 0 {
+		switch {
+		case c.mask != 0 && c.unless:
+			jump(c.mask, target, bpf.JumpBitsNotSet)
+		case c.mask != 0:
 			jump(c.mask, target, bpf.JumpBitsSet)
 		}
 		add(bpf.RetConstant{Val: retAllow})

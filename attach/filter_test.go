@@ -92,11 +92,16 @@ func TestFilterTracesEachClassOnly(t *testing.T) {
 			}
 			arg := uint64(0)
 			if s.OnlyIf.Mask != 0 {
-				// Without the bits the call is allowed; with them, traced.
-				if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, 0); got != allow {
-					t.Errorf("%s without its bits with %+v: got %#x, want ALLOW", s.Name, f, got)
+				// The selecting bits present (absent with Unless) stop the
+				// call; the other way, it is allowed.
+				other, chosen := uint64(0), uint64(s.OnlyIf.Mask)
+				if s.OnlyIf.Unless {
+					other, chosen = chosen, other
 				}
-				arg = uint64(s.OnlyIf.Mask)
+				if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, other); got != allow {
+					t.Errorf("%s with arg %#x, %+v: got %#x, want ALLOW", s.Name, other, f, got)
+				}
+				arg = chosen
 			}
 			if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, arg); got != want {
 				t.Errorf("%s with %+v: got %#x, want %#x", s.Name, f, got, want)
@@ -191,6 +196,9 @@ func TestFilterNotifyOnlyValueAnsweredCalls(t *testing.T) {
 				continue
 			}
 			arg := uint64(s.OnlyIf.Mask)
+			if s.OnlyIf.Unless {
+				arg = 0
+			}
 			want := uint32(notify)
 			if s.NeedsStop() {
 				want = trace

@@ -71,7 +71,9 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 			return err
 		}
 		th.plan = nil
-		th.passSeccomp = step.Nr
+		if !step.Untraced {
+			th.passSeccomp = step.Nr
+		}
 		return resume(th.tid, 0)
 	}
 	if len(step.In) > 0 {

@@ -25,6 +25,10 @@ type thread struct {
 	// passSeccomp lets the next seccomp stop for this call number run
 	// untouched: the last, direct step of a plan.
 	passSeccomp uintptr
+	// ids translates ids from the tracer's user namespace into the
+	// thread's; looked up once per exec (a thread changes namespaces only
+	// by unshare, which its owner lookups then miss until its next exec).
+	ids *idMapper
 	// plan is the multi-step emulation the thread is in the middle of.
 	plan *planRun
 	// orphanStop holds the first stop of a thread whose creator's clone
@@ -51,3 +55,12 @@ func (t *thread) child(tid int) *thread {
 // diverged reports whether the emulated credentials differ from the
 // kernel's, so the kernel can no longer answer get*id calls.
 func (t *thread) diverged() bool { return t.emulating && !t.creds.Equal(t.real) }
+
+// idMapper returns the thread's id translation, cached.
+func (t *thread) idMapper(tr *Tracer) idMapper {
+	if t.ids == nil {
+		m := tr.mapper(t.tid)
+		t.ids = &m
+	}
+	return *t.ids
+}

@@ -347,6 +347,7 @@ func (t *Tracer) onExec(th *thread) error {
 			t.log.Error("cannot start emulation", "tid", th.tid, "err", err)
 		}
 	case th.emulating:
+		th.ids = nil
 		before := th.creds
 		f, err := execFile(th.tid)
 		if err != nil {

@@ -100,9 +100,12 @@ type Step struct {
 	// MayBlock marks a call that can block (an open of a FIFO): it runs
 	// with the thread's own signal mask, so a signal can interrupt it.
 	MayBlock bool
-	// Direct marks the last step when it is the original call, unchanged,
-	// whose result the thread gets as it is: it runs without an exit stop.
-	Direct bool
+	// Direct marks the last step when it is the original call (or its
+	// equivalent), whose result the thread gets as it is: it runs without
+	// an exit stop. Untraced says the filter lets it through (it carries
+	// StatMarker); otherwise its seccomp stop is passed untouched.
+	Direct   bool
+	Untraced bool
 	// Else is made instead when this call fails with ElseOn: EBADF for an
 	// f*xattr call on an O_PATH descriptor (the /proc/self/fd form then
 	// works), ENOSYS for a call the kernel or a seccomp profile lacks.

@@ -1,5 +1,7 @@
 package shim
 
+import "golang.org/x/sys/unix"
+
 // Offsets in x86-64's struct stat (asm/stat.h) and in struct statx.
 const (
 	statSize   = 144
@@ -16,3 +18,6 @@ const (
 	statxDevMn = 140
 	statxSize  = 256
 )
+
+// newfstatatNr is the number of newfstatat.
+const newfstatatNr = unix.SYS_NEWFSTATAT

@@ -1,5 +1,7 @@
 package shim
 
+import "golang.org/x/sys/unix"
+
 // Offsets in arm64's (asm-generic) struct stat and in struct statx.
 const (
 	statSize   = 128
@@ -16,3 +18,6 @@ const (
 	statxDevMn = 140
 	statxSize  = 256
 )
+
+// newfstatatNr is the number of newfstatat (fstatat on arm64).
+const newfstatatNr = unix.SYS_FSTATAT

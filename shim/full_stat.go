@@ -54,10 +54,17 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 	case 1:
 		p.owner, p.found = ownerFromXattr(p.mem, p.s, prev)
 		p.state = 2
-		// The stat call itself, unchanged. With no owner to write in,
-		// its result goes straight to the thread.
-		direct := !p.found && !p.files.HasSpecial()
-		return &Step{Nr: p.call.Nr, Args: p.call.Args, Direct: direct}, 0
+		// The stat call itself. With no owner to write in, its result goes
+		// straight to the thread; a struct stat call then runs as
+		// newfstatat with StatMarker, which the filter lets through.
+		if p.found || p.files.HasSpecial() {
+			return &Step{Nr: p.call.Nr, Args: p.call.Args}, 0
+		}
+		if !p.isStatx {
+			return &Step{Nr: newfstatatNr, Args: [6]uint64{p.dfd, p.path, p.buf, p.flags | StatMarker},
+				Direct: true, Untraced: true}, 0
+		}
+		return &Step{Nr: p.call.Nr, Args: p.call.Args, Direct: true}, 0
 	}
 	if prev == 0 {
 		p.patch()

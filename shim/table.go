@@ -52,11 +52,21 @@ func (s Syscall) NeedsStop() bool {
 	return s.Class == File || strings.HasSuffix(s.Name, "chown") || s.Name == "fchownat"
 }
 
-// ArgBits selects calls by bits of one argument.
+// ArgBits selects calls by bits of one argument: only calls with one of
+// the Mask bits stop, or, with Unless, only calls with none of them.
 type ArgBits struct {
-	Arg  int
-	Mask uint32
+	Arg    int
+	Mask   uint32
+	Unless bool
 }
+
+// StatMarker is the flag a plan adds to the newfstatat it makes the thread
+// repeat, so that the filter lets that call through without another stop.
+// AT_STATX_FORCE_SYNC only matters on network filesystems, where it asks
+// for attributes at least as fresh as a plain stat gets; no program passes
+// it to newfstatat (it is a statx flag), and one that did would see the
+// kernel's owners.
+const StatMarker = unix.AT_STATX_FORCE_SYNC
 
 // commonSyscalls are emulated on every architecture; archSyscalls (in
 // table_<arch>.go) adds the ones only some architectures have.
@@ -102,7 +112,7 @@ var commonSyscalls = []Syscall{
 	{unix.SYS_LLISTXATTR, "llistxattr", File, emuListxattr, ArgBits{}},
 	{unix.SYS_FLISTXATTR, "flistxattr", File, emuListxattr, ArgBits{}},
 	{unix.SYS_LISTXATTRAT, "listxattrat", File, emuListxattr, ArgBits{}},
-	{unix.SYS_OPENAT, "openat", File, emuOpenat, ArgBits{2, unix.O_CREAT}},
+	{unix.SYS_OPENAT, "openat", File, emuOpenat, ArgBits{2, unix.O_CREAT, false}},
 	{unix.SYS_OPENAT2, "openat2", File, emuOpenat2, ArgBits{}},
 	{unix.SYS_MKDIRAT, "mkdirat", File, emuMkdirat, ArgBits{}},
 	{unix.SYS_MKNODAT, "mknodat", File, emuMknodat, ArgBits{}},

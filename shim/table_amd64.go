@@ -9,8 +9,8 @@ var archSyscalls = []Syscall{
 
 	{unix.SYS_STAT, "stat", File, emuStat, ArgBits{}},
 	{unix.SYS_LSTAT, "lstat", File, emuLstat, ArgBits{}},
-	{unix.SYS_NEWFSTATAT, "newfstatat", File, emuNewfstatat, ArgBits{}},
-	{unix.SYS_OPEN, "open", File, emuOpen, ArgBits{1, unix.O_CREAT}},
+	{unix.SYS_NEWFSTATAT, "newfstatat", File, emuNewfstatat, ArgBits{3, StatMarker, true}},
+	{unix.SYS_OPEN, "open", File, emuOpen, ArgBits{1, unix.O_CREAT, false}},
 	{unix.SYS_CREAT, "creat", File, emuCreat, ArgBits{}},
 	{unix.SYS_MKDIR, "mkdir", File, emuMkdir, ArgBits{}},
 	{unix.SYS_MKNOD, "mknod", File, emuMknod, ArgBits{}},

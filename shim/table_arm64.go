@@ -4,5 +4,5 @@ import "golang.org/x/sys/unix"
 
 // archSyscalls: arm64 has only the *at forms; fstatat is newfstatat.
 var archSyscalls = []Syscall{
-	{unix.SYS_FSTATAT, "newfstatat", File, emuNewfstatat, ArgBits{}},
+	{unix.SYS_FSTATAT, "newfstatat", File, emuNewfstatat, ArgBits{3, StatMarker, true}},
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach"
 )
 
 // jobControl makes a traced command behave, for signals and the terminal,
@@ -101,7 +103,7 @@ func (j *jobControl) stopSelf(sig unix.Signal) {
 	j.selfStop = true
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := stopWithDefaultAction(sig); err != nil {
+	if err := attach.StopWithDefaultAction(sig); err != nil {
 		j.log.Debug("stop self", "signal", sig, "err", err)
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remainroot/remainroot/test/testenv"
 )
 
 // fullScenario names a scenario in the compatibility table; mode creds
@@ -388,7 +390,7 @@ func TestFullUmoci(t *testing.T) {
 	record(t, "podman+crun", "mode full: umoci --rootless interop", true)
 	src := filepath.Join(cacheDir, "busybox")
 	_, err := os.Stat(filepath.Join(src, "bin", "busybox"))
-	need(t, err == nil, "%s is missing (run test/setup-env.sh)", src)
+	testenv.Need(t, err == nil, "%s is missing (run test/setup-env.sh)", src)
 	uid, gid, _ := testUser(t)
 
 	// As host root: an image whose one layer has real owners.

@@ -55,20 +55,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// need stops the test when a prerequisite is missing: a failure when CI is
-// set, a skip otherwise.
-func need(t testing.TB, ok bool, format string, args ...any) {
-	t.Helper()
-	if ok {
-		return
-	}
-	msg := "missing prerequisite: " + fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so this is a failure)")
-	}
-	t.Skip(msg)
-}
-
 var (
 	setupOnce sync.Once
 	setupErr  error
@@ -83,7 +69,7 @@ func setup(t *testing.T, tools ...string) string {
 	testenv.RequireRoot(t)
 	for _, tool := range append([]string{"runuser", "env", "tar", "bash"}, tools...) {
 		_, err := exec.LookPath(tool)
-		need(t, err == nil, "%s not found in PATH (run test/setup-env.sh)", tool)
+		testenv.Need(t, err == nil, "%s not found in PATH (run test/setup-env.sh)", tool)
 	}
 	setupOnce.Do(func() {
 		if os.Getenv("REMAINROOT_E2E_NO_SETUP") == "1" {
@@ -100,7 +86,7 @@ func setup(t *testing.T, tools ...string) string {
 		}
 	})
 	if setupErr != nil {
-		need(t, false, "%v:\n%s", setupErr, setupOut)
+		testenv.Need(t, false, "%v:\n%s", setupErr, setupOut)
 	}
 	testenv.UnprivUser(t)
 	if b := os.Getenv("REMAINROOT_E2E_BIN"); b != "" {
@@ -133,7 +119,7 @@ func runtimeDir(t testing.TB) string {
 	uid, _, _ := testUser(t)
 	dir := "/run/user/" + strconv.Itoa(uid)
 	st, err := os.Stat(dir)
-	need(t, err == nil && st.IsDir(), "%s is missing (run test/setup-env.sh)", dir)
+	testenv.Need(t, err == nil && st.IsDir(), "%s is missing (run test/setup-env.sh)", dir)
 	return dir
 }
 

@@ -17,9 +17,9 @@ import (
 
 func TestMakeInstall(t *testing.T) {
 	_, err := exec.LookPath("make")
-	need(t, err == nil, "make not found in PATH")
+	testenv.Need(t, err == nil, "make not found in PATH")
 	_, err = exec.LookPath("go")
-	need(t, err == nil, "go not found in PATH")
+	testenv.Need(t, err == nil, "go not found in PATH")
 	record(t, "make install", "binary + hooks.d/remainroot.json", true)
 
 	dest := t.TempDir()

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remainroot/remainroot/test/testenv"
 )
 
 // podmanCaps are the capabilities podman gives a container by default.
@@ -33,7 +35,7 @@ func bundle(t *testing.T, hookBin string, ann map[string]string, args ...string)
 	uid, gid, _ := testUser(t)
 	src := filepath.Join(cacheDir, "busybox")
 	_, err := os.Stat(filepath.Join(src, "bin", "busybox"))
-	need(t, err == nil, "%s is missing (run test/setup-env.sh)", src)
+	testenv.Need(t, err == nil, "%s is missing (run test/setup-env.sh)", src)
 
 	dir := userTempDir(t)
 	rootfs := filepath.Join(dir, "rootfs")
@@ -188,7 +190,7 @@ func TestBareRuntimes(t *testing.T) {
 	for _, rt := range []bareRuntime{{"runc", false}, {"crun", false}, {"runc", true}} {
 		t.Run(strings.ReplaceAll(rt.label(), " ", "_"), func(t *testing.T) {
 			_, err := exec.LookPath(rt.name)
-			need(t, err == nil, "%s not found", rt.name)
+			testenv.Need(t, err == nil, "%s not found", rt.name)
 			t.Run("busybox-su/no-hook", func(t *testing.T) {
 				record(t, rt.label(), "busybox su", false)
 				r, id := rt.run(t, bundle(t, "", nil, suNobody...))

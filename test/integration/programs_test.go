@@ -25,20 +25,6 @@ import (
 	"github.com/remainroot/remainroot/test/testenv"
 )
 
-// progNeed stops the test when a prerequisite is missing: a failure when
-// the CI environment variable is set, a skip otherwise.
-func progNeed(t *testing.T, ok bool, format string, args ...any) {
-	t.Helper()
-	if ok {
-		return
-	}
-	msg := "missing prerequisite: " + fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so this is a failure)")
-	}
-	t.Skip(msg)
-}
-
 // progSetup checks the prerequisites every test here shares (root, to
 // create the namespaces, and the tools the namespaces are made with) and
 // returns the remainroot binary.
@@ -47,7 +33,7 @@ func progSetup(t *testing.T, tools ...string) string {
 	testenv.RequireRoot(t)
 	for _, tool := range append([]string{"setpriv", "unshare", "sh"}, tools...) {
 		_, err := exec.LookPath(tool)
-		progNeed(t, err == nil, "%s not found in PATH", tool)
+		testenv.Need(t, err == nil, "%s not found in PATH", tool)
 	}
 	testenv.UnprivUser(t)
 	return testenv.Binary(t)
@@ -70,7 +56,7 @@ func progSource(t *testing.T, name string) string {
 func progCompileC(t *testing.T, name string) string {
 	t.Helper()
 	_, err := exec.LookPath("gcc")
-	progNeed(t, err == nil, "gcc not found in PATH")
+	testenv.Need(t, err == nil, "gcc not found in PATH")
 	return testenv.CompileC(t, progSource(t, name))
 }
 
@@ -449,7 +435,7 @@ func progBusybox(t *testing.T) string {
 		}
 	}
 	_, err := os.Stat(bb)
-	progNeed(t, err == nil, "%s (Debian package busybox-static)", bb)
+	testenv.Need(t, err == nil, "%s (Debian package busybox-static)", bb)
 	// A dynamic busybox would work too; the static one is what
 	// LD_PRELOAD-based tools cannot handle, so insist on it.
 	f, err := elf.Open(bb)
@@ -458,7 +444,7 @@ func progBusybox(t *testing.T) string {
 	}
 	defer f.Close()
 	for _, prog := range f.Progs {
-		progNeed(t, prog.Type != elf.PT_INTERP, "%s is dynamically linked; install busybox-static", bb)
+		testenv.Need(t, prog.Type != elf.PT_INTERP, "%s is dynamically linked; install busybox-static", bb)
 	}
 	return bb
 }

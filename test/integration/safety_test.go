@@ -39,20 +39,6 @@ import (
 // safetyXattr is the xattr mode full records owners in.
 const safetyXattr = "user.rootlesscontainers"
 
-// safetyNeed stops the test when a prerequisite is missing: a failure when
-// the CI environment variable is set, a skip otherwise.
-func safetyNeed(t *testing.T, ok bool, format string, args ...any) {
-	t.Helper()
-	if ok {
-		return
-	}
-	msg := "missing prerequisite: " + fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so this is a failure)")
-	}
-	t.Skip(msg)
-}
-
 // safetyOwner decodes a rootless-containers/proto Resource: field 1 uid,
 // field 2 gid, both varints; a missing field is 0.
 func safetyOwner(b []byte) (uid, gid uint32, err error) {
@@ -233,7 +219,7 @@ func safetyNewEnv(t *testing.T) *safetyEnv {
 	t.Helper()
 	src := "/var/cache/remainroot-test/busybox"
 	_, err := os.Stat(filepath.Join(src, "bin", "busybox"))
-	safetyNeed(t, err == nil, "%s is missing (run test/setup-env.sh as root)", src)
+	testenv.Need(t, err == nil, "%s is missing (run test/setup-env.sh as root)", src)
 	base, err := os.MkdirTemp("", "remainroot-safety-")
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +335,7 @@ func safetySetup(t *testing.T) string {
 	testenv.RequireRoot(t)
 	for _, tool := range []string{"chroot", "cp", "setpriv", "unshare"} {
 		_, err := exec.LookPath(tool)
-		safetyNeed(t, err == nil, "%s not found in PATH", tool)
+		testenv.Need(t, err == nil, "%s not found in PATH", tool)
 	}
 	return testenv.Binary(t)
 }
@@ -589,7 +575,7 @@ int main(int argc, char **argv)
 func TestSafetyDirfdWithoutProc(t *testing.T) {
 	rr := safetySetup(t)
 	_, err := exec.LookPath("gcc")
-	safetyNeed(t, err == nil, "gcc not found in PATH")
+	testenv.Need(t, err == nil, "gcc not found in PATH")
 	src := filepath.Join(t.TempDir(), "fchownat-dirfd.c")
 	if err := os.WriteFile(src, []byte(safetyFchownatC), 0o644); err != nil {
 		t.Fatal(err)
@@ -637,9 +623,9 @@ func TestSafetyOwnershipSingleID(t *testing.T) {
 	rr := safetySetup(t)
 	const python = "/usr/bin/python3"
 	_, err := os.Stat(python)
-	safetyNeed(t, err == nil, "%s not found", python)
+	testenv.Need(t, err == nil, "%s not found", python)
 	busybox, err := exec.LookPath("busybox")
-	safetyNeed(t, err == nil, "busybox not found in PATH (Debian's busybox-static)")
+	testenv.Need(t, err == nil, "busybox not found in PATH (Debian's busybox-static)")
 	uid, gid := testenv.UnprivUser(t)
 
 	const pyScript = `

@@ -444,3 +444,18 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Need stops the test when a prerequisite is missing: a failure when the
+// CI environment variable is set (CI must never skip silently), a skip
+// otherwise.
+func Need(t testing.TB, ok bool, format string, args ...any) {
+	t.Helper()
+	if ok {
+		return
+	}
+	msg := "missing prerequisite: " + fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI is set, so this is a failure)")
+	}
+	t.Skip(msg)
+}

@@ -36,3 +36,25 @@ func quietStopNotifications() error {
 	}
 	return nil
 }
+
+// StopWithDefaultAction stops the calling thread's process with sig as if
+// sig had its default action, and restores the previous action once the
+// process is continued. Go's runtime keeps its own handler for SIGTSTP,
+// SIGTTIN and SIGTTOU even after signal.Reset, and ignores them there, so
+// the default action is set directly. The signal goes to this thread
+// (tgkill), which therefore stops before tgkill returns. The caller must be
+// locked to its OS thread.
+func StopWithDefaultAction(sig unix.Signal) error {
+	if sig == unix.SIGSTOP {
+		return unix.Tgkill(unix.Getpid(), unix.Gettid(), sig)
+	}
+	var old kernelSigaction
+	dfl := kernelSigaction{} // SIG_DFL
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)),
+		uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 {
+		return e
+	}
+	err := unix.Tgkill(unix.Getpid(), unix.Gettid(), sig)
+	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	return err
+}

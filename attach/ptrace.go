@@ -29,8 +29,11 @@ func retry(name string, f func() error) error {
 	}
 }
 
+// ptraceRaw makes a ptrace request that does not block: as a raw system
+// call, without telling the Go scheduler (it returns at once; the tracer
+// makes several for every stop).
 func ptraceRaw(req, tid int, addr, data uintptr) error {
-	_, _, e := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
 	if e != 0 {
 		return e
 	}
@@ -46,17 +49,17 @@ func seize(tid int) error {
 
 // interrupt asks a seized tid to stop with PTRACE_EVENT_STOP.
 func interrupt(tid int) error {
-	return retry("ptrace(PTRACE_INTERRUPT)", func() error { return unix.PtraceInterrupt(tid) })
+	return retry("ptrace(PTRACE_INTERRUPT)", func() error { return ptraceRaw(unix.PTRACE_INTERRUPT, tid, 0, 0) })
 }
 
 // resume restarts tid, delivering sig (0 for none).
 func resume(tid, sig int) error {
-	return retry("ptrace(PTRACE_CONT)", func() error { return unix.PtraceCont(tid, sig) })
+	return retry("ptrace(PTRACE_CONT)", func() error { return ptraceRaw(unix.PTRACE_CONT, tid, 0, uintptr(sig)) })
 }
 
 // resumeToSyscall restarts tid until its next syscall entry or exit stop.
 func resumeToSyscall(tid int) error {
-	return retry("ptrace(PTRACE_SYSCALL)", func() error { return unix.PtraceSyscall(tid, 0) })
+	return retry("ptrace(PTRACE_SYSCALL)", func() error { return ptraceRaw(unix.PTRACE_SYSCALL, tid, 0, 0) })
 }
 
 // listen lets a tracee in group-stop stay stopped while the tracer waits
@@ -70,9 +73,7 @@ func listen(tid int) error {
 func eventMsg(tid int) (uint, error) {
 	var msg uint
 	err := retry("ptrace(PTRACE_GETEVENTMSG)", func() error {
-		var e error
-		msg, e = unix.PtraceGetEventMsg(tid)
-		return e
+		return ptraceGetEventMsg(tid, &msg)
 	})
 	return msg, err
 }

@@ -40,3 +40,17 @@ func setSigmask(tid int, mask uint64) error {
 		return nil
 	})
 }
+
+// ptracePtr is ptraceRaw with a pointer for data (GETREGS, SETREGS,
+// GETEVENTMSG), converted in the call as unsafe.Pointer rules require.
+func ptracePtr(req, tid int, data unsafe.Pointer) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), 0, uintptr(data), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func ptraceGetEventMsg(tid int, msg *uint) error {
+	return ptracePtr(unix.PTRACE_GETEVENTMSG, tid, unsafe.Pointer(msg))
+}

@@ -27,12 +27,12 @@ type regs struct{ r unix.PtraceRegs }
 
 func getRegs(tid int) (*regs, error) {
 	var r regs
-	err := retry("ptrace(PTRACE_GETREGS)", func() error { return unix.PtraceGetRegs(tid, &r.r) })
+	err := retry("ptrace(PTRACE_GETREGS)", func() error { return ptraceGetRegs(tid, &r.r) })
 	return &r, err
 }
 
 func setRegs(tid int, r *regs) error {
-	return retry("ptrace(PTRACE_SETREGS)", func() error { return unix.PtraceSetRegs(tid, &r.r) })
+	return retry("ptrace(PTRACE_SETREGS)", func() error { return ptraceSetRegs(tid, &r.r) })
 }
 
 func (r *regs) syscallNr() int64 { return int64(r.r.Orig_rax) }

@@ -67,7 +67,9 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		vals   []uint32 // equal to one of these
 		mask   uint32   // or: any of these bits set
 		unless bool     // or: none of the mask bits set
-		notify bool     // answered by the listener, not a ptrace stop
+		// chownIDs: stop unless this argument and the next are both -1.
+		chownIDs bool
+		notify   bool // answered by the listener, not a ptrace stop
 	}
 	var plainTrace, plainNotify []uint32
 	conditional := map[uint32]argTest{}
@@ -76,6 +78,10 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 			continue
 		}
 		notify := f.Notify && !s.NeedsStop()
+		if i, ok := s.ChownIDs(); ok {
+			conditional[uint32(s.Nr)] = argTest{arg: i, chownIDs: true}
+			continue
+		}
 		switch {
 		case s.OnlyIf.Mask != 0:
 			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
@@ -156,6 +162,17 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 			target = &labelNotify
 		}
 		labelCond[i] = len(prog)
+		if c.chownIDs {
+			// uid == -1 && gid == -1: ALLOW; anything else: stop.
+			add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})
+			fixes = append(fixes, fix{len(prog), target, false})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: ^uint32(0)})
+			add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*(c.arg+1)), Size: 4})
+			fixes = append(fixes, fix{len(prog), target, false})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: ^uint32(0)})
+			add(bpf.RetConstant{Val: retAllow})
+			continue
+		}
 		add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})
 		for _, v := range c.vals {
 			jump(v, target, bpf.JumpEqual)

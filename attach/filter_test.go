@@ -229,3 +229,24 @@ func TestFilterNotifyOnlyValueAnsweredCalls(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterLetsNoopChownThrough(t *testing.T) {
+	const none = uint64(0xFFFFFFFF)
+	for _, c := range []struct {
+		uid, gid uint64
+		want     uint32
+	}{
+		{none, none, allow},
+		{none | 1<<32, none | 7<<40, allow}, // uid_t is 32 bits
+		{none, 5, trace},
+		{5, none, trace},
+		{0, 0, trace},
+	} {
+		var args [6]uint64
+		args[2], args[3] = c.uid, c.gid
+		got := runFilterData(t, SetterFilter.WithFiles(), seccompDataArgs(auditArch, unix.SYS_FCHOWNAT, args))
+		if got != c.want {
+			t.Errorf("fchownat(%#x, %#x): got %#x, want %#x", c.uid, c.gid, got, c.want)
+		}
+	}
+}

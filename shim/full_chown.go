@@ -148,9 +148,10 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 // set-group-ID bits and updates ctime as a real chown does (chown(2): "When
 // the owner or group of an executable file is changed by an unprivileged
 // user, the S_ISUID and S_ISGID mode bits are cleared ... since Linux
-// 2.2.13, root is treated like other users").
+// 2.2.13, root is treated like other users"). With both ids -1 the filter
+// lets it through: no further stop.
 func (p *chownPlan) finish() (*Step, int64) {
-	return &Step{Nr: p.nr, Args: p.noop, Direct: true}, 0
+	return &Step{Nr: p.nr, Args: p.noop, Direct: true, Untraced: true}, 0
 }
 
 func (p *chownPlan) xattrOrReal() FileOwner {

@@ -52,6 +52,19 @@ func (s Syscall) NeedsStop() bool {
 	return s.Class == File || strings.HasSuffix(s.Name, "chown") || s.Name == "fchownat"
 }
 
+// ChownIDs returns the index of the uid argument of a chown-family call
+// (the gid follows it). A call with both ids -1 changes no owner and needs
+// no emulation: the filter lets it through.
+func (s Syscall) ChownIDs() (int, bool) {
+	switch s.Name {
+	case "chown", "lchown", "fchown":
+		return 1, true
+	case "fchownat":
+		return 2, true
+	}
+	return 0, false
+}
+
 // ArgBits selects calls by bits of one argument: only calls with one of
 // the Mask bits stop, or, with Unless, only calls with none of them.
 type ArgBits struct {

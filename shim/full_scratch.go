@@ -83,9 +83,14 @@ var xattrAtCalls = [3]uintptr{
 // thread's root. value is the value to set.
 func (s scratch) xattrStep(mem Memory, files Files, op xattrOp, dfd, path, atFlags uint64, value []byte) (*Step, error) {
 	in := s.header(0)
-	p, err := readPath(mem, path)
-	if err != nil {
-		return nil, err
+	p := ""
+	if path != s.empty() {
+		// The scratch area holds its "" only once a step has written it:
+		// read nothing there.
+		var err error
+		if p, err = readPath(mem, path); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case p == "" && atFlags&unix.AT_EMPTY_PATH != 0:

@@ -34,7 +34,8 @@ func newStatPlan(call Call, mem Memory, files Files, scr uint64, dfd, path, flag
 		return statFD(mem, files, dfd, flags, buf, isStatx, uint32(call.Args[3]))
 	}
 	if path == 0 {
-		path = s.empty()
+		// A NULL path without AT_EMPTY_PATH: the kernel's EFAULT.
+		return run(call.Args)
 	}
 	return steps(&statPlan{call: call, mem: mem, files: files, s: s, dfd: dfd, path: path,
 		flags: flags, buf: buf, isStatx: isStatx})

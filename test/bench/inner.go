@@ -22,28 +22,45 @@ type workloadInfo struct {
 	name  string
 	roman string
 	label string
+	// full: also measured under remainroot --mode full (the workloads
+	// whose cost or result depends on file ownership).
+	full bool
 }
 
 var workloadTable = []workloadInfo{
-	{"forkexec", "i", "1000 x fork+exec /bin/true (C loop, waits each)"},
-	{"find", "ii", "find ROOTS -printf '%u %g %p\\n' (owner names per file)"},
-	{"getid", "iii", "seteuid(42), then 20k x getuid()+getresuid()"},
-	{"seteuid", "iv", "10k x seteuid(42)+seteuid(0), each checked"},
-	{"build", "v", "gcc -O2 build of a generated 40-file C project, make -j2, link"},
+	{"forkexec", "i", "1000 x fork+exec /bin/true (C loop, waits each)", false},
+	{"find", "ii", "find ROOTS -printf '%u %g %p\\n' (owner names per file)", true},
+	{"getid", "iii", "seteuid(42), then 20k x getuid()+getresuid()", false},
+	{"seteuid", "iv", "10k x seteuid(42)+seteuid(0), each checked", false},
+	{"build", "v", "gcc -O2 build of a generated 40-file C project, make -j2, link", false},
+	{"dpkg", "vi", "dpkg --install of DEBS into an empty root (root-owned files only)", true},
+	{"dpkg-owners", "vii", "dpkg --install of DEBS into an empty root (files owned by other ids than root)", true},
 }
 
 // The runners, in column order.
 const (
 	rNative     = "native"
 	rRemainroot = "remainroot"
+	rFull       = "remainroot-full"
 	rProot      = "proot"
 	rFakeroot   = "fakeroot"
 )
 
-var runnerNames = []string{rNative, rRemainroot, rProot, rFakeroot}
+var runnerNames = []string{rNative, rRemainroot, rFull, rProot, rFakeroot}
 
-// leftOut is Cell.NotRun for a runner not selected by -runners.
-const leftOut = "left out by -runners"
+// runnerAliases are other names -runners accepts.
+var runnerAliases = map[string]string{"full": rFull, "creds": rRemainroot, "rr": rRemainroot}
+
+// isRemainroot says whether runner is remainroot in some mode.
+func isRemainroot(runner string) bool { return runner == rRemainroot || runner == rFull }
+
+// leftOut is Cell.NotRun for a runner not selected by -runners;
+// notMeasured for remainroot full on the workloads where ownership plays no
+// part.
+const (
+	leftOut     = "left out by -runners"
+	notMeasured = "mode full measured only on (ii), (vi) and (vii)"
+)
 
 // Cell is one workload under one runner.
 type Cell struct {
@@ -57,12 +74,18 @@ type Cell struct {
 	RSSKiB    []int64 `json:"tracer_max_rss_kib,omitempty"`
 	Stops     []int64 `json:"stops,omitempty"`
 	StatsNote string  `json:"stats_note,omitempty"`
+	// Check says what the output check of the last run verified, when it
+	// says more than "output as expected".
+	Check string `json:"check,omitempty"`
 }
 
 // WLResult is one workload's row.
 type WLResult struct {
 	Name  string           `json:"name"`
 	Cells map[string]*Cell `json:"cells"`
+	// LoadAfter is the 1-minute load average when the workload finished:
+	// the machine is shared, and other work skews the timings.
+	LoadAfter string `json:"load_after,omitempty"`
 }
 
 // Results is what the inner process reports.
@@ -74,10 +97,16 @@ type Results struct {
 	FindRoots      string      `json:"find_roots"`
 	FindEntries    int         `json:"find_entries"`
 	RemainrootMode string      `json:"remainroot_mode,omitempty"`
+	CPUs           string      `json:"cpus,omitempty"`
 	StatsSupported bool        `json:"stats_supported"`
 	Notes          []string    `json:"notes,omitempty"`
 	Workloads      []*WLResult `json:"workloads"`
-	ElapsedS       float64     `json:"elapsed_s"`
+	// DebFiles and DebEntries: the packages of (vi) and (vii) and the
+	// paths they install.
+	DebFiles   map[string][]string `json:"deb_files,omitempty"`
+	DebEntries map[string]int      `json:"deb_entries,omitempty"`
+	DebNonRoot map[string]int      `json:"deb_non_root_owned,omitempty"`
+	ElapsedS   float64             `json:"elapsed_s"`
 }
 
 // inner holds the state of the measuring process.
@@ -89,8 +118,10 @@ type inner struct {
 	res     *Results
 	rrBin   string
 	rrBad   string // why remainroot is not run at all
+	fullBad string // why remainroot --mode full is not run at all
 	rrStats bool   // pass --stats
 	seq     int
+	debs    map[string]*debSet // (vi) and (vii)
 }
 
 func runInner(o options) error {
@@ -103,7 +134,8 @@ func runInner(o options) error {
 		dir:    o.dir,
 		runDir: filepath.Join(o.dir, "run"),
 		rrBin:  filepath.Join(o.dir, "bin", "remainroot"),
-		res:    &Results{Runs: o.runs, FindRoots: o.findRoots, RemainrootMode: o.mode},
+		res:    &Results{Runs: o.runs, FindRoots: o.findRoots, RemainrootMode: o.mode, CPUs: o.cpus},
+		debs:   map[string]*debSet{},
 	}
 	in.env = []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -145,15 +177,36 @@ func runInner(o options) error {
 		}
 		in.res.FindEntries = n
 	}
-	if sel, _ := selectRunners(o.runners); sel[rRemainroot] {
-		in.checkRemainroot()
+	for _, name := range []string{"dpkg", "dpkg-owners"} {
+		if !sel[name] {
+			continue
+		}
+		ds := loadDebSet(filepath.Join(in.dir, "debs", name))
+		in.debs[name] = ds
+		if ds.notReady != "" {
+			in.note("(%s) %s not measured: %s", info(name).roman, name, ds.notReady)
+			continue
+		}
+		if in.res.DebFiles == nil {
+			in.res.DebFiles, in.res.DebEntries, in.res.DebNonRoot = map[string][]string{}, map[string]int{}, map[string]int{}
+		}
+		for _, f := range ds.files {
+			in.res.DebFiles[name] = append(in.res.DebFiles[name], filepath.Base(f))
+		}
+		in.res.DebEntries[name] = len(ds.entries)
+		in.res.DebNonRoot[name] = ds.nonRoot
+	}
+	if rsel, _ := selectRunners(o.runners); rsel[rRemainroot] || rsel[rFull] {
+		in.checkRemainroot(rsel[rFull])
 	}
 
 	for _, w := range workloadTable {
 		if !sel[w.name] {
 			continue
 		}
-		in.res.Workloads = append(in.res.Workloads, in.measure(w))
+		wr := in.measure(w)
+		wr.LoadAfter = loadavg()
+		in.res.Workloads = append(in.res.Workloads, wr)
 	}
 	in.res.ElapsedS = time.Since(start).Seconds()
 	enc := json.NewEncoder(os.Stdout)
@@ -210,46 +263,58 @@ func countEntries(roots []string) (int, error) {
 }
 
 // checkRemainroot runs `remainroot run -- /bin/echo ok` once, with and without
-// --stats, to decide whether the remainroot column can be measured.
-func (in *inner) checkRemainroot() {
+// --stats, to decide whether the remainroot column can be measured, and, if
+// full, the same with --mode full for the remainroot-full column.
+func (in *inner) checkRemainroot(full bool) {
 	if _, err := os.Stat(in.rrBin); err != nil {
 		in.rrBad = "no remainroot binary (" + in.o.bin + ")"
-		in.note("%s: remainroot column not measured", in.rrBad)
+		in.fullBad = in.rrBad
+		in.note("%s: remainroot columns not measured", in.rrBad)
 		return
 	}
-	stats := filepath.Join(in.runDir, "stats-check.json")
-	in.rrStats = true
-	r := in.execRun(in.wrap(rRemainroot, []string{"/bin/echo", "ok"}, stats), 30*time.Second)
-	if r.err == nil && string(r.stdout) != "ok\n" {
-		r.err = fmt.Errorf("printed %q, want %q", clip(string(r.stdout), 80), "ok\n")
-	}
-	if r.err == nil {
-		if _, err := os.Stat(stats); err != nil {
-			in.note("remainroot run --stats wrote no file: tracer RSS and stops unknown")
-		} else {
-			in.res.StatsSupported = true
+	echo := func(runner string) runResult {
+		stats := filepath.Join(in.runDir, "stats-check.json")
+		os.Remove(stats)
+		r := in.execRun(in.wrap(runner, []string{"/bin/echo", "ok"}, stats), 30*time.Second)
+		if r.err == nil && string(r.stdout) != "ok\n" {
+			r.err = fmt.Errorf("printed %q, want %q", clip(string(r.stdout), 80), "ok\n")
 		}
-		return
+		if r.err == nil && in.rrStats {
+			if _, err := os.Stat(stats); err != nil {
+				r.err = errors.New("no stats file")
+			}
+		}
+		return r
 	}
-	in.rrStats = false
-	r2 := in.execRun(in.wrap(rRemainroot, []string{"/bin/echo", "ok"}, ""), 30*time.Second)
-	if r2.err == nil && string(r2.stdout) != "ok\n" {
-		r2.err = fmt.Errorf("printed %q, want %q", clip(string(r2.stdout), 80), "ok\n")
+	in.rrStats = true
+	r := echo(rRemainroot)
+	if r.err != nil {
+		in.rrStats = false
+		r2 := echo(rRemainroot)
+		if r2.err == nil {
+			in.note("remainroot run --stats fails (%s) but works without it: --stats not implemented? measuring without it; tracer RSS and stops unknown", r.err)
+		} else {
+			in.rrBad = "remainroot run -- /bin/echo ok fails: " + r2.err.Error()
+			in.note("%s: remainroot column not measured", in.rrBad)
+		}
 	}
-	if r2.err == nil {
-		in.note("remainroot run --stats fails (%s) but works without it: --stats not implemented? measuring without it; tracer RSS and stops unknown", r.err)
-		return
+	in.res.StatsSupported = in.rrStats
+	if full {
+		if r := echo(rFull); r.err != nil {
+			in.fullBad = "remainroot run --mode full -- /bin/echo ok fails: " + r.err.Error()
+			in.note("%s: remainroot-full column not measured", in.fullBad)
+		}
 	}
-	in.rrBad = "remainroot run -- /bin/echo ok fails: " + r2.err.Error()
-	in.note("%s: remainroot column not measured", in.rrBad)
 }
 
 // wrap builds the command line of argv under runner.
 func (in *inner) wrap(runner string, argv []string, statsPath string) []string {
 	switch runner {
-	case rRemainroot:
+	case rRemainroot, rFull:
 		c := []string{in.rrBin, "run"}
-		if in.o.mode != "" {
+		if runner == rFull {
+			c = append(c, "--mode", "full")
+		} else if in.o.mode != "" {
 			c = append(c, "--mode", in.o.mode)
 		}
 		if in.rrStats && statsPath != "" {
@@ -270,6 +335,11 @@ type job struct {
 	argv    []string
 	check   func(stdout []byte) error
 	cleanup func()
+	// checked, if set, says what the check verified (for Cell.Check).
+	checked *string
+	// errDetail, if set, picks from the run's stderr what explains a
+	// failure (default: its last line).
+	errDetail func(stderr []byte) string
 }
 
 func expectOutput(want string) func([]byte) error {
@@ -281,8 +351,8 @@ func expectOutput(want string) func([]byte) error {
 	}
 }
 
-// newJob prepares one execution of workload name.
-func (in *inner) newJob(name string) (job, error) {
+// newJob prepares one execution of workload name under runner.
+func (in *inner) newJob(name, runner string) (job, error) {
 	bin := func(n string) string { return filepath.Join(in.dir, "bin", n) }
 	switch name {
 	case "forkexec":
@@ -350,6 +420,31 @@ func (in *inner) newJob(name string) (job, error) {
 			},
 			cleanup: func() { os.RemoveAll(out) },
 		}, nil
+	case "dpkg", "dpkg-owners":
+		// A fresh, empty root for every run, created untimed and removed
+		// afterwards.
+		ds := in.debs[name]
+		in.seq++
+		root := filepath.Join(in.runDir, fmt.Sprintf("%s-%d", name, in.seq))
+		if err := newDpkgRoot(root); err != nil {
+			os.RemoveAll(root)
+			return job{}, err
+		}
+		// Write back what earlier runs left dirty (their files, their
+		// removal), so that no run pays for another's.
+		syscall.Sync()
+		checked := new(string)
+		return job{
+			argv: append(dpkgArgs(root), ds.files...),
+			check: func([]byte) error {
+				msg, err := in.checkDpkg(ds, root, runner)
+				*checked = msg
+				return err
+			},
+			checked:   checked,
+			errDetail: dpkgError,
+			cleanup:   func() { os.RemoveAll(root) },
+		}, nil
 	}
 	return job{}, fmt.Errorf("unknown workload %q", name)
 }
@@ -365,17 +460,31 @@ func (in *inner) measure(w workloadInfo) *WLResult {
 	if in.rrBad != "" {
 		wr.Cells[rRemainroot] = &Cell{NotRun: in.rrBad}
 	}
+	switch {
+	case !w.full:
+		wr.Cells[rFull] = &Cell{NotRun: notMeasured}
+	case in.fullBad != "":
+		wr.Cells[rFull] = &Cell{NotRun: in.fullBad}
+	}
 	sel, _ := selectRunners(in.o.runners)
 	for _, r := range runnerNames {
 		if !sel[r] {
 			wr.Cells[r] = &Cell{NotRun: leftOut}
 		}
 	}
+	if ds := in.debs[w.name]; ds != nil && ds.notReady != "" {
+		for _, r := range runnerNames {
+			if wr.Cells[r].NotRun == "" {
+				wr.Cells[r] = &Cell{NotRun: ds.notReady}
+			}
+		}
+		return wr
+	}
 
 	// The warm-up is also native's check, so it runs even when native is
 	// left out of the table.
 	progress("(%s) %s: native warm-up", w.roman, w.name)
-	if _, err := in.once(w.name, rNative, "", ""); err != nil && wr.Cells[rNative].NotRun == "" {
+	if _, _, err := in.once(w.name, rNative, ""); err != nil && wr.Cells[rNative].NotRun == "" {
 		c := wr.Cells[rNative]
 		c.OK, c.Err = false, err.Error()
 		progress("(%s) %s: native fails: %v", w.roman, w.name, err)
@@ -388,10 +497,10 @@ func (in *inner) measure(w workloadInfo) *WLResult {
 				continue
 			}
 			stats := ""
-			if r == rRemainroot {
-				stats = filepath.Join(in.runDir, fmt.Sprintf("stats-%s-%d.json", w.name, i))
+			if isRemainroot(r) {
+				stats = filepath.Join(in.runDir, fmt.Sprintf("stats-%s-%s-%d.json", w.name, r, i))
 			}
-			d, err := in.once(w.name, r, stats, fmt.Sprintf("run %d/%d", i, in.o.runs))
+			d, checked, err := in.once(w.name, r, stats)
 			if err != nil {
 				c.OK = false
 				c.Err = err.Error()
@@ -402,10 +511,11 @@ func (in *inner) measure(w workloadInfo) *WLResult {
 				continue
 			}
 			c.Times = append(c.Times, d)
+			c.Check = checked
 			if stats != "" {
 				in.readStats(c, stats)
 			}
-			progress("(%s) %s: %-10s run %d/%d: %.3f s", w.roman, w.name, r, i, in.o.runs, d)
+			progress("(%s) %s: %-15s run %d/%d: %.3f s", w.roman, w.name, r, i, in.o.runs, d)
 		}
 	}
 	for _, c := range wr.Cells {
@@ -420,11 +530,12 @@ func (in *inner) measure(w workloadInfo) *WLResult {
 }
 
 // once executes workload name under runner and checks its exit status and
-// output; it returns the wall-clock seconds of a successful run.
-func (in *inner) once(name, runner, stats, what string) (float64, error) {
-	j, err := in.newJob(name)
+// output; it returns the wall-clock seconds of a successful run and what
+// the check verified, if it says.
+func (in *inner) once(name, runner, stats string) (float64, string, error) {
+	j, err := in.newJob(name, runner)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if j.cleanup != nil {
 		defer j.cleanup()
@@ -434,12 +545,21 @@ func (in *inner) once(name, runner, stats, what string) (float64, error) {
 	}
 	r := in.execRun(in.wrap(runner, j.argv, stats), in.o.timeout)
 	if r.err != nil {
-		return 0, r.err
+		if j.errDetail != nil && r.exited {
+			if d := j.errDetail(r.stderr); d != "" {
+				return 0, "", fmt.Errorf("%s: %s", r.status, d)
+			}
+		}
+		return 0, "", r.err
 	}
 	if err := j.check(r.stdout); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	return r.seconds, nil
+	checked := ""
+	if j.checked != nil {
+		checked = *j.checked
+	}
+	return r.seconds, checked, nil
 }
 
 // currentRun is the pid (and process group) of the run in progress, or 0.
@@ -448,7 +568,12 @@ var currentRun atomic.Int64
 type runResult struct {
 	seconds float64
 	stdout  []byte
+	stderr  []byte
 	err     error
+	// exited: the command ran and exited with a failure status (in
+	// status), as opposed to a timeout or a failure to start it.
+	exited bool
+	status string
 }
 
 // execRun runs argv in its own process group with stdout and stderr in
@@ -472,8 +597,13 @@ func (in *inner) execRun(argv []string, timeout time.Duration) runResult {
 	defer errF.Close()
 
 	// Through launch (see workloads/launch.c), so that the peak RSS a
-	// command reports is its own, not this process's.
-	cmd := exec.Command(filepath.Join(in.dir, "bin", "launch"), argv...)
+	// command reports is its own, not this process's; with -cpus, taskset
+	// sets the affinity and execs launch, whose children inherit it.
+	argv = append([]string{filepath.Join(in.dir, "bin", "launch")}, argv...)
+	if in.o.cpus != "" {
+		argv = append([]string{"taskset", "-c", in.o.cpus}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = in.runDir
 	cmd.Env = in.env
 	cmd.Stdout = outF
@@ -508,9 +638,9 @@ func (in *inner) execRun(argv []string, timeout time.Duration) runResult {
 		if last := lastLine(stderr); last != "" {
 			msg += ": " + last
 		}
-		return runResult{err: errors.New(msg)}
+		return runResult{err: errors.New(msg), stderr: stderr, exited: true, status: werr.Error()}
 	}
-	return runResult{seconds: elapsed, stdout: stdout}
+	return runResult{seconds: elapsed, stdout: stdout, stderr: stderr}
 }
 
 // killStrays kills and reaps every child of this process (and the process

@@ -1,12 +1,15 @@
-// Command bench measures remainroot against running natively, proot -0 and
-// fakeroot on five workloads, and checks the project's performance targets.
+// Command bench measures remainroot (mode creds, and mode full where file
+// ownership matters) against running natively, proot -0 and fakeroot on
+// seven workloads, and checks the project's performance targets.
 //
 // It is run by `make bench` (go run ./test/bench) from the repository root,
 // as root: it installs the tools it lacks, creates the unprivileged user
 // remainroot-test (with no /etc/subuid or /etc/subgid range), builds the
-// workloads with gcc into a temporary directory, and re-executes itself as
-// that user inside one user namespace mapping a single id ("0 U 1"), where
-// every workload runs under every runner. That inner process reports JSON
+// workloads with gcc into a temporary directory, downloads once the Debian
+// packages that dpkg installs in (vi) and (vii) (apt-get download, into
+// /var/cache/remainroot-bench/debs), and re-executes itself as that user
+// inside one user namespace mapping a single id ("0 U 1"), where every
+// workload runs under every runner. That inner process reports JSON
 // results; the outer one prints the table and the targets.
 //
 // Not being root, it skips the user and runs the inner part under
@@ -16,11 +19,13 @@
 //
 //	make bench
 //	go run ./test/bench [-bin bin/remainroot] [-runs 3] [-only find,build]
-//	    [-runners native,remainroot] [-mode creds] [-markdown] [-json FILE]
+//	    [-runners native,remainroot,full] [-mode creds] [-cpus 0] [-markdown] [-json FILE]
 //
 // Each run's exit status and output are checked; a failing run is reported
 // as failing, never timed. remainroot is run with --stats FILE, from which
-// the tracer's peak RSS and its number of ptrace stops are reported.
+// the tracer's peak RSS and its number of ptrace stops are reported. The
+// dpkg workloads check every path the packages install (type and mode, and
+// under mode full the owner, listed by find under remainroot full).
 package main
 
 import (
@@ -47,6 +52,7 @@ type options struct {
 	mode      string
 	findRoots string
 	timeout   time.Duration
+	cpus      string
 	keep      bool
 	jsonOut   string
 
@@ -58,12 +64,13 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/remainroot", "remainroot binary to measure")
 	flag.IntVar(&o.runs, "runs", 3, "timed runs per workload and runner; the median is reported")
-	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..v)")
-	flag.StringVar(&o.runners, "runners", strings.Join(runnerNames, ","), "measure only these runners (comma-separated), e.g. native,remainroot to iterate fast")
+	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..vii)")
+	flag.StringVar(&o.runners, "runners", strings.Join(runnerNames, ","), "measure only these runners (comma-separated; full = remainroot-full), e.g. native,remainroot to iterate fast")
 	flag.BoolVar(&o.markdown, "markdown", false, "print the table as Markdown")
-	flag.StringVar(&o.mode, "mode", "", "pass --mode MODE to remainroot run (default: remainroot's default)")
+	flag.StringVar(&o.mode, "mode", "", "pass --mode MODE to remainroot run in the remainroot column (default: remainroot's default, creds); the remainroot-full column always runs --mode full")
 	flag.StringVar(&o.findRoots, "find-roots", defaultFindRoots, "comma-separated trees walked by the stat-heavy workload (ii), the same for every runner")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "kill a single run after this long")
+	flag.StringVar(&o.cpus, "cpus", "", "run every command under taskset -c CPUS (e.g. 0): ptrace round trips cost much less when tracer and tracee share a CPU, so this shows the cost without the scheduler's placement (default: not pinned)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the raw results as JSON to this file")
 	flag.BoolVar(&o.inner, "inner", false, "internal: measure inside the user namespace")
@@ -135,6 +142,9 @@ func selectRunners(list string) (map[string]bool, error) {
 		f = strings.TrimSpace(strings.ToLower(f))
 		if f == "" {
 			continue
+		}
+		if a, ok := runnerAliases[f]; ok {
+			f = a
 		}
 		found := false
 		for _, r := range runnerNames {

@@ -34,7 +34,10 @@ var tools = []struct{ cmd, pkg string }{
 	{"fakeroot", "fakeroot"},
 	{"find", "findutils"},
 	{"setpriv", "util-linux"},
+	{"dpkg", "dpkg"},
+	{"apt-get", "apt"},
 	{"unshare", "util-linux"},
+	{"taskset", "util-linux"},
 }
 
 func runOuter(o options) error {
@@ -93,6 +96,10 @@ func runOuter(o options) error {
 	if err := writeProject(filepath.Join(dir, "src")); err != nil {
 		return err
 	}
+	sel, _ := selectWorkloads(o.only)
+	if err := prepareDebs(dir, sel, asRoot); err != nil {
+		return err
+	}
 
 	// This program and remainroot, where the test user can run them.
 	self, err := os.Executable()
@@ -128,7 +135,7 @@ func runOuter(o options) error {
 	argv := append(prefix, "unshare", "--user", "--map-root-user", "--",
 		filepath.Join(dir, "bin", "bench"), "-inner", "-dir", dir,
 		"-runs", strconv.Itoa(o.runs), "-only", o.only, "-runners", o.runners, "-mode", o.mode,
-		"-find-roots", o.findRoots, "-timeout", o.timeout.String(), "-bin", o.bin)
+		"-find-roots", o.findRoots, "-timeout", o.timeout.String(), "-bin", o.bin, "-cpus", o.cpus)
 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = runDir
@@ -355,6 +362,7 @@ func machineInfo() map[string]string {
 	}
 	m["proot"] = ver("proot")
 	m["fakeroot"] = ver("fakeroot")
+	m["dpkg"] = ver("dpkg")
 	m["gcc"] = run("gcc", "-dumpfullversion")
 	m["go"] = runtime.Version()
 	return m

@@ -208,18 +208,7 @@ func freePort(t testing.TB) int {
 func userTempDir(t testing.TB) string {
 	t.Helper()
 	uid, gid, _ := testUser(t)
-	dir, err := os.MkdirTemp("", "remainroot-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(dir, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testenv.WorkDir(t, uid, gid)
 }
 
 // writeUserFile writes a world-readable file.

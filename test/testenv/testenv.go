@@ -280,9 +280,9 @@ func UnprivUser(t testing.TB) (uid, gid int) {
 	return uid, gid
 }
 
-// workDir makes a temporary directory, removed when the test ends, with
+// WorkDir makes a temporary directory, removed when the test ends, with
 // mode 0755 and the given owner.
-func workDir(t testing.TB, uid, gid int) string {
+func WorkDir(t testing.TB, uid, gid int) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "remainroot-cwd-")
 	if err != nil {
@@ -317,7 +317,7 @@ func SingleIDCommand(t testing.TB, name string, args ...string) *exec.Cmd {
 	}
 	argv = append(argv, args...)
 	cmd := exec.Command("setpriv", argv...)
-	cmd.Dir = workDir(t, uid, gid)
+	cmd.Dir = WorkDir(t, uid, gid)
 	cmd.Env = append([]string(nil), Env...)
 	return cmd
 }
@@ -340,7 +340,7 @@ func FullMapCommand(t testing.TB, name string, args ...string) *exec.Cmd {
 		GidMappingsEnableSetgroups: true,
 		Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},
 	}
-	cmd.Dir = workDir(t, 0, 0)
+	cmd.Dir = WorkDir(t, 0, 0)
 	cmd.Env = append([]string(nil), Env...)
 	return cmd
 }

@@ -14,6 +14,11 @@ type stats struct {
 	TracerMaxRSSKiB int64  `json:"tracer_max_rss_kib"`
 	Stops           uint64 `json:"stops"`
 	Notifications   uint64 `json:"notifications"`
+	// StopsBy splits stops by kind (see attach.Result.StopsBy).
+	StopsBy map[string]uint64 `json:"stops_by,omitempty"`
+	// FusedPlans counts the plans whose first steps the stub made in the
+	// tracee without a stop (mode full).
+	FusedPlans uint64 `json:"fused_plans"`
 }
 
 func writeStats(path string, res attach.Result) error {
@@ -21,7 +26,8 @@ func writeStats(path string, res attach.Result) error {
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
 		return err
 	}
-	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops, Notifications: res.Notifications})
+	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops, Notifications: res.Notifications, StopsBy: res.StopsBy,
+		FusedPlans: res.Fused})
 	if err != nil {
 		return err
 	}

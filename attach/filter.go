@@ -15,6 +15,7 @@ import (
 const (
 	seccompNr   = 0
 	seccompArch = 4
+	seccompIP   = 8  // instruction_pointer, low 32 bits
 	seccompArg0 = 16 // low 32 bits on little-endian machines
 )
 
@@ -70,6 +71,10 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		// chownIDs: stop unless this argument and the next are both -1.
 		chownIDs bool
 		notify   bool // answered by the listener, not a ptrace stop
+		// notifyRule: the calls that pass the test above go to the
+		// listener (all, or those with notifyRule's bits), unless they
+		// carry shim.EscalateMarker; the others stop.
+		notifyRule *shim.ArgBits
 	}
 	var plainTrace, plainNotify []uint32
 	conditional := map[uint32]argTest{}
@@ -78,6 +83,11 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 			continue
 		}
 		notify := f.Notify && !s.NeedsStop()
+		if rule, ok := s.Notified(); ok && f.Notify {
+			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
+				unless: s.OnlyIf.Unless, notifyRule: &rule}
+			continue
+		}
 		if i, ok := s.ChownIDs(); ok {
 			conditional[uint32(s.Nr)] = argTest{arg: i, chownIDs: true}
 			continue
@@ -144,6 +154,17 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	if x32SyscallBit != 0 {
 		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
 	}
+	if f.Files && len(stubCode) > 0 {
+		// The stub's trap call stops; every other call made from the
+		// stub's page is one of a fused plan's steps and runs (stub.go).
+		jump(stubTrapNr, &labelTrace, bpf.JumpEqual)
+		add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stubAddr >> 32), SkipFalse: 2})
+		add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
+		fixes = append(fixes, fix{len(prog), &labelAllow, false})
+		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stubAddr&0xffffffff) + stubPageSize})
+		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
+	}
 	for _, nr := range plainTrace {
 		jump(nr, &labelTrace, bpf.JumpEqual)
 	}
@@ -162,6 +183,30 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 			target = &labelNotify
 		}
 		labelCond[i] = len(prog)
+		if c.notifyRule != nil {
+			pass := new(int) // a local ALLOW: BPF jumps only forward
+			if c.mask != 0 {
+				add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})
+				// The call stops only with (unless: without) the bits.
+				fixes = append(fixes, fix{len(prog), pass, c.unless})
+				add(bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: c.mask})
+			}
+			// arg5 == EscalateMarker (both halves): a ptrace stop.
+			add(bpf.LoadAbsolute{Off: seccompArg0 + 8*5, Size: 4})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(shim.EscalateMarker & 0xffffffff), SkipFalse: 2})
+			add(bpf.LoadAbsolute{Off: seccompArg0 + 8*5 + 4, Size: 4})
+			jump(uint32(shim.EscalateMarker>>32), &labelTrace, bpf.JumpEqual)
+			if r := c.notifyRule; r.Mask != 0 {
+				add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*r.Arg), Size: 4})
+				fixes = append(fixes, fix{len(prog), &labelNotify, true}, fix{len(prog), &labelTrace, false})
+				add(bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: r.Mask})
+			} else {
+				add(bpf.RetConstant{Val: retNotify})
+			}
+			*pass = len(prog)
+			add(bpf.RetConstant{Val: retAllow})
+			continue
+		}
 		if c.chownIDs {
 			// uid == -1 && gid == -1: ALLOW; anything else: stop.
 			add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})

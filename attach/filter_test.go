@@ -200,7 +200,9 @@ func TestFilterNotifyOnlyValueAnsweredCalls(t *testing.T) {
 				arg = 0
 			}
 			want := uint32(notify)
-			if s.NeedsStop() {
+			if rule, ok := s.Notified(); ok && rule.Mask != 0 {
+				want = trace // without the rule's bits (see TestFilterNotifiedFileCalls)
+			} else if s.NeedsStop() && !ok {
 				want = trace
 			}
 			if got := runFilterArg(t, f, uint32(s.Nr), s.OnlyIf.Arg, arg); got != want {
@@ -249,4 +251,51 @@ func TestFilterLetsNoopChownThrough(t *testing.T) {
 			t.Errorf("fchownat(%#x, %#x): got %#x, want %#x", c.uid, c.gid, got, c.want)
 		}
 	}
+}
+
+// Mode full's descriptor stats and creations go to the listener; with
+// shim.EscalateMarker in their sixth argument (the supervisor's way back to
+// a ptrace stop) they stop; without a listener they always stop.
+func TestFilterNotifiedFileCalls(t *testing.T) {
+	const notify = unix.SECCOMP_RET_USER_NOTIF
+	f := SetterFilter.WithFiles().WithNotify()
+	type call = filterCase
+	atEmpty, marker := uint64(unix.AT_EMPTY_PATH), uint64(shim.EscalateMarker)
+	calls := []call{
+		{"statx AT_EMPTY_PATH", unix.SYS_STATX, [6]uint64{3, 0, atEmpty}, notify},
+		{"statx path", unix.SYS_STATX, [6]uint64{3, 0, 0}, trace},
+		{"statx AT_EMPTY_PATH escalated", unix.SYS_STATX, [6]uint64{3, 0, atEmpty, 0, 0, marker}, trace},
+		{"statx marker low half only", unix.SYS_STATX, [6]uint64{3, 0, atEmpty, 0, 0, marker & 0xffffffff}, notify},
+		{"statx marker high half only", unix.SYS_STATX, [6]uint64{3, 0, atEmpty, 0, 0, marker &^ 0xffffffff}, notify},
+		{"fstat", unix.SYS_FSTAT, [6]uint64{3}, notify},
+		{"fstat escalated", unix.SYS_FSTAT, [6]uint64{3, 0, 0, 0, 0, marker}, trace},
+		{"openat O_RDONLY", unix.SYS_OPENAT, [6]uint64{3, 0, unix.O_RDONLY}, allow},
+		{"openat O_RDONLY marker", unix.SYS_OPENAT, [6]uint64{3, 0, unix.O_RDONLY, 0, 0, marker}, allow},
+		{"openat O_CREAT", unix.SYS_OPENAT, [6]uint64{3, 0, unix.O_CREAT | unix.O_WRONLY}, notify},
+		{"openat O_CREAT escalated", unix.SYS_OPENAT, [6]uint64{3, 0, unix.O_CREAT, 0, 0, marker}, trace},
+		{"mkdirat", unix.SYS_MKDIRAT, [6]uint64{3, 0, 0o755}, notify},
+		{"symlinkat escalated", unix.SYS_SYMLINKAT, [6]uint64{0, 3, 0, 0, 0, marker}, trace},
+		{"openat2", unix.SYS_OPENAT2, [6]uint64{3, 0, 0, 24}, trace},
+	}
+	calls = append(calls, archNotifiedCases(atEmpty, marker)...)
+	for _, c := range calls {
+		if got := runFilterData(t, f, seccompDataArgs(auditArch, c.nr, c.args)); got != c.want {
+			t.Errorf("%s with a listener: got %#x, want %#x", c.name, got, c.want)
+		}
+		want := c.want
+		if want == notify {
+			want = trace
+		}
+		if got := runFilterData(t, SetterFilter.WithFiles(), seccompDataArgs(auditArch, c.nr, c.args)); got != want {
+			t.Errorf("%s without a listener: got %#x, want %#x", c.name, got, want)
+		}
+	}
+}
+
+// filterCase is one call and the action a filter must return for it.
+type filterCase struct {
+	name string
+	nr   uint32
+	args [6]uint64
+	want uint32
 }

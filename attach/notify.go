@@ -102,24 +102,37 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 		return resp
 	}
 	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+	s, _ := shim.Lookup(call.Nr)
+	touches := touchesMemory[n.nr] || s.Class == shim.File
+	if touches && !notifIDValid(fd, n.id) {
+		// The thread is gone (its memory could now be another
+		// process's): the reply is discarded.
+		return resp
+	}
 	creds, out := shim.Emulate(th.creds, call, memory{tid}, env{t: t, th: th})
-	if touchesMemory[n.nr] && !notifIDValid(fd, n.id) {
-		return resp // the thread is gone; the reply is discarded
+	if touches && !notifIDValid(fd, n.id) {
+		return resp
 	}
 	t.result.Notifications++
-	switch out.Kind {
-	case shim.Return:
+	switch {
+	case out.Kind == shim.Return:
 		th.creds = creds
 		if out.Value < 0 {
 			resp.error = int32(out.Value)
 		} else {
 			resp.val = out.Value
 		}
-	case shim.Run:
+	case out.Kind == shim.Run && out.Args == call.Args:
 		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 	default:
-		t.log.Error("a notified call needs a ptrace stop; running it natively", "tid", tid, "nr", call.Nr)
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		// Arguments to rewrite or steps to run: only a ptrace stop can.
+		if err := t.escalate(th, &resp); err != nil {
+			// The thread is gone, or its /proc unreadable: the kernel
+			// runs the call.
+			t.log.Error("cannot send a notified call to a ptrace stop; running it natively",
+				"tid", tid, "call", callName(call.Nr), "err", err)
+			resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		}
 	}
 	return resp
 }

@@ -36,6 +36,11 @@ type planRun struct {
 	reentering bool
 	// step is the step in progress.
 	step *shim.Step
+	// arg5, for an escalated call, is the thread's own sixth argument
+	// register: the marker stays in every step (re-executed steps must
+	// stop, not be notified), so no step returns to the thread by itself
+	// and the end of the plan puts it back.
+	arg5 *uint64
 }
 
 // scratchAddr is where a plan may put its data for a thread stopped with
@@ -43,22 +48,26 @@ type planRun struct {
 func scratchAddr(sp uint64) uint64 { return (sp - redZone - scratchSize) &^ 63 }
 
 // startPlan begins p on th, stopped at the seccomp stop with registers r.
-func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan) error {
-	run := &planRun{plan: p, saved: r.clone()}
+func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan, arg5 *uint64) error {
+	run := &planRun{plan: p, saved: r.clone(), arg5: arg5}
 	step, final := p.Next(0)
 	if step == nil {
 		th.plan = nil
 		return t.finishPlan(th, run, final)
 	}
 	th.plan = run
-	return t.runStep(th, run, r.clone(), step, false)
+	done, cur, reexec, err := t.tryFused(th, run, step)
+	if done || err != nil {
+		return err
+	}
+	return t.runStep(th, run, cur, step, reexec)
 }
 
 // runStep sets up step in registers cur and resumes th to its syscall
 // stops. reexec says whether cur belongs to an exit stop, from which the
 // system call instruction must run again.
 func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, reexec bool) error {
-	if step.Direct && reexec {
+	if step.Direct && reexec && run.arg5 == nil {
 		// The original call again, returning to the thread by itself: it
 		// will pass the seccomp stop it meets once more untouched.
 		r := run.saved.clone()
@@ -138,6 +147,12 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
 	r := run.saved.clone()
 	r.setReturnValue(final)
+	// From a seccomp stop (a stub's trap) the pending call must not run;
+	// from an exit stop this only keeps the restart logic out.
+	r.setSyscallNr(-1)
+	if run.arg5 != nil {
+		r.setArg5(*run.arg5)
+	}
 	if err := setRegs(th.tid, r); err != nil {
 		return err
 	}

@@ -54,3 +54,9 @@ func ptracePtr(req, tid int, data unsafe.Pointer) error {
 func ptraceGetEventMsg(tid int, msg *uint) error {
 	return ptracePtr(unix.PTRACE_GETEVENTMSG, tid, unsafe.Pointer(msg))
 }
+
+// siginfoPid returns si_pid of a signal sent by kill, tkill or sigqueue
+// (offset 16 of struct siginfo on 64-bit machines).
+func siginfoPid(si *unix.Siginfo) int32 {
+	return *(*int32)(unsafe.Add(unsafe.Pointer(si), 16))
+}

@@ -102,6 +102,11 @@ func (r *regs) restartInterrupted() bool {
 	return true
 }
 
+func (r *regs) setSP(v uint64) { r.r.Sp = v }
+
+// setArg5 sets the sixth argument register.
+func (r *regs) setArg5(v uint64) { r.r.Regs[5] = v }
+
 func (r *regs) clone() *regs { c := *r; return &c }
 
 // rerunSyscall makes a thread at a syscall-exit stop execute its system

@@ -34,6 +34,22 @@ type thread struct {
 	// orphanStop holds the first stop of a thread whose creator's clone
 	// event has not been seen yet: it stays stopped until then.
 	orphanStop *unix.WaitStatus
+	// stub says whether the thread's process has the stub mapped, or
+	// failed to map it; fused are its stub runs in progress.
+	stub  stubState
+	fused fusedRuns
+	// escalation counts the escalation signals on their way to this
+	// thread (see escalate).
+	escalation escalation
+	// arg5AtExit is the sixth argument register to give back at the exit
+	// stop of an escalated call that runs as it is.
+	arg5AtExit *uint64
+}
+
+// stubState is what the tracer knows of the stub in a thread's process:
+// fork copies the mapping, clone and vfork share it, exec drops it.
+type stubState struct {
+	mapped, failed bool
 }
 
 // injection is a filter waiting to be installed into a thread.
@@ -49,7 +65,7 @@ const (
 // and fork copy the creator's credentials and its seccomp filters.
 func (t *thread) child(tid int) *thread {
 	return &thread{tid: tid, emulating: t.emulating, creds: t.creds, real: t.real,
-		getterFilter: t.getterFilter}
+		getterFilter: t.getterFilter, stub: t.stub}
 }
 
 // diverged reports whether the emulated credentials differ from the

@@ -39,6 +39,12 @@ type Result struct {
 	// calls answered through seccomp user notification.
 	Stops         uint64
 	Notifications uint64
+	// StopsBy splits Stops by kind: "seccomp <call>" for a traced call,
+	// "plan <call>" for the further stops of its multi-step emulation, and
+	// clone, exec, group-stop, event-stop, syscall, signal, exit.
+	StopsBy map[string]uint64
+	// Fused counts the plans whose first steps the stub made.
+	Fused uint64
 }
 
 // Tracer owns every tracee. Its methods run on the locked goroutine, except
@@ -228,8 +234,28 @@ func (t *Tracer) live() bool {
 	return len(t.threads) > 0
 }
 
+// countStop adds one stop of kind to the result.
+func (t *Tracer) countStop(kind string) {
+	if t.result.StopsBy == nil {
+		t.result.StopsBy = make(map[string]uint64)
+	}
+	t.result.StopsBy[kind]++
+}
+
+// callName names system call nr for logs and counts.
+func callName(nr uintptr) string {
+	if stubTrapNr != 0 && nr == stubTrapNr {
+		return "stub-trap"
+	}
+	if s, ok := shim.Lookup(nr); ok {
+		return s.Name
+	}
+	return fmt.Sprint(nr)
+}
+
 func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
 	if ws.Exited() || ws.Signaled() {
+		t.countStop("exit")
 		// A thread or process is gone (a killed tracee ends here too).
 		delete(t.threads, tid)
 		if tid == t.main {
@@ -257,6 +283,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 	switch {
 	case th.plan != nil && (sig == syscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
 		// A step of a multi-step emulation.
+		t.countStop("plan " + callName(uintptr(th.plan.saved.syscallNr())))
 		err = t.onPlanStop(th, ev == unix.PTRACE_EVENT_SECCOMP)
 	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP:
 		// A traced system call, stopped before it runs.
@@ -264,13 +291,16 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 	case sig == unix.SIGTRAP && (ev == unix.PTRACE_EVENT_FORK || ev == unix.PTRACE_EVENT_VFORK ||
 		ev == unix.PTRACE_EVENT_CLONE):
 		// A new process or thread; it is already attached.
+		t.countStop("clone")
 		err = t.onClone(th)
 	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
 		// A successful execve, maybe from a thread that was not the leader.
+		t.countStop("exec")
 		err = t.onExec(th)
 	case ev == unix.PTRACE_EVENT_STOP && isStopSignal(sig):
 		// Group-stop (ctrl-z, SIGSTOP): LISTEN keeps it stopped until
 		// SIGCONT without the tracer having to watch it.
+		t.countStop("group-stop")
 		err = t.injectIfPending(th)
 		if th.tid == t.main && t.opts.OnMainStop != nil {
 			t.opts.OnMainStop(sig)
@@ -281,6 +311,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 	case ev == unix.PTRACE_EVENT_STOP:
 		// PTRACE_INTERRUPT, a new tracee's first stop, or the end of a
 		// group-stop: run on.
+		t.countStop("event-stop")
 		err = t.injectIfPending(th)
 		if err == nil && th.plan != nil {
 			// A plan in progress still needs its syscall stops.
@@ -288,12 +319,27 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		} else if err == nil {
 			err = resume(th.tid, 0)
 		}
+	case sig == syscallStop && th.arg5AtExit != nil:
+		// The exit of an escalated call that ran as it was: the thread's
+		// own sixth argument register back.
+		t.countStop("syscall")
+		err = t.restoreArg5(th)
 	case sig == syscallStop:
 		// Only injection asks for syscall stops, and it consumes them.
+		t.countStop("syscall")
 		err = resume(th.tid, 0)
 	default:
-		// Signal-delivery-stop: deliver the signal, never swallow it.
-		err = resume(th.tid, int(sig))
+		// Signal-delivery-stop: deliver the signal, never swallow it,
+		// unless it is the tracer's own escalation signal.
+		var mine bool
+		if mine, err = t.onEscalationSignal(th, sig); mine {
+			t.countStop("escalation")
+			break
+		}
+		t.countStop("signal")
+		if err == nil {
+			err = resume(th.tid, int(sig))
+		}
 	}
 	if err != nil {
 		t.tolerate(th.tid, err)
@@ -348,6 +394,7 @@ func (t *Tracer) onExec(th *thread) error {
 		}
 	case th.emulating:
 		th.ids = nil
+		th.stub, th.fused = stubState{}, nil
 		before := th.creds
 		f, err := execFile(th.tid)
 		if err != nil {
@@ -392,6 +439,13 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	if err != nil {
 		return err
 	}
+	t.countStop("seccomp " + callName(uintptr(r.syscallNr())))
+	if stubTrapNr != 0 && r.syscallNr() == stubTrapNr {
+		if run := th.fused[r.sp()]; run != nil {
+			delete(th.fused, r.sp())
+			return t.onStubTrap(th, run, r)
+		}
+	}
 	if !th.emulating {
 		return resume(th.tid, 0)
 	}
@@ -403,15 +457,19 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		}
 	}
 	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
+	// An escalated call (escalate.go) carries the marker in its sixth
+	// argument register until it returns: re-executed steps must stop
+	// too. The thread's own value goes back when the call returns.
+	var arg5 *uint64
+	if call.Args[5] == shim.EscalateMarker && th.escalation.owns(r) {
+		v := th.escalation.arg5
+		arg5, th.escalation.arg5Valid = &v, false
+	}
 	before := th.creds
 	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th, r.sp()})
 	th.creds = creds
 	if t.log.Enabled(nil, slog.LevelDebug) {
-		name := fmt.Sprint(call.Nr)
-		if s, ok := shim.Lookup(call.Nr); ok {
-			name = s.Name
-		}
-		t.log.Debug("syscall", "tid", th.tid, "call", name, "args", call.Args[:3],
+		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
 			"outcome", out.Kind, "value", out.Value, "changed", !before.Equal(creds))
 	}
 	switch out.Kind {
@@ -434,17 +492,26 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		}
 		r.setSyscallNr(-1)
 		r.setReturnValue(out.Value)
+		if arg5 != nil {
+			r.setArg5(*arg5)
+		}
 		if err := setRegs(th.tid, r); err != nil {
 			return err
 		}
 	case shim.Steps:
-		return t.startPlan(th, r, out.Plan)
+		return t.startPlan(th, r, out.Plan, arg5)
 	case shim.Run:
 		if out.Args != call.Args {
 			r.setArgs(out.Args)
 			if err := setRegs(th.tid, r); err != nil {
 				return err
 			}
+		}
+		if arg5 != nil {
+			// The marker stays for the call (the filter's recheck after
+			// this stop would notify it again); its exit stop removes it.
+			th.arg5AtExit = arg5
+			return resumeToSyscall(th.tid)
 		}
 	}
 	return resume(th.tid, 0)

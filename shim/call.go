@@ -121,6 +121,43 @@ type Plan interface {
 	Next(prev int64) (next *Step, final int64)
 }
 
+// A FusablePlan can have its first two steps made by the thread without a
+// stop in between (the tracer's in-thread stub): Fuse, called once Next(0)
+// has returned the first step, returns the step the plan takes next when
+// the first step's result satisfies rule, which is then the last: its
+// result is the emulated call's. Any other first result comes back to the
+// plan's Next as usual.
+type FusablePlan interface {
+	Plan
+	Fuse() (second *Step, rule FuseRule, ok bool)
+	// Fused gets the second step's result when the stub came back after
+	// it (see FuseRule.ModeAddr) and returns the emulated call's.
+	Fused(res int64) int64
+}
+
+// FuseRule says which results of a fused plan's first step lead straight
+// to its second step.
+type FuseRule struct {
+	// OnlySuccess: only 0 and -Errno do; otherwise every result but a
+	// positive one and -Errno does (Errno 0: every result <= 0).
+	OnlySuccess bool
+	Errno       unix.Errno
+	// ModeAddr, when not 0, is the address of the file type and mode (16
+	// bits) the second step writes: when it succeeds and the type is not
+	// a regular file or directory (an object whose owner may be in the
+	// table of special files), the stub comes back to Fused.
+	ModeAddr uint64
+}
+
+// GoesOn reports whether the first step's result res leads straight to the
+// second step (what the stub computes in the thread).
+func (r FuseRule) GoesOn(res int64) bool {
+	if r.OnlySuccess {
+		return res == 0 || (r.Errno != 0 && res == -int64(r.Errno))
+	}
+	return res <= 0 && (r.Errno == 0 || res != -int64(r.Errno))
+}
+
 func steps(p Plan) Outcome { return Outcome{Kind: Steps, Plan: p} }
 
 func ret(v int64) Outcome { return Outcome{Kind: Return, Value: v} }

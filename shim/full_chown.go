@@ -143,6 +143,21 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	return nil, prev
 }
 
+// Fuse: a privileged chown that names both ids writes (or removes) the
+// owner xattr first; when that works (or there was nothing to remove) the
+// plan ends with finish. Other results (a symlink refusing user xattrs, a
+// real error) come back to Next.
+func (p *chownPlan) Fuse() (*Step, FuseRule, bool) {
+	if p.state != chownDirectSet {
+		return nil, FuseRule{}, false
+	}
+	second, _ := p.finish()
+	return second, FuseRule{OnlySuccess: true, Errno: unix.ENODATA}, true
+}
+
+// Fused is not reached: the chown rule has no ModeAddr.
+func (p *chownPlan) Fused(res int64) int64 { return res }
+
 // finish ends a recorded chown with the call itself, both ids -1, returning
 // straight to the thread: the kernel clears the set-user-ID and
 // set-group-ID bits and updates ctime as a real chown does (chown(2): "When

@@ -24,6 +24,7 @@ type statPlan struct {
 	isStatx bool
 
 	state int
+	step1 *Step // the owner xattr lookup
 	owner FileOwner
 	found bool
 }
@@ -47,6 +48,7 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 		p.state = 1
 		step, err := p.s.getOwnerStep(p.mem, p.files, p.dfd, p.path, xattrAtFlags(p.flags))
 		if err == nil {
+			p.step1 = step
 			return step, 0
 		}
 		// The path cannot be read or is empty: the stat call itself gives
@@ -61,16 +63,52 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 		if p.found || p.files.HasSpecial() {
 			return &Step{Nr: p.call.Nr, Args: p.call.Args}, 0
 		}
-		if !p.isStatx {
-			return &Step{Nr: newfstatatNr, Args: [6]uint64{p.dfd, p.path, p.buf, p.flags | StatMarker},
-				Direct: true, Untraced: true}, 0
-		}
-		return &Step{Nr: p.call.Nr, Args: p.call.Args, Direct: true}, 0
+		return p.direct(), 0
 	}
 	if prev == 0 {
 		p.patch()
 	}
 	return nil, prev
+}
+
+// Fuse: with no special files recorded, a stat that finds no owner xattr
+// is the stat call itself, whose result is the caller's (see Next). A
+// positive result (an owner to decode) and the first step's fallback errno
+// come back to Next.
+func (p *statPlan) Fuse() (*Step, FuseRule, bool) {
+	if p.state != 1 || p.step1 == nil {
+		return nil, FuseRule{}, false
+	}
+	rule := FuseRule{}
+	if p.step1.Else != nil {
+		rule.Errno = p.step1.ElseOn
+	}
+	if p.files.HasSpecial() {
+		// The table may hold the owner of what the stat finds.
+		rule.ModeAddr = p.buf + statMode
+		if p.isStatx {
+			rule.ModeAddr = p.buf + statxMode
+		}
+	}
+	return p.direct(), rule, true
+}
+
+// Fused patches the result of a fused stat of a special file from the
+// table.
+func (p *statPlan) Fused(res int64) int64 {
+	if res == 0 {
+		p.patch()
+	}
+	return res
+}
+
+// direct is the stat call itself, with nothing to patch.
+func (p *statPlan) direct() *Step {
+	if !p.isStatx {
+		return &Step{Nr: newfstatatNr, Args: [6]uint64{p.dfd, p.path, p.buf, p.flags | StatMarker},
+			Direct: true, Untraced: true}
+	}
+	return &Step{Nr: p.call.Nr, Args: p.call.Args, Direct: true}
 }
 
 // patch writes the recorded owner into the caller's buffer.

@@ -73,6 +73,42 @@ type ArgBits struct {
 	Unless bool
 }
 
+// EscalateMarker, in the sixth argument register of a notified call (see
+// Notified), sends the call to the tracer as a ptrace stop instead of a
+// notification: the supervisor sets it, through the tracer, on a call it
+// cannot answer from the notification alone, and the kernel restarts the
+// call. None of the notified calls has a sixth argument, so the value is
+// ignored by the kernel; a program that happens to leave it there only
+// makes its call stop.
+const EscalateMarker = 0x72727363616c6174 // "rrscalat"
+
+// Notified reports whether a seccomp notification can answer the call in
+// its common case (mode full: a stat of a descriptor, a creation while the
+// fs ids are 0:0), and for which calls: when rule.Mask is not 0, only those
+// with one of its bits in argument rule.Arg; the others stop. The
+// supervisor sends the calls it cannot answer back as ptrace stops (see
+// EscalateMarker).
+func (s Syscall) Notified() (rule ArgBits, ok bool) {
+	if rule, ok = notifiedCalls[s.Nr]; !ok {
+		rule, ok = archNotifiedCalls[s.Nr]
+	}
+	return rule, ok
+}
+
+// notifiedCalls are the File calls a notification may answer (see
+// Notified); archNotifiedCalls (table_<arch>.go) adds the ones only some
+// architectures have. statx is notified only with AT_EMPTY_PATH, a
+// candidate for a stat of a descriptor; the supervisor checks the path.
+// openat2 stays on ptrace: its flags are in memory.
+var notifiedCalls = map[uintptr]ArgBits{
+	unix.SYS_FSTAT:     {},
+	unix.SYS_STATX:     {Arg: 2, Mask: unix.AT_EMPTY_PATH},
+	unix.SYS_OPENAT:    {},
+	unix.SYS_MKDIRAT:   {},
+	unix.SYS_MKNODAT:   {},
+	unix.SYS_SYMLINKAT: {},
+}
+
 // StatMarker is the flag a plan adds to the newfstatat it makes the thread
 // repeat, so that the filter lets that call through without another stop.
 // AT_STATX_FORCE_SYNC only matters on network filesystems, where it asks

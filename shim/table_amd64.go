@@ -16,3 +16,13 @@ var archSyscalls = []Syscall{
 	{unix.SYS_MKNOD, "mknod", File, emuMknod, ArgBits{}},
 	{unix.SYS_SYMLINK, "symlink", File, emuSymlink, ArgBits{}},
 }
+
+// archNotifiedCalls: see notifiedCalls.
+var archNotifiedCalls = map[uintptr]ArgBits{
+	unix.SYS_NEWFSTATAT: {Arg: 3, Mask: unix.AT_EMPTY_PATH},
+	unix.SYS_OPEN:       {},
+	unix.SYS_CREAT:      {},
+	unix.SYS_MKDIR:      {},
+	unix.SYS_MKNOD:      {},
+	unix.SYS_SYMLINK:    {},
+}

@@ -6,3 +6,8 @@ import "golang.org/x/sys/unix"
 var archSyscalls = []Syscall{
 	{unix.SYS_FSTATAT, "newfstatat", File, emuNewfstatat, ArgBits{3, StatMarker, true}},
 }
+
+// archNotifiedCalls: see notifiedCalls.
+var archNotifiedCalls = map[uintptr]ArgBits{
+	unix.SYS_FSTATAT: {Arg: 3, Mask: unix.AT_EMPTY_PATH},
+}

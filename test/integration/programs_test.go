@@ -11,10 +11,12 @@ package integration
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -520,5 +522,48 @@ func TestShellPipelineManyForks(t *testing.T) {
 		t.Errorf("under remainroot: no output at all")
 	} else if lag := emu.end.Sub(last); lag > 2*time.Second {
 		t.Errorf("under remainroot: exited %v after the script's last output (want < 2 s)", lag)
+	}
+}
+
+// TestStubKeepsRegisters: in mode full, most stats of a path are made by
+// remainroot's stub inside the thread. A program making stats with the
+// syscall instruction itself (sentinels in every register, an unusual
+// flags pattern, a timer signal whose handler stats too) must see the same
+// results and the same registers as with the real kernel as real root:
+// regular files with and without a recorded owner, a missing file, a
+// symlink and a FIFO with owners in the table of special files, and
+// lookups relative to a directory descriptor.
+func TestStubKeepsRegisters(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the stub and this test's assembly are x86-64 only")
+	}
+	rr := progSetup(t)
+	bin := progCompileC(t, "stat_registers.c")
+	native, stderr, code := testenv.Run(t, testenv.FullMapCommand(t, bin, "300"), time.Minute)
+	if code != 0 {
+		t.Fatalf("native run: exit %d\n%s%s", code, native, stderr)
+	}
+	if !strings.Contains(native, "iterations-differing 0 handler-bad 0 handler-ran yes") {
+		t.Fatalf("native run is not the reference this test expects:\n%s", native)
+	}
+	cmd := testenv.SingleIDCommand(t, rr, "run", "--mode", "full", "--stats", "stats.json", "--", bin, "300")
+	stats := filepath.Join(cmd.Dir, "stats.json") // the unprivileged user's directory
+	got, stderr, code := testenv.Run(t, cmd, 2*time.Minute)
+	if code != 0 || got != native {
+		t.Fatalf("under remainroot --mode full: exit %d\n%s%s\nwant (real root):\n%s", code, got, stderr, native)
+	}
+	data, err := os.ReadFile(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Fused uint64 `json:"fused_plans"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	// 300 iterations of 8 stats (and the handler's): the stub made most.
+	if st.Fused < 2400 {
+		t.Errorf("fused_plans %d: the stub did not run the stats (stats: %s)", st.Fused, data)
 	}
 }

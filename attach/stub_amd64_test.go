@@ -1,0 +1,69 @@
+package attach
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// The stub's bytes are what its source assembles to (GNU as, from
+// binutils, which the C compiler the tests need brings along).
+func TestStubBytesMatchSource(t *testing.T) {
+	dir := t.TempDir()
+	src, obj, bin := filepath.Join(dir, "stub.S"), filepath.Join(dir, "stub.o"), filepath.Join(dir, "stub.bin")
+	if err := os.WriteFile(src, []byte(stubSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, argv := range [][]string{{"as", "-o", obj, src}, {"objcopy", "-O", "binary", "-j", ".text", obj, bin}} {
+		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+	}
+	got, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, stubCode) {
+		t.Fatalf("stubCode (%d bytes) is not what stubSource assembles to (%d bytes): regenerate it", len(stubCode), len(got))
+	}
+	if len(stubCode) > stubPageSize {
+		t.Fatalf("stub of %d bytes does not fit its page", len(stubCode))
+	}
+}
+
+// The frame offsets the stub's source uses are exactly the ones
+// stubFrame and onStubTrap use.
+func TestStubFrameLayout(t *testing.T) {
+	want := map[int]bool{frameNr1: true, frameNr2: true, frameRes1: true, frameErrno: true,
+		frameSavedSP: true, frameReturnIP: true, frameFlags: true, frameOnlySuccess: true,
+		frameModeAddr: true, frameRes2: true, frameSecondDone: true}
+	for i := range 6 {
+		want[frameArgs1+8*i], want[frameArgs2+8*i], want[frameSavedArgs+8*i] = true, true, true
+	}
+	used := map[int]bool{}
+	for _, m := range regexp.MustCompile(`\[rsp(?:\+(\d+))?\]`).FindAllStringSubmatch(stubSource, -1) {
+		off := 0
+		if m[1] != "" {
+			off, _ = strconv.Atoi(m[1])
+		}
+		used[off] = true
+		if !want[off] {
+			t.Errorf("the stub uses [rsp+%d], which is no frame field", off)
+		}
+		if off+8 > frameSize {
+			t.Errorf("[rsp+%d] lies outside the %d-byte frame", off, frameSize)
+		}
+	}
+	for off := range want {
+		if !used[off] {
+			t.Errorf("frame field at %d unused by the stub", off)
+		}
+	}
+	if frameSize%16 != 0 {
+		t.Errorf("frame size %d keeps the stack misaligned", frameSize)
+	}
+}

@@ -16,6 +16,9 @@ type env struct {
 	t  *Tracer
 	th *thread
 	sp uint64 // the thread's stack pointer at this stop
+	// lease is the call's scratch area, nil where no plan can run (a
+	// notification: a plan there is handed to a ptrace stop).
+	lease *scratchLease
 }
 
 // Files is nil unless the trace is in mode full.
@@ -36,8 +39,13 @@ func (e env) CredsOf(tid int) (shim.Creds, bool) {
 	return o.creds, true
 }
 
-// Scratch is room below the thread's stack pointer for plan steps.
-func (e env) Scratch() uint64 { return scratchAddr(e.sp) }
+// Scratch is the call's scratch area for plan steps (region.go).
+func (e env) Scratch() uint64 {
+	if e.lease == nil {
+		return 0
+	}
+	return e.lease.scratch()
+}
 
 func fdError(err error) error {
 	if err == unix.ENOENT {

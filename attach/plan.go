@@ -41,6 +41,8 @@ type planRun struct {
 	// stop, not be notified), so no step returns to the thread by itself
 	// and the end of the plan puts it back.
 	arg5 *uint64
+	// lease is the plan's scratch area, given back at its end.
+	lease *scratchLease
 }
 
 // scratchAddr is where a plan may put its data for a thread stopped with
@@ -48,19 +50,18 @@ type planRun struct {
 func scratchAddr(sp uint64) uint64 { return (sp - redZone - scratchSize) &^ 63 }
 
 // startPlan begins p on th, stopped at the seccomp stop with registers r.
-func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan, arg5 *uint64) error {
-	run := &planRun{plan: p, saved: r.clone(), arg5: arg5}
+func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan, arg5 *uint64, lease *scratchLease) error {
+	run := &planRun{plan: p, saved: r.clone(), arg5: arg5, lease: lease}
 	step, final := p.Next(0)
 	if step == nil {
 		th.plan = nil
 		return t.finishPlan(th, run, final)
 	}
 	th.plan = run
-	done, cur, reexec, err := t.tryFused(th, run, step)
-	if done || err != nil {
+	if done, err := t.tryFused(th, run, step); done || err != nil {
 		return err
 	}
-	return t.runStep(th, run, cur, step, reexec)
+	return t.runStep(th, run, r.clone(), step, false)
 }
 
 // runStep sets up step in registers cur and resumes th to its syscall
@@ -80,6 +81,7 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 			return err
 		}
 		th.plan = nil
+		run.lease.release()
 		if !step.Untraced {
 			th.passSeccomp = step.Nr
 		}
@@ -145,6 +147,7 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 // finishPlan makes the emulated call return final with the thread's
 // registers as they were, restores its signal mask and lets it run on.
 func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
+	run.lease.release()
 	r := run.saved.clone()
 	r.setReturnValue(final)
 	// From a seccomp stop (a stub's trap) the pending call must not run;

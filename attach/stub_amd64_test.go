@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/remainroot/remainroot/shim"
 )
 
 // The stub's bytes are what its source assembles to (GNU as, from
@@ -39,23 +41,24 @@ func TestStubBytesMatchSource(t *testing.T) {
 // stubFrame and onStubTrap use.
 func TestStubFrameLayout(t *testing.T) {
 	want := map[int]bool{frameNr1: true, frameNr2: true, frameRes1: true, frameErrno: true,
-		frameSavedSP: true, frameReturnIP: true, frameFlags: true, frameOnlySuccess: true,
-		frameModeAddr: true, frameRes2: true, frameSecondDone: true}
+		frameSavedR12: true, frameReturnIP: true, frameFlags: true, frameOnlySuccess: true,
+		frameModeAddr: true, frameRes2: true, frameSecondDone: true, frameBusy: true}
 	for i := range 6 {
 		want[frameArgs1+8*i], want[frameArgs2+8*i], want[frameSavedArgs+8*i] = true, true, true
 	}
 	used := map[int]bool{}
-	for _, m := range regexp.MustCompile(`\[rsp(?:\+(\d+))?\]`).FindAllStringSubmatch(stubSource, -1) {
+	for _, m := range regexp.MustCompile(`\[r12(?:\+(\d+))?\]`).FindAllStringSubmatch(stubSource, -1) {
 		off := 0
 		if m[1] != "" {
 			off, _ = strconv.Atoi(m[1])
 		}
+		off &^= 7 // a byte of a field (the flags' second byte)
 		used[off] = true
 		if !want[off] {
-			t.Errorf("the stub uses [rsp+%d], which is no frame field", off)
+			t.Errorf("the stub uses [r12+%d], which is no frame field", off)
 		}
 		if off+8 > frameSize {
-			t.Errorf("[rsp+%d] lies outside the %d-byte frame", off, frameSize)
+			t.Errorf("[r12+%d] lies outside the %d-byte frame", off, frameSize)
 		}
 	}
 	for off := range want {
@@ -63,7 +66,7 @@ func TestStubFrameLayout(t *testing.T) {
 			t.Errorf("frame field at %d unused by the stub", off)
 		}
 	}
-	if frameSize%16 != 0 {
-		t.Errorf("frame size %d keeps the stack misaligned", frameSize)
+	if frameSize+shim.ScratchSize > slotSize {
+		t.Errorf("a slot of %d bytes cannot hold a frame and a scratch area", slotSize)
 	}
 }

@@ -2,7 +2,8 @@ package attach
 
 import "github.com/remainroot/remainroot/shim"
 
-// No stub on arm64 yet: stats of paths there keep their two stops.
+// No stub on arm64 yet: stats of paths there keep their two stops, and
+// plans keep their scratch area on the stack.
 
 const (
 	stubAddr        = 0
@@ -12,8 +13,13 @@ const (
 	frameRes1       = 0
 	frameRes2       = 0
 	frameSecondDone = 0
+	frameBusy       = 0
 )
 
 var stubCode []byte
 
 func stubFrame(saved *regs, first, second *shim.Step, rule shim.FuseRule) []byte { return nil }
+
+func (r *regs) enterStub(frame uint64) {}
+
+func (r *regs) stubFrameOf() uint64 { return 0 }

@@ -34,22 +34,18 @@ type thread struct {
 	// orphanStop holds the first stop of a thread whose creator's clone
 	// event has not been seen yet: it stays stopped until then.
 	orphanStop *unix.WaitStatus
-	// stub says whether the thread's process has the stub mapped, or
-	// failed to map it; fused are its stub runs in progress.
-	stub  stubState
-	fused fusedRuns
+	// region is the region (stub and slots, mode full) of the thread's
+	// address space, shared with the threads that share it.
+	region *region
+	// regionPending asks for the region to be mapped at the thread's next
+	// PTRACE_EVENT_STOP (after an exec).
+	regionPending bool
 	// escalation counts the escalation signals on their way to this
 	// thread (see escalate).
 	escalation escalation
 	// arg5AtExit is the sixth argument register to give back at the exit
 	// stop of an escalated call that runs as it is.
 	arg5AtExit *uint64
-}
-
-// stubState is what the tracer knows of the stub in a thread's process:
-// fork copies the mapping, clone and vfork share it, exec drops it.
-type stubState struct {
-	mapped, failed bool
 }
 
 // injection is a filter waiting to be installed into a thread.
@@ -63,9 +59,13 @@ const (
 
 // child returns the state of a thread or process tid created by t: clone
 // and fork copy the creator's credentials and its seccomp filters.
-func (t *thread) child(tid int) *thread {
+func (t *thread) child(tid int, sharedVM bool) *thread {
+	rg := t.region
+	if !sharedVM {
+		rg = rg.forked()
+	}
 	return &thread{tid: tid, emulating: t.emulating, creds: t.creds, real: t.real,
-		getterFilter: t.getterFilter, stub: t.stub}
+		getterFilter: t.getterFilter, region: rg}
 }
 
 // diverged reports whether the emulated credentials differ from the

@@ -292,7 +292,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		ev == unix.PTRACE_EVENT_CLONE):
 		// A new process or thread; it is already attached.
 		t.countStop("clone")
-		err = t.onClone(th)
+		err = t.onClone(th, ev)
 	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
 		// A successful execve, maybe from a thread that was not the leader.
 		t.countStop("exec")
@@ -356,7 +356,7 @@ func (t *Tracer) tolerate(tid int, err error) {
 	t.log.Error("tracee", "tid", tid, "err", err)
 }
 
-func (t *Tracer) onClone(parent *thread) error {
+func (t *Tracer) onClone(parent *thread, ev int) error {
 	msg, err := eventMsg(parent.tid)
 	if err != nil {
 		return err
@@ -364,11 +364,11 @@ func (t *Tracer) onClone(parent *thread) error {
 	tid := int(msg)
 	if c, ok := t.threads[tid]; ok && c.orphanStop != nil {
 		first := *c.orphanStop
-		n := parent.child(tid)
+		n := parent.child(tid, sharesVM(parent, tid, ev))
 		t.threads[tid] = n
 		t.handleStop(n, first)
 	} else if !ok {
-		t.threads[tid] = parent.child(tid)
+		t.threads[tid] = parent.child(tid, sharesVM(parent, tid, ev))
 	}
 	return resume(parent.tid, 0)
 }
@@ -392,9 +392,14 @@ func (t *Tracer) onExec(th *thread) error {
 		if err := t.startEmulating(th); err != nil {
 			t.log.Error("cannot start emulation", "tid", th.tid, "err", err)
 		}
+		if err := t.newRegion(th, true); err != nil {
+			return err
+		}
 	case th.emulating:
 		th.ids = nil
-		th.stub, th.fused = stubState{}, nil
+		if err := t.newRegion(th, true); err != nil {
+			return err
+		}
 		before := th.creds
 		f, err := execFile(th.tid)
 		if err != nil {
@@ -441,9 +446,8 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	}
 	t.countStop("seccomp " + callName(uintptr(r.syscallNr())))
 	if stubTrapNr != 0 && r.syscallNr() == stubTrapNr {
-		if run := th.fused[r.sp()]; run != nil {
-			delete(th.fused, r.sp())
-			return t.onStubTrap(th, run, r)
+		if mine, err := t.onStubTrap(th, r); mine {
+			return err
 		}
 	}
 	if !th.emulating {
@@ -466,7 +470,11 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		arg5, th.escalation.arg5Valid = &v, false
 	}
 	before := th.creds
-	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th, r.sp()})
+	lease := &scratchLease{t: t, th: th, sp: r.sp()}
+	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
+	if out.Kind != shim.Steps {
+		lease.release()
+	}
 	th.creds = creds
 	if t.log.Enabled(nil, slog.LevelDebug) {
 		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
@@ -499,7 +507,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			return err
 		}
 	case shim.Steps:
-		return t.startPlan(th, r, out.Plan, arg5)
+		return t.startPlan(th, r, out.Plan, arg5, lease)
 	case shim.Run:
 		if out.Args != call.Args {
 			r.setArgs(out.Args)
@@ -518,6 +526,10 @@ func (t *Tracer) onSeccomp(th *thread) error {
 }
 
 func (t *Tracer) injectIfPending(th *thread) error {
+	if th.regionPending {
+		th.regionPending = false
+		t.mapRegionOf(th)
+	}
 	pending := th.injectPending
 	th.injectPending = injectNone
 	switch pending {
@@ -537,6 +549,15 @@ func (t *Tracer) injectIfPending(th *thread) error {
 			for _, o := range t.threads {
 				if tgidOf(o.tid) == th.tid {
 					o.getterFilter = true
+				}
+			}
+		}
+		if err == nil && th.emulating {
+			// Mode full: the process's region, for all its threads.
+			t.newRegion(th, false)
+			for _, o := range t.threads {
+				if o != th && tgidOf(o.tid) == th.tid {
+					o.region = th.region
 				}
 			}
 		}

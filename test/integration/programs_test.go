@@ -567,3 +567,24 @@ func TestStubKeepsRegisters(t *testing.T) {
 		t.Errorf("fused_plans %d: the stub did not run the stats (stats: %s)", st.Fused, data)
 	}
 }
+
+// TestGoStatsOnSmallStacks: a static Go program stats from 200 goroutines
+// on small stacks. Mode full's emulation must not write below a thread's
+// stack pointer (plans keep their data in the region remainroot maps);
+// the program checks its stack frames and the owners, with the same
+// output as real root's.
+func TestGoStatsOnSmallStacks(t *testing.T) {
+	rr := progSetup(t)
+	_, err := exec.LookPath("go")
+	testenv.Need(t, err == nil, "go not found in PATH")
+	bin := progBuildGo(t, "gostat")
+	native, stderr, code := testenv.Run(t, testenv.FullMapCommand(t, bin), time.Minute)
+	if code != 0 || native != "bad 0\n" {
+		t.Fatalf("native run: exit %d\n%s%s", code, native, stderr)
+	}
+	cmd := testenv.SingleIDCommand(t, rr, "run", "--mode", "full", "--", bin)
+	got, stderr, code := testenv.Run(t, cmd, 2*time.Minute)
+	if code != 0 || got != native {
+		t.Fatalf("under remainroot --mode full: exit %d\n%s%s\nwant (real root): %s", code, got, stderr, native)
+	}
+}

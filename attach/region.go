@@ -1,0 +1,259 @@
+package attach
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// The region is memory the tracer maps into each traced process in mode
+// full, at a fixed address: the stub's code page (stub.go), then slots of
+// data, one per plan in progress, each holding a stub frame and the plan's
+// scratch area. Plans never put their data on the thread's stack: a stack
+// may have no room below its pointer (a goroutine's starts at 2 KiB, and
+// what lies below belongs to someone else).
+//
+// A slot is the tracer's from a plan's start to its end, which it sees,
+// except when the stub finishes a fused plan by itself: the stub then
+// clears the frame's busy word, which the tracer reads when it runs out of
+// free slots. Slots are handed out least recently used first, so a slot
+// just released is the last to be taken again.
+
+const (
+	regionSlots = 64
+	slotSize    = 8192
+	// dataAddr is where the slots start, after the stub's page.
+	dataAddr = stubAddr + stubPageSize
+)
+
+// slotState says who is using a slot.
+type slotState int
+
+const (
+	slotFree  slotState = iota
+	slotPlan            // a plan in progress, released at its end
+	slotFused           // the stub may be using it: see frameBusy
+)
+
+type slot struct {
+	state slotState
+	owner int      // the thread
+	run   *planRun // for slotFused: the plan the stub is running
+	used  uint64   // when last handed out
+}
+
+// region is the tracer's view of one address space's region. Threads of a
+// process (and vfork children) share it; fork copies the mapping, not the
+// slots in use; exec drops it.
+type region struct {
+	mapped, failed bool
+	slots          [regionSlots]slot
+	clock          uint64
+}
+
+// forked returns the region of a forked child: mapped, no slot in use.
+func (rg *region) forked() *region {
+	if rg == nil {
+		return nil
+	}
+	return &region{mapped: rg.mapped, failed: rg.failed}
+}
+
+func slotFrame(i int) uint64   { return dataAddr + uint64(i)*slotSize }
+func slotScratch(i int) uint64 { return slotFrame(i) + frameSize }
+
+// slotOf returns the slot whose frame is at addr.
+func slotOf(addr uint64) (int, bool) {
+	if addr < dataAddr || (addr-dataAddr)%slotSize != 0 {
+		return 0, false
+	}
+	i := int((addr - dataAddr) / slotSize)
+	return i, i < regionSlots
+}
+
+// acquire hands a slot to thread tid, or reports that none is free.
+func (t *Tracer) acquireSlot(rg *region, tid int) (int, bool) {
+	best := rg.freeSlot()
+	if best < 0 {
+		t.reclaimSlots(rg, tid)
+		if best = rg.freeSlot(); best < 0 {
+			return 0, false
+		}
+	}
+	rg.clock++
+	rg.slots[best] = slot{state: slotPlan, owner: tid, used: rg.clock}
+	return best, true
+}
+
+// freeSlot returns the least recently used free slot, or -1.
+func (rg *region) freeSlot() int {
+	best := -1
+	for i := range rg.slots {
+		if rg.slots[i].state == slotFree && (best < 0 || rg.slots[i].used < rg.slots[best].used) {
+			best = i
+		}
+	}
+	return best
+}
+
+// reclaimSlots frees the slots of threads that are gone and of fused plans
+// whose stub is done with its frame (one read of their busy words).
+func (t *Tracer) reclaimSlots(rg *region, tid int) {
+	var idx []int
+	var remote []unix.RemoteIovec
+	for i := range rg.slots {
+		s := &rg.slots[i]
+		if s.state == slotFree {
+			continue
+		}
+		if _, alive := t.threads[s.owner]; !alive {
+			s.state, s.run = slotFree, nil
+			continue
+		}
+		if s.state == slotFused {
+			idx = append(idx, i)
+			remote = append(remote, unix.RemoteIovec{Base: uintptr(slotFrame(i) + frameBusy), Len: 8})
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	buf := make([]byte, 8*len(idx))
+	n, err := unix.ProcessVMReadv(tid, []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}}, remote, 0)
+	if err != nil || n != len(buf) {
+		t.log.Debug("region: cannot read the busy words", "tid", tid, "err", err)
+		return
+	}
+	for k, i := range idx {
+		if binary.LittleEndian.Uint64(buf[8*k:]) == 0 {
+			rg.slots[i].state, rg.slots[i].run = slotFree, nil
+		}
+	}
+}
+
+// releaseSlot gives back a plan's slot.
+func releaseSlot(rg *region, i int) {
+	rg.slots[i].state, rg.slots[i].run = slotFree, nil
+}
+
+// mapRegion maps the region into tid's process, stopped at a stop outside
+// a system call with registers saved (an exec or attach stop), and writes
+// the stub (through /proc/TID/mem: its page is not writable).
+func mapRegion(tid int, saved *regs) error {
+	if len(stubCode) == 0 {
+		return fmt.Errorf("no stub on this architecture")
+	}
+	for _, m := range []struct {
+		addr, size, prot uint64
+	}{
+		{stubAddr, stubPageSize, unix.PROT_READ | unix.PROT_EXEC},
+		{dataAddr, regionSlots * slotSize, unix.PROT_READ | unix.PROT_WRITE},
+	} {
+		res, err := injectSyscall(tid, saved, unix.SYS_MMAP, [6]uint64{m.addr, m.size, m.prot,
+			unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE, ^uint64(0), 0}, nil, 0)
+		if err != nil {
+			return err
+		}
+		if uint64(res) != m.addr {
+			if res < 0 {
+				return fmt.Errorf("mmap at %#x: %w", m.addr, unix.Errno(-res))
+			}
+			// A kernel without MAP_FIXED_NOREPLACE put it elsewhere.
+			return fmt.Errorf("mmap at %#x gave %#x", m.addr, uint64(res))
+		}
+	}
+	if err := (memory{tid}).WriteAt(stubCode, stubAddr); err != nil {
+		return fmt.Errorf("write the stub: %w", err)
+	}
+	return nil
+}
+
+// scratchLease is the scratch area of one emulated call: a slot of the
+// region, or, when the process has none, the stack below the thread's
+// stack pointer. It is taken when the emulation first asks for it.
+type scratchLease struct {
+	t      *Tracer
+	th     *thread
+	sp     uint64
+	rg     *region
+	taken  bool
+	inSlot bool
+	slot   int
+	addr   uint64
+}
+
+// scratch returns the area's address, taking it on first use.
+func (l *scratchLease) scratch() uint64 {
+	if l.taken {
+		return l.addr
+	}
+	l.taken = true
+	if rg := l.th.region; rg != nil && rg.mapped {
+		if i, ok := l.t.acquireSlot(rg, l.th.tid); ok {
+			l.rg, l.inSlot, l.slot, l.addr = rg, true, i, slotScratch(i)
+			return l.addr
+		}
+		l.t.log.Warn("region: every slot in use; this call's scratch area is on the stack", "tid", l.th.tid)
+	}
+	l.addr = scratchAddr(l.sp)
+	return l.addr
+}
+
+// release gives the slot back, if one was taken.
+func (l *scratchLease) release() {
+	if l != nil && l.inSlot {
+		releaseSlot(l.rg, l.slot)
+		l.inSlot = false
+	}
+}
+
+// newRegion gives th a region of its own, in mode full: at an exec stop
+// (its address space is new) it is mapped at the thread's next
+// PTRACE_EVENT_STOP, which PTRACE_INTERRUPT brings before the new program
+// runs (the exec stop is inside execve, where no call can be injected); at
+// an attach stop it is mapped at once.
+func (t *Tracer) newRegion(th *thread, atExec bool) error {
+	th.region, th.regionPending = nil, false
+	if !t.opts.Files || len(stubCode) == 0 || !th.emulating {
+		return nil
+	}
+	th.region = &region{}
+	if atExec {
+		th.regionPending = true
+		return interrupt(th.tid)
+	}
+	t.mapRegionOf(th)
+	return nil
+}
+
+// mapRegionOf maps th's region, th being at a stop outside a system call.
+func (t *Tracer) mapRegionOf(th *thread) {
+	rg := th.region
+	r, err := getRegs(th.tid)
+	if err == nil {
+		err = mapRegion(th.tid, r)
+	}
+	if err != nil {
+		rg.failed = true
+		t.log.Warn("cannot map the region; plans use the stack and stats take two stops",
+			"tid", th.tid, "err", err)
+		return
+	}
+	rg.mapped = true
+}
+
+// sharesVM reports whether thread tid, just created by parent with
+// ptrace event ev, shares its address space: threads and vfork children
+// do, fork children do not; a clone event can be either (kcmp tells).
+func sharesVM(parent *thread, tid int, ev int) bool {
+	switch ev {
+	case unix.PTRACE_EVENT_FORK:
+		return false
+	case unix.PTRACE_EVENT_VFORK:
+		return true
+	}
+	const kcmpVM = 1 // KCMP_VM
+	res, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(parent.tid), uintptr(tid), kcmpVM, 0, 0, 0)
+	return errno != 0 || res == 0
+}

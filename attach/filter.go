@@ -155,14 +155,15 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
 	}
 	if f.Files && len(stubCode) > 0 {
-		// The stub's trap call stops; every other call made from the
-		// stub's page is one of a fused plan's steps and runs (stub.go).
-		jump(stubTrapNr, &labelTrace, bpf.JumpEqual)
+		// From the stub's page: the trap call stops, every other call is
+		// one of a fused plan's steps and runs (stub.go).
 		add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
-		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stubAddr >> 32), SkipFalse: 2})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stubAddr >> 32), SkipFalse: 4})
 		add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
-		fixes = append(fixes, fix{len(prog), &labelAllow, false})
-		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stubAddr&0xffffffff) + stubPageSize})
+		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stubAddr&0xffffffff) + stubPageSize, SkipTrue: 2})
+		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
+		fixes = append(fixes, fix{len(prog), &labelTrace, true}, fix{len(prog), &labelAllow, false})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: stubTrapNr})
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	}
 	for _, nr := range plainTrace {

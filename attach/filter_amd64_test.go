@@ -52,9 +52,11 @@ func TestFilterStubPage(t *testing.T) {
 		{"newfstatat past the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr + stubPageSize, path, trace},
 		{"newfstatat below the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr - 2, path, trace},
 		{"newfstatat, same low half", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, 0x7f0000000020, path, trace},
-		{"trap from the stub", SetterFilter.WithFiles(), stubTrapNr, stubAddr + 0x116, [6]uint64{}, trace},
-		{"trap elsewhere", SetterFilter.WithFiles().WithNotify(), stubTrapNr, 0x401000, [6]uint64{}, trace},
-		{"trap in mode creds", SetterFilter, stubTrapNr, stubAddr + 0x116, [6]uint64{}, allow},
+		{"trap from the stub", SetterFilter.WithFiles(), stubTrapNr, stubAddr + 0x150, [6]uint64{}, trace},
+		{"trap from the stub, listener", SetterFilter.WithFiles().WithNotify(), stubTrapNr, stubAddr + 0x150, [6]uint64{}, trace},
+		{"getpid elsewhere", SetterFilter.WithFiles().WithNotify(), stubTrapNr, 0x401000, [6]uint64{}, allow},
+		{"getpid past the page", SetterFilter.WithFiles(), stubTrapNr, stubAddr + stubPageSize, [6]uint64{}, allow},
+		{"trap in mode creds", SetterFilter, stubTrapNr, stubAddr + 0x150, [6]uint64{}, allow},
 		{"setresuid from the stub page in mode creds", SetterFilter, unix.SYS_SETRESUID, stubAddr + 0x24, [6]uint64{1, 1, 1}, trace},
 	} {
 		if got := runFilterData(t, c.f, at(c.nr, c.ip, c.args)); got != c.want {

@@ -244,9 +244,6 @@ func (t *Tracer) countStop(kind string) {
 
 // callName names system call nr for logs and counts.
 func callName(nr uintptr) string {
-	if stubTrapNr != 0 && nr == stubTrapNr {
-		return "stub-trap"
-	}
 	if s, ok := shim.Lookup(nr); ok {
 		return s.Name
 	}
@@ -444,11 +441,13 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	if err != nil {
 		return err
 	}
-	t.countStop("seccomp " + callName(uintptr(r.syscallNr())))
-	if stubTrapNr != 0 && r.syscallNr() == stubTrapNr {
+	if stubTrapNr != 0 && r.syscallNr() == stubTrapNr && r.pc()-stubAddr < stubPageSize {
+		t.countStop("stub-trap")
 		if mine, err := t.onStubTrap(th, r); mine {
 			return err
 		}
+	} else {
+		t.countStop("seccomp " + callName(uintptr(r.syscallNr())))
 	}
 	if !th.emulating {
 		return resume(th.tid, 0)

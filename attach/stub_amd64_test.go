@@ -42,7 +42,8 @@ func TestStubBytesMatchSource(t *testing.T) {
 func TestStubFrameLayout(t *testing.T) {
 	want := map[int]bool{frameNr1: true, frameNr2: true, frameRes1: true, frameErrno: true,
 		frameSavedR12: true, frameReturnIP: true, frameFlags: true, frameOnlySuccess: true,
-		frameModeAddr: true, frameRes2: true, frameSecondDone: true, frameBusy: true}
+		frameModeAddr: true, frameRes2: true, frameSecondDone: true, frameBusy: true,
+		frameAlso: true, frameAlso + 8: true}
 	for i := range 6 {
 		want[frameArgs1+8*i], want[frameArgs2+8*i], want[frameSavedArgs+8*i] = true, true, true
 	}

@@ -142,6 +142,9 @@ type FuseRule struct {
 	// positive one and -Errno does (Errno 0: every result <= 0).
 	OnlySuccess bool
 	Errno       unix.Errno
+	// Also, with OnlySuccess, are up to two more errnos that lead
+	// straight to the second step.
+	Also []unix.Errno
 	// ModeAddr, when not 0, is the address of the file type and mode (16
 	// bits) the second step writes: when it succeeds and the type is not
 	// a regular file or directory (an object whose owner may be in the
@@ -153,7 +156,15 @@ type FuseRule struct {
 // second step (what the stub computes in the thread).
 func (r FuseRule) GoesOn(res int64) bool {
 	if r.OnlySuccess {
-		return res == 0 || (r.Errno != 0 && res == -int64(r.Errno))
+		if res == 0 || (r.Errno != 0 && res == -int64(r.Errno)) {
+			return true
+		}
+		for _, e := range r.Also {
+			if res == -int64(e) {
+				return true
+			}
+		}
+		return false
 	}
 	return res <= 0 && (r.Errno == 0 || res != -int64(r.Errno))
 }

@@ -152,7 +152,15 @@ func (p *chownPlan) Fuse() (*Step, FuseRule, bool) {
 		return nil, FuseRule{}, false
 	}
 	second, _ := p.finish()
-	return second, FuseRule{OnlySuccess: true, Errno: unix.ENODATA}, true
+	rule := FuseRule{OnlySuccess: true, Errno: unix.ENODATA}
+	if p.uid == 0 && p.gid == 0 && !p.files.HasSpecial() {
+		// An object without user xattrs (EPERM: a symlink, FIFO or
+		// socket; ENOTSUP: a filesystem without them) chowned to 0:0,
+		// with no owner in the table: nothing to record, as Next would
+		// find after its stat (SetSpecial of 0:0 records nothing).
+		rule.Also = []unix.Errno{unix.EPERM, unix.ENOTSUP}
+	}
+	return second, rule, true
 }
 
 // Fused is not reached: the chown rule has no ModeAddr.

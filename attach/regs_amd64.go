@@ -91,8 +91,6 @@ func (r *regs) restartInterrupted() bool {
 	return true
 }
 
-func (r *regs) setSP(v uint64) { r.r.Rsp = v }
-
 // setArg5 sets the sixth argument register.
 func (r *regs) setArg5(v uint64) { r.r.R9 = v }
 

@@ -171,13 +171,32 @@ func (b bareRuntime) run(t *testing.T, bundleDir string) (result, string) {
 	} else {
 		cmd = exec.Command(b.name, args...)
 		cmd.Dir = "/"
+		cmd.Stdin = emptyStdin(t)
 		t.Cleanup(func() {
 			c := exec.Command(b.name, del...)
 			c.Dir = "/"
+			c.Stdin = emptyStdin(t)
 			run(t, c, time.Minute)
 		})
 	}
 	return run(t, cmd, 2*time.Minute), id
+}
+
+// emptyStdin returns the read end of a pipe whose write end is closed: a
+// runtime's stdin that reads EOF at once and is not a host device. Without
+// it os/exec gives the runtime the host's /dev/null, and crun 1.8.1 as root
+// with a user namespace fchowns its stdio to the container's root before
+// joining the namespace (crun #1845): /dev/null would stay owned by the test
+// user. stdout and stderr are pipes already (testenv.Run).
+func emptyStdin(t *testing.T) *os.File {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 var suNobody = []string{"su", "-s", "/bin/sh", "nobody", "-c", "id"}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/remainroot/remainroot/attach"
 )
 
 // initUserNSInode is the inode number of the initial user namespace
@@ -18,13 +20,11 @@ const initUserNSInode = 0xEFFFFFFD
 // capSysPtrace is CAP_SYS_PTRACE's bit in the capability sets.
 const capSysPtrace = 19
 
-// yamaScopeFile holds Yama's ptrace_scope; it is absent without Yama.
-const yamaScopeFile = "/proc/sys/kernel/yama/ptrace_scope"
-
-// Yama scope values beyond the kernel's 0-3.
+// Yama's file and scope values beyond the kernel's 0-3 (attach/ptrace_facts.go).
 const (
-	yamaAbsent     = -1 // no Yama in this kernel
-	yamaUnreadable = -2 // the file exists but could not be read or parsed
+	yamaScopeFile  = attach.YamaScopeFile
+	yamaAbsent     = attach.YamaAbsent
+	yamaUnreadable = attach.YamaUnreadable
 )
 
 // ExplainSeizeError turns the error PTRACE_SEIZE returned for the
@@ -110,15 +110,8 @@ func gatherSeizeFacts(pid int) seizeFacts {
 	f.SelfUserNS, _ = nsInode("/proc/thread-self/ns/user")
 	f.SelfLabel = readLabel("/proc/thread-self/attr/current")
 
-	switch b, err := os.ReadFile(yamaScopeFile); {
-	case errors.Is(err, fs.ErrNotExist):
-		f.YamaScope = yamaAbsent
-	case err == nil:
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			f.YamaScope = n
-		}
-	}
-	f.LSMs = activeLSMs()
+	f.YamaScope = attach.YamaScope()
+	f.LSMs = attach.ActiveLSMs()
 	return f
 }
 
@@ -186,25 +179,6 @@ func readLabel(path string) string {
 	return strings.TrimSpace(strings.TrimRight(string(b), "\x00"))
 }
 
-// activeLSMs lists the active LSMs, from securityfs when it is mounted,
-// else from the traces AppArmor and SELinux leave elsewhere.
-func activeLSMs() []string {
-	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
-		return strings.Split(strings.TrimSpace(string(b)), ",")
-	}
-	var lsms []string
-	if b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil && strings.TrimSpace(string(b)) == "Y" {
-		lsms = append(lsms, "apparmor")
-	}
-	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
-		lsms = append(lsms, "selinux")
-	}
-	return lsms // nil: unknown, or none of those two
-}
-
-// ptraceLSMs are the LSMs able to refuse a ptrace attach.
-var ptraceLSMs = []string{"apparmor", "selinux", "smack", "landlock", "bpf"}
-
 // explainSeize is ExplainSeizeError's pure part: from the error and the
 // facts to one line. It follows the kernel's order: ptrace_attach's own
 // checks, then __ptrace_may_access (ids, then dumpability), then the LSM
@@ -238,7 +212,7 @@ func explainSeize(pid int, err error, f seizeFacts) string {
 		return head + fmt.Sprintf("it has already exited (state %s); the runtime's error or the container's log says why it died", f.TargetState)
 	}
 	if f.YamaScope == 3 {
-		return head + "Yama's kernel.yama.ptrace_scope is 3, which forbids every ptrace attach until reboot; set it lower at boot (sysctl.d) to use remainroot"
+		return head + "Yama's kernel.yama.ptrace_scope is 3, which " + attach.YamaRule(3) + "; set it lower at boot (sysctl.d) to use remainroot"
 	}
 
 	// __ptrace_may_access: CAP_SYS_PTRACE in the initial user namespace
@@ -264,16 +238,13 @@ func explainSeize(pid int, err error, f seizeFacts) string {
 	}
 
 	if (f.YamaScope == 1 || f.YamaScope == 2) && !capInTarget {
-		rule := "lets only an ancestor or a holder of CAP_SYS_PTRACE attach"
-		if f.YamaScope == 2 {
-			rule = "lets only a holder of CAP_SYS_PTRACE attach"
-		}
+		rule := attach.YamaRule(f.YamaScope)
 		return head + fmt.Sprintf("Yama's kernel.yama.ptrace_scope is %d, which %s, and the hook (a sibling of the init, %s) lacks CAP_SYS_PTRACE in the init's user namespace; run the container through rootless podman or as root (both give the hook that capability), or set kernel.yama.ptrace_scope=0",
 			f.YamaScope, rule, selfDesc(f))
 	}
 
 	var suspects []string
-	if lsms := intersect(f.LSMs, ptraceLSMs); len(lsms) > 0 {
+	if lsms := intersect(f.LSMs, attach.PtraceLSMs); len(lsms) > 0 {
 		s := "the security module(s) " + strings.Join(lsms, ", ")
 		if f.TargetLabel != "" || f.SelfLabel != "" {
 			s += fmt.Sprintf(" (hook label %q, init label %q)", f.SelfLabel, f.TargetLabel)

@@ -26,23 +26,35 @@ const ReadyTimeout = 20 * time.Second
 // crun gives hooks /dev/null for stderr: the line then only reaches the
 // container's log file (and the user only with crun's annotation
 // run.oci.hooks.stderr=FILE).
+//
+// Without a safe log directory (see pickLogFile) the tracer logs nowhere,
+// which the hook says once on stderr: in its failure line if it fails.
 func Run(stdin io.Reader, stderr io.Writer) int {
-	logFile, err := run(stdin)
+	var logErr error
+	logFile, err := run(stdin, &logErr)
 	if err != nil {
-		line := fmt.Sprintf("remainroot hook: %v\n", err)
-		fmt.Fprint(stderr, line)
+		line := fmt.Sprintf("remainroot hook: %v", err)
+		if logErr != nil {
+			line += fmt.Sprintf(" (%v)", logErr)
+		}
+		fmt.Fprintln(stderr, line)
 		if logFile != "" && logFile != os.DevNull {
-			if f, ferr := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND, 0); ferr == nil {
-				fmt.Fprintf(f, "time=%s level=ERROR msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), strings.TrimSpace(line))
+			if f, ferr := openLogFile(logFile); ferr == nil {
+				fmt.Fprintf(f, "time=%s level=ERROR msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), line)
 				f.Close()
 			}
 		}
 		return 1
 	}
+	if logErr != nil {
+		fmt.Fprintf(stderr, "remainroot hook: %v: the tracer logs nowhere\n", logErr)
+	}
 	return 0
 }
 
-func run(stdin io.Reader) (logFile string, err error) {
+// run does the hook's work; it sets *logErr when no log file could be
+// chosen.
+func run(stdin io.Reader, logErr *error) (logFile string, err error) {
 	st, err := ParseState(stdin)
 	if err != nil {
 		return "", err
@@ -51,7 +63,7 @@ func run(stdin io.Reader) (logFile string, err error) {
 	if err != nil {
 		return "", err
 	}
-	logFile = openLogPath(settings.LogDir, st.ID)
+	logFile, *logErr = openLogPath(settings.LogDir, st.ID)
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", st.Pid)); err != nil {
 		return logFile, fmt.Errorf("container init %d is gone before the hook ran: %w", st.Pid, err)
 	}
@@ -121,26 +133,16 @@ func run(stdin io.Reader) (logFile string, err error) {
 }
 
 // openLogPath picks the container's log file: the first of the configured
-// directory and a per-user temporary directory in which the file can be
-// created (rootless podman runs the hook as uid 0 of its own namespace,
-// which may see /run/remainroot but not write it).
-func openLogPath(dir, id string) string {
+// directory and a per-user temporary directory that is safe (pickLogFile)
+// and in which the file can be created (rootless podman runs the hook as
+// uid 0 of its own namespace, which may see /run/remainroot but not write
+// it). With neither it returns os.DevNull and why.
+func openLogPath(dir, id string) (string, error) {
 	name := "container.log"
 	if id != "" {
 		name = filepath.Base(id) + ".log"
 	}
-	for _, d := range []string{dir, filepath.Join(os.TempDir(), "remainroot-"+hostUID())} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			continue
-		}
-		path := filepath.Join(d, name)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err == nil {
-			f.Close()
-			return path
-		}
-	}
-	return os.DevNull
+	return pickLogFile([]string{dir, filepath.Join(os.TempDir(), "remainroot-"+hostUID())}, name)
 }
 
 // hostUID names the hook's user as the host knows it: under rootless

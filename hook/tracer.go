@@ -59,12 +59,18 @@ func TracerMain(args []string) int {
 	if err != nil {
 		lvl = slog.LevelInfo
 	}
-	out, err := os.OpenFile(*logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		out, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	// The hook chose the file; it is checked again here, where it is
+	// opened for good (openLogFile: a safe directory, no symbolic link).
+	var handler slog.Handler = slog.DiscardHandler
+	if *logFile != os.DevNull {
+		if f, err := openLogFile(*logFile); err == nil {
+			defer f.Close()
+			handler = slog.NewTextHandler(f, &slog.HandlerOptions{Level: lvl})
+		} else {
+			fmt.Fprintf(os.Stderr, "remainroot tracer: %v: logging nowhere\n", err)
+		}
 	}
-	defer out.Close()
-	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lvl})).
+	log := slog.New(handler).
 		With("container", *id, "init", *pid, "tracer", os.Getpid())
 	f := filterByName(*filter)
 

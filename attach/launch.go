@@ -3,6 +3,7 @@ package attach
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -92,6 +93,13 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 	defer sync.Close()
 	var fd int
 	if _, err := fmt.Fscan(report, &fd); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// The launcher gave up before installing the filter (a
+			// command not found): it says why on stderr itself, in one
+			// line, and its exit status is the command's.
+			t.log.Debug("the launcher exited without a report")
+			return
+		}
 		t.log.Error("launcher report", "err", err)
 		return
 	}

@@ -109,11 +109,15 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 		// process's): the reply is discarded.
 		return resp
 	}
+	before := th.creds
 	creds, out := shim.Emulate(th.creds, call, memory{tid}, env{t: t, th: th})
 	if touches && !notifIDValid(fd, n.id) {
 		return resp
 	}
 	t.result.Notifications++
+	if t.debugEnabled() {
+		defer func() { t.logNotified(tid, call, out.Kind == shim.Return && !before.Equal(creds), resp) }()
+	}
 	switch {
 	case out.Kind == shim.Return:
 		th.creds = creds

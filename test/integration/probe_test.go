@@ -99,27 +99,58 @@ func saveOutput(t *testing.T, what, out string) {
 	}
 }
 
+// unmappedOwner is the uid and gid of the probe's file for scenario
+// unmapped-owner: an id that no user exists for, so that the single-id
+// namespace does not map it, nor does the namespace that the reference
+// run makes mapping only its own root and 65534.
+const unmappedOwner = 4242
+
+// unmappedFile creates a world-readable file owned by unmappedOwner in a
+// fresh directory (removed when the test ends).
+func unmappedFile(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "remainroot-unmapped-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "file")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, unmappedOwner, unmappedOwner); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // referenceOutput runs the probe as real root in a namespace mapping every
 // id: what the kernel does for root.
-func referenceOutput(t *testing.T, probe string) string {
+func referenceOutput(t *testing.T, probe string, args ...string) string {
 	t.Helper()
 	suid := suidCopy(t, probe, 0, 0)
+	args = append([]string{"--suid", suid, "--unmapped", unmappedFile(t)}, args...)
 	return runProbe(t, "reference (full mapping, real root)",
-		testenv.FullMapCommand(t, probe, "--suid", suid))
+		testenv.FullMapCommand(t, probe, args...))
 }
 
 // singleIDOutput runs the probe as the unprivileged user in a single-id
-// namespace, under remainroot when emulate is true.
-func singleIDOutput(t *testing.T, probe string, emulate bool) string {
+// namespace, under remainroot when emulate is true (with the remainroot
+// run options opts).
+func singleIDOutput(t *testing.T, probe string, emulate bool, opts []string, args ...string) string {
 	t.Helper()
 	uid, gid := testenv.UnprivUser(t)
 	suid := suidCopy(t, probe, uid, gid)
+	args = append([]string{"--suid", suid, "--unmapped", unmappedFile(t)}, args...)
 	if !emulate {
-		return runProbe(t, "single-id without remainroot", testenv.SingleIDCommand(t, probe, "--suid", suid))
+		return runProbe(t, "single-id without remainroot", testenv.SingleIDCommand(t, probe, args...))
 	}
 	bin := testenv.Binary(t)
-	return runProbe(t, "single-id under remainroot",
-		testenv.SingleIDCommand(t, bin, "run", "--", probe, "--suid", suid))
+	argv := append(append(append([]string{"run"}, opts...), "--", probe), args...)
+	return runProbe(t, "single-id under remainroot", testenv.SingleIDCommand(t, bin, argv...))
 }
 
 // TestProbeDeterministic checks that two reference runs print the same.
@@ -143,7 +174,31 @@ func TestProbeMatchesKernel(t *testing.T) {
 	testenv.RequireRoot(t)
 	probe := buildProbe(t)
 	want := referenceOutput(t, probe)
-	got := singleIDOutput(t, probe, true)
+	got := singleIDOutput(t, probe, true, nil)
+	compareScenarios(t, want, got)
+}
+
+// issue11Scenarios are the probe's scenarios about the own pid in a pid
+// namespace, bad pointers, read-only mounts, chowns after allowed ones,
+// unmapped owners and seccomp without CAP_SYS_ADMIN: mode full must give
+// the kernel's answers there too.
+const issue11Scenarios = "caps-own-pid,efault,erofs,chown-after-allowed,unmapped-owner,seccomp-nocap"
+
+// TestProbeFullMatchesKernel runs those scenarios under mode full.
+func TestProbeFullMatchesKernel(t *testing.T) {
+	testenv.RequireRoot(t)
+	probe := buildProbe(t)
+	want := referenceOutput(t, probe, "--only", issue11Scenarios)
+	got := singleIDOutput(t, probe, true, []string{"--mode", "full"}, "--only", issue11Scenarios)
+	if n := strings.Count(want, "\n"); n < 100 {
+		t.Errorf("probe printed only %d lines", n)
+	}
+	compareScenarios(t, want, got)
+}
+
+// compareScenarios requires got to equal want scenario by scenario.
+func compareScenarios(t *testing.T, want, got string) {
+	t.Helper()
 	if got == want {
 		return
 	}
@@ -205,7 +260,7 @@ func TestProbeDetectsSingleID(t *testing.T) {
 	testenv.RequireRoot(t)
 	probe := buildProbe(t)
 	want := referenceOutput(t, probe)
-	got := singleIDOutput(t, probe, false)
+	got := singleIDOutput(t, probe, false, nil)
 	if got == want {
 		t.Fatal("probe output in a bare single-id namespace equals the kernel's root behaviour: the probe detects nothing")
 	}

@@ -21,13 +21,21 @@
  * setreuid-unpriv / setregid / setuid-unpriv (saved-id rules), invalid
  * and wide-args (invalid arguments, bad pointers, 64-bit id arguments),
  * suid (exec of a set-user-ID-root copy), chown / chown-owned (chown
- * family return values), capset / capset-v1, ambient, bounding.
+ * family return values), capset / capset-v1, ambient, bounding,
+ * caps-own-pid (capget/capset naming the caller by its pid in a pid
+ * namespace), efault (pointers to PROT_NONE and read-only pages),
+ * erofs (the chown family on a read-only mount), chown-after-allowed,
+ * unmapped-owner (chown of a file whose owner is not mapped),
+ * seccomp-nocap (loading a filter without CAP_SYS_ADMIN).
  *
  * Usage:
- *   probe [--dir DIR] [--suid PATH] [--only NAME]
+ *   probe [--dir DIR] [--suid PATH] [--unmapped FILE] [--only NAMES]
  *       DIR:  writable directory for the chown scenarios (default ".")
  *       PATH: a set-user-ID-root copy of this program (scenario "suid")
- *       NAME: run only the scenario of that name
+ *       FILE: a file owned by an id that neither run's namespace maps
+ *             once it has made one mapping only its own root (scenario
+ *             "unmapped-owner")
+ *       NAMES: run only the scenarios of these names (comma-separated)
  *   probe --after-exec TAG [ACTION]
  *       prints the state after an execve; ACTION "setuid0" then calls
  *       setuid(0) and prints the state again.
@@ -51,7 +59,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1113,6 +1126,376 @@ static void sc_bounding(void)
 	XSTEP(sys_prctl(PR_CAPBSET_DROP, CAP_KILL));
 }
 
+/* ---------- issue 11: own pid in a pid namespace, bad pointers,
+ * read-only mounts, chowns after allowed ones, unmapped owners, seccomp
+ * without CAP_SYS_ADMIN ---------- */
+
+static sem_t ready_ns, finish_ns;
+static pid_t ns_tid;
+
+static void *thread_ownpid(void *arg)
+{
+	struct caps c;
+
+	(void)arg;
+	scen = "caps-own-pid/thread";
+	ns_tid = (pid_t)syscall(SYS_gettid);
+	/* capset with the process id from a thread that is not the leader
+	 * names another thread: EPERM; its own tid works */
+	STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), FULL & ~BIT(CAP_KILL), FULL, 0));
+	STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, ns_tid, FULL & ~BIT(CAP_KILL), FULL, 0));
+	memset(&c, 0, sizeof c);
+	DO(capget_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), &c));
+	out("  leader via capget(getpid()): eff=%011llx", (unsigned long long)c.e);
+	sem_post(&ready_ns);
+	while (sem_wait(&finish_ns) != 0)
+		;
+	return NULL;
+}
+
+/* libcap-ng puts getpid() in the header: inside a pid namespace that is
+ * the namespace's pid, not the host's */
+static void sc_caps_own_pid(void)
+{
+	struct caps c;
+	pthread_t t;
+	int st;
+	pid_t pid;
+
+	DO(unshare(CLONE_NEWPID));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		out("fork: %s", errname(errno));
+		return;
+	}
+	if (pid == 0) {
+		out("getpid() == 1: %d", getpid() == 1);
+		memset(&c, 0, sizeof c);
+		DO(capget_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), &c));
+		out("  eff=%011llx prm=%011llx", (unsigned long long)c.e, (unsigned long long)c.p);
+		STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), FULL & ~BIT(CAP_NET_RAW), FULL, 0));
+		STEP(capset_ver(_LINUX_CAPABILITY_VERSION_1, getpid(), FULL & ~BIT(CAP_NET_RAW), FULL, 0));
+		STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), FULL, FULL, 0));
+		sem_init(&ready_ns, 0, 0);
+		sem_init(&finish_ns, 0, 0);
+		pthread_create(&t, NULL, thread_ownpid, NULL);
+		while (sem_wait(&ready_ns) != 0)
+			;
+		memset(&c, 0, sizeof c);
+		DO(capget_ver(_LINUX_CAPABILITY_VERSION_3, ns_tid, &c));
+		out("  thread via capget(tid): eff=%011llx", (unsigned long long)c.e);
+		STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, ns_tid, FULL, FULL, 0));
+		DO(capget_ver(_LINUX_CAPABILITY_VERSION_3, 4242, &c));
+		DO(capget_ver(_LINUX_CAPABILITY_VERSION_3, 4242, NULL));
+		STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, 4242, FULL, FULL, 0));
+		sem_post(&finish_ns);
+		pthread_join(t, NULL);
+		/* after a drop, the own pid still names the caller */
+		STEP(sys_setresuid(1000, 1000, 1000));
+		memset(&c, 0, sizeof c);
+		DO(capget_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), &c));
+		out("  eff=%011llx prm=%011llx", (unsigned long long)c.e, (unsigned long long)c.p);
+		STEP(capset_ver(_LINUX_CAPABILITY_VERSION_3, getpid(), 0, 0, 0));
+		fflush(stdout);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	out("pid 1 of the namespace: exit status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* page is an anonymous page with protections prot, filled with fill. */
+static void *page(int prot, const void *fill, size_t n)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (fill)
+		memcpy(p, fill, n);
+	mprotect(p, 4096, prot);
+	return p;
+}
+
+/* pointers to a PROT_NONE page and to a read-only one: the kernel's
+ * copy_to_user and copy_from_user fault on them */
+static void sc_efault(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct badver = { 0x12345678, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t ids[3] = { 7, 7, 7 };
+	gid_t g[2] = { 0, 0 };
+	char *none = page(PROT_NONE, NULL, 0);
+	char *ro_hdr = page(PROT_READ, &h, sizeof h);
+	char *ro_badver = page(PROT_READ, &badver, sizeof badver);
+	char *ro_path = page(PROT_READ, "f", 2);
+	int fd;
+
+	memset(d, 0, sizeof d);
+	DO(chdir(work_dir));
+	DO(mkdir("efault", 0755));
+	DO(chdir("efault"));
+	DO(create("f", &fd));
+	DO(syscall(SYS_capget, &h, none));
+	DO(syscall(SYS_capget, none, d));
+	DO(syscall(SYS_capget, &h, ro_hdr));
+	DO(syscall(SYS_capget, ro_hdr, d));
+	DO(syscall(SYS_capget, ro_badver, d));
+	DO(syscall(SYS_capget, ro_badver, NULL));
+	DO(syscall(SYS_capset, none, d));
+	DO(syscall(SYS_capset, &h, none));
+	DO(syscall(SYS_capset, ro_hdr, none));
+	DO(syscall(SYS_capset, ro_badver, d));
+	DO(sys_getresuid(none, &ids[1], &ids[2]));
+	DO(sys_getresgid(&ids[0], &ids[1], ro_hdr));
+	DO(sys_getgroups(2, (gid_t *)none));
+	DO(sys_getgroups(2, (gid_t *)ro_hdr));
+	DO(sys_setgroups(1, (gid_t *)none));
+	DO(sys_setgroups(1, g));
+	DO(sys_getgroups(1, (gid_t *)ro_hdr));
+	DO(sys_setgroups(0, NULL));
+	DO(chown(none, 0, 0));
+	DO(lchown(none, 0, 0));
+	DO(fchownat(AT_FDCWD, none, 0, 0, 0));
+	DO(fchownat(AT_FDCWD, none, 0, 0, AT_SYMLINK_NOFOLLOW));
+	DO(chown(ro_path, 0, 0));
+	DO(chown(none, 1000, 1000));
+	DO(fchown(fd, 1000, 1000));
+	/* without CAP_CHOWN the owner rule needs the file's owner first */
+	STEP(capset_v3(FULL & ~BIT(CAP_CHOWN), FULL, 0));
+	DO(chown(none, 0, -1));
+	DO(lchown(none, 0, -1));
+	DO(fchownat(AT_FDCWD, none, 0, -1, 0));
+	DO(chown(ro_path, 0, -1));
+	STEP(sys_setresuid(1000, 1000, 1000));
+	DO(syscall(SYS_capget, &h, none));
+	DO(syscall(SYS_capget, &h, ro_hdr));
+	DO(syscall(SYS_capset, &h, none));
+	DO(sys_getresuid(none, &ids[1], &ids[2]));
+	DO(chown(none, 1000, -1));
+	DO(chown(ro_path, 1000, -1));
+}
+
+/* chown_family_ro runs the chown family on DIR/ro, mounted read-only */
+static void chown_family_ro(int fd)
+{
+	DO(chown("f", 1000, 1000));
+	DO(chown("f", 0, 0));
+	DO(chown("f", 0, -1));
+	DO(chown("f", -1, -1));
+	DO(chown("missing", 0, 0));
+	DO(chown("f/x", 0, 0));
+	DO(lchown("l", 0, 0));
+	DO(lchown("l", 1000, -1));
+	DO(fchown(fd, 0, 0));
+	DO(fchown(fd, 1000, -1));
+	DO(fchownat(AT_FDCWD, "l", 0, 0, AT_SYMLINK_NOFOLLOW));
+	DO(fchownat(fd, "", 0, 0, AT_EMPTY_PATH));
+	DO(fchownat(fd, "", 1000, -1, AT_EMPTY_PATH));
+	DO(fchownat(AT_FDCWD, "f", 0, 0, 0x12345));
+}
+
+/* read-only mounts: the kernel checks the mount before the ownership
+ * rules (but after the lookup) */
+static void sc_erofs(void)
+{
+	int fd, other;
+
+	DO(chdir(work_dir));
+	DO(mkdir("erofs", 0755));
+	DO(chdir("erofs"));
+	DO(create("f", &other));
+	close(other);
+	DO(symlink("f", "l"));
+	DO(unshare(CLONE_NEWNS));
+	DO(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	DO(mount(".", ".", NULL, MS_BIND, NULL));
+	DO(chdir("../erofs"));
+	DO(mount(NULL, ".", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL));
+	fd = open("f", O_RDONLY);
+	out("open(f) for reading: %s", fd < 0 ? errname(errno) : "ok");
+	chown_family_ro(fd);
+	out("without CAP_CHOWN:");
+	STEP(capset_v3(FULL & ~BIT(CAP_CHOWN), FULL, 0));
+	chown_family_ro(fd);
+	out("as 1000:");
+	STEP(sys_setresgid(1000, 1000, 1000));
+	STEP(sys_setresuid(1000, 1000, 1000));
+	chown_family_ro(fd);
+}
+
+/* an allowed chown by a caller without CAP_CHOWN, then refused ones: each
+ * is decided on its own */
+static void sc_chown_after_allowed(void)
+{
+	int fd, other;
+
+	DO(chdir(work_dir));
+	DO(mkdir("chown-after-allowed", 0755));
+	DO(chdir("chown-after-allowed"));
+	DO(create("f", &fd));
+	DO(create("g", &other));
+	close(other);
+	STEP(capset_v3(FULL & ~BIT(CAP_CHOWN), FULL, 0));
+	DO(fchownat(AT_FDCWD, "f", 0, -1, 0));
+	DO(fchownat(AT_FDCWD, "f", 65534, -1, 0));
+	DO(fchownat(AT_FDCWD, "f", 65534, -1, 0));
+	DO(chown("f", 0, 0));
+	DO(chown("f", 65534, -1));
+	DO(fchown(fd, -1, 0));
+	DO(fchown(fd, -1, 65534));
+	DO(lchown("g", 0, -1));
+	DO(lchown("g", 65534, -1));
+	DO(fchownat(fd, "", 0, 0, AT_EMPTY_PATH));
+	DO(fchownat(fd, "", 65534, 0, AT_EMPTY_PATH));
+	DO(chown("g", 0, -1));
+	DO(chown("missing", 0, -1));
+	DO(chown("g", 65534, -1));
+	STEP(sys_setfsuid(65534));
+	DO(chown("g", 0, -1));
+	DO(chown("g", 65534, -1));
+	DO(chown("g", 65534, -1));
+}
+
+static const char *unmapped_path;
+
+/* write_file writes s to path. */
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	long n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (long)strlen(s) ? 0 : -1;
+}
+
+/* the chowns of a file whose owner the namespace does not map, as uid 0
+ * of a user namespace that maps only its creator's uid 0 */
+static void unmapped_child(int go)
+{
+	struct stat st;
+	char c;
+	int fd;
+
+	if (read(go, &c, 1) != 1) {
+		out("no map");
+		return;
+	}
+	DO(stat(unmapped_path, &st));
+	out("  owner %u:%u", st.st_uid, st.st_gid);
+	fd = open(unmapped_path, O_RDONLY);
+	out("open for reading: %s", fd < 0 ? errname(errno) : "ok");
+	DO(chown(unmapped_path, 0, 0));
+	DO(chown(unmapped_path, 0, -1));
+	DO(chown(unmapped_path, -1, 0));
+	DO(chown(unmapped_path, 65534, 65534));
+	DO(chown(unmapped_path, 65534, -1));
+	DO(lchown(unmapped_path, 0, 0));
+	DO(fchown(fd, 0, 0));
+	DO(fchown(fd, 65534, -1));
+	DO(fchownat(fd, "", 0, 0, AT_EMPTY_PATH));
+	DO(fchownat(AT_FDCWD, unmapped_path, 0, 0, AT_SYMLINK_NOFOLLOW));
+	STEP(sys_setresgid(65534, 65534, 65534));
+	STEP(sys_setresuid(65534, 65534, 65534));
+	DO(chown(unmapped_path, 65534, -1));
+	DO(chown(unmapped_path, -1, 65534));
+	DO(chown(unmapped_path, 65534, 65534));
+	DO(fchown(fd, 65534, -1));
+	DO(fchown(fd, -1, 65534));
+	DO(chown(unmapped_path, 0, 0));
+}
+
+static void sc_unmapped_owner(void)
+{
+	char path[64];
+	int go[2], st;
+	pid_t pid;
+
+	if (!unmapped_path) {
+		out("skipped: no --unmapped");
+		return;
+	}
+	if (pipe(go) != 0) {
+		out("pipe: %s", errname(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		if (unshare(CLONE_NEWUSER) != 0) {
+			out("unshare: %s", errname(errno));
+			_exit(1);
+		}
+		unmapped_child(go[0]);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(go[0]);
+	/* the child's namespace maps uid and gid 0 of this one, and 65534
+	 * where this one has it (a single-id namespace has not: emulated ids
+	 * need no mapping) */
+	usleep(100000);
+	snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+	DO(write_file(path, "deny"));
+	snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+	DO(write_file(path, "0 0 1\n65534 65534 1\n") == 0 || write_file(path, "0 0 1") == 0);
+	snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+	DO(write_file(path, "0 0 1\n65534 65534 1\n") == 0 || write_file(path, "0 0 1") == 0);
+	if (write(go[1], "g", 1) != 1)
+		out("write: %s", errname(errno));
+	close(go[1]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	out("child: exit status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* a seccomp filter that allows everything */
+static long install_filter(int how)
+{
+	struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_fprog prog = { 1, allow };
+	struct sock_fprog empty = { 0, allow };
+
+	switch (how) {
+	case 0: return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	case 1: return syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0UL, 0UL);
+	case 2: return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, NULL);
+	case 3: return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &empty);
+	case 4: return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0x80000000U, &prog);
+	}
+	return -1;
+}
+
+/* loading a filter needs CAP_SYS_ADMIN in the effective set or
+ * no_new_privs */
+static void sc_seccomp_nocap(void)
+{
+	DO(install_filter(0));
+	DO(install_filter(1));
+	STEP(capset_v3(FULL & ~BIT(CAP_SYS_ADMIN), FULL, 0));
+	DO(install_filter(0));
+	DO(install_filter(1));
+	DO(install_filter(2));
+	DO(install_filter(3));
+	DO(install_filter(4));
+	DO(syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, NULL));
+	STEP(capset_v3(FULL, FULL, 0));
+	DO(install_filter(0));
+	STEP(sys_setresuid(1000, 1000, 1000));
+	DO(install_filter(0));
+	DO(install_filter(1));
+	DO(sys_prctl(PR_SET_NO_NEW_PRIVS, 1));
+	DO(install_filter(0));
+	DO(install_filter(1));
+	DO(install_filter(3));
+}
+
 /* ---------- driver ---------- */
 
 struct scenario {
@@ -1145,7 +1528,24 @@ static const struct scenario scenarios[] = {
 	{ "capset-v1", sc_capset_v1 },
 	{ "ambient", sc_ambient },
 	{ "bounding", sc_bounding },
+	{ "caps-own-pid", sc_caps_own_pid },
+	{ "efault", sc_efault },
+	{ "erofs", sc_erofs },
+	{ "chown-after-allowed", sc_chown_after_allowed },
+	{ "unmapped-owner", sc_unmapped_owner },
+	{ "seccomp-nocap", sc_seccomp_nocap },
 };
+
+/* listed reports whether name is one of the comma-separated names. */
+static int listed(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = names; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == 0))
+			return 1;
+	return 0;
+}
 
 static void after_exec(const char *tag, const char *action)
 {
@@ -1179,8 +1579,10 @@ int main(int argc, char **argv)
 			suid_path = argv[++k];
 		else if (strcmp(argv[k], "--only") == 0 && k + 1 < argc)
 			only = argv[++k];
+		else if (strcmp(argv[k], "--unmapped") == 0 && k + 1 < argc)
+			unmapped_path = argv[++k];
 		else {
-			fprintf(stderr, "usage: probe [--dir DIR] [--suid PATH] [--only NAME] | --after-exec TAG [setuid0]\n");
+			fprintf(stderr, "usage: probe [--dir DIR] [--suid PATH] [--unmapped FILE] [--only NAMES] | --after-exec TAG [setuid0]\n");
 			return 2;
 		}
 	}
@@ -1195,7 +1597,7 @@ int main(int argc, char **argv)
 		int st;
 		pid_t pid;
 
-		if (only && strcmp(only, sc->name) != 0)
+		if (only && !listed(only, sc->name))
 			continue;
 		scen = sc->name;
 		out("begin");

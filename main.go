@@ -8,6 +8,7 @@
 //	remainroot run [flags] -- CMD [ARG...]   run CMD traced
 //	remainroot attach [flags] PID            trace a running process
 //	remainroot hook                          OCI createRuntime hook
+//	remainroot doctor [--json]               check the host's setup
 //	remainroot version
 package main
 
@@ -24,6 +25,7 @@ const usage = `usage:
   remainroot attach [--mode creds] [--log-level L] [--log-file F] PID
   remainroot hook                     (OCI createRuntime hook: container state on stdin)
   remainroot hooks-json [--path BIN]  print the hooks.d document for BIN
+  remainroot doctor [--json]          check this host's setup for remainroot
   remainroot version
 `
 
@@ -43,6 +45,8 @@ func main() {
 		code = hook.Run(os.Stdin, os.Stderr)
 	case "hooks-json":
 		code = hooksJSON(args)
+	case "doctor":
+		code = doctorCommand(args)
 	case "run":
 		code = runCommand(args)
 	case "attach":

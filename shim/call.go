@@ -38,6 +38,9 @@ type Env interface {
 	// Files is nil in mode creds; in mode full it gives what ownership
 	// recording needs.
 	Files() Files
+	// Mapped reports whether the thread's user namespace maps uid id (a
+	// gid with group): an ACL entry naming another id is EINVAL there.
+	Mapped(id uint32, group bool) bool
 }
 
 // Files is what mode full needs beyond the thread's memory.

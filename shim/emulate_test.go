@@ -43,6 +43,9 @@ func (fakeEnv) CredsOf(int) (Creds, bool) { return Creds{}, false }
 func (fakeEnv) Scratch() uint64           { return base + 2048 }
 func (fakeEnv) Files() Files              { return nil }
 
+// Mapped: a single-id namespace.
+func (fakeEnv) Mapped(id uint32, _ bool) bool { return id == 0 }
+
 const base = 0x10000
 
 func call(nr uintptr, args ...uint64) Call {

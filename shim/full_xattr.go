@@ -6,42 +6,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// In mode full the owner xattr is remainroot's bookkeeping: a traced
-// program never sees it. getxattr of it says ENODATA, removexattr says
-// ENODATA, setxattr is refused with EPERM (an owner is set with chown), and
-// listxattr leaves it out of the list.
+// In mode full the owner xattr and the ACL records (xattr_acl.go) are
+// remainroot's bookkeeping: a traced program never sees them. getxattr of
+// them says ENODATA, removexattr says ENODATA, setxattr is refused with
+// EPERM (an owner is set with chown, an ACL with its own name), and
+// listxattr leaves them out of the list (emuGetxattr and the others are in
+// xattr_acl.go).
 
-// xattrNameArg is the index of the name argument per call.
-var xattrNameArg = map[uintptr]int{
-	unix.SYS_GETXATTRAT: 3, unix.SYS_SETXATTRAT: 3, unix.SYS_REMOVEXATTRAT: 3,
-	unix.SYS_FGETXATTR: 1, unix.SYS_FSETXATTR: 1, unix.SYS_FREMOVEXATTR: 1,
-}
-
-func isOwnerXattr(mem Memory, addr uint64) bool {
-	name, err := readPath(mem, addr)
-	return err == nil && name == OwnerXattr
-}
-
-func emuXattrHide(refuse unix.Errno) handler {
-	return func(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-		i, ok := xattrNameArg[call.Nr]
-		if !ok {
-			i = 1 // getxattr(path, name, ...) and friends
-		}
-		if env.Files() != nil && isOwnerXattr(mem, call.Args[i]) {
-			return c, fail(refuse)
-		}
-		return c, run(call.Args)
-	}
-}
-
-var (
-	emuGetxattr    = emuXattrHide(unix.ENODATA)
-	emuSetxattr    = emuXattrHide(unix.EPERM)
-	emuRemovexattr = emuXattrHide(unix.ENODATA)
-)
-
-// listPlan runs listxattr and removes the owner xattr from the names it
+// listPlan runs listxattr and removes the hidden xattrs from the names it
 // returned. With size 0 (a size query) the kernel's count stands: it stays
 // an upper bound.
 type listPlan struct {
@@ -77,10 +49,9 @@ func (p *listPlan) Next(prev int64) (*Step, int64) {
 	if p.mem.ReadAt(b, p.list) != nil {
 		return nil, prev
 	}
-	entry := append([]byte(OwnerXattr), 0)
 	var out []byte
 	for _, name := range bytes.SplitAfter(b, []byte{0}) {
-		if len(name) > 0 && !bytes.Equal(name, entry) {
+		if len(name) > 0 && !(name[len(name)-1] == 0 && hiddenXattr(string(name[:len(name)-1]))) {
 			out = append(out, name...)
 		}
 	}

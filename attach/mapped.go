@@ -1,0 +1,27 @@
+package attach
+
+import "fmt"
+
+// Mapped reports whether the thread's user namespace maps uid id (a gid
+// with group), as make_kuid/make_kgid in that namespace would: the first
+// column of /proc/TID/uid_map (gid_map) is the id inside, whichever
+// namespace reads the file. The map is read per call: only the rare ACL
+// xattr calls ask. An unreadable map (the thread is gone) maps nothing.
+func (e env) Mapped(id uint32, group bool) bool {
+	name := "uid_map"
+	if group {
+		name = "gid_map"
+	}
+	return insideMapped(readIDMap(fmt.Sprintf("/proc/%d/%s", e.th.tid, name)), id)
+}
+
+// insideMapped reports whether one of the extents maps id inside its
+// namespace.
+func insideMapped(ext []idExtent, id uint32) bool {
+	for _, e := range ext {
+		if uint64(id) >= e.inside && uint64(id)-e.inside < e.count {
+			return true
+		}
+	}
+	return false
+}

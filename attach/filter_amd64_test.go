@@ -48,6 +48,8 @@ func TestFilterStubPage(t *testing.T) {
 		{"newfstatat from the stub", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr + 0x7f, path, allow},
 		{"getxattr from the stub", SetterFilter.WithFiles().WithNotify(), unix.SYS_GETXATTR, stubAddr + 0x24, path, allow},
 		{"setresuid from the stub", SetterFilter.WithFiles(), unix.SYS_SETRESUID, stubAddr + 0x24, [6]uint64{1, 1, 1}, allow},
+		{"setxattr from the stub (a fused chown)", SetterFilter.WithFiles(), unix.SYS_SETXATTR, stubAddr + 0x24, path, allow},
+		{"setxattr elsewhere in mode full", SetterFilter.WithFiles(), unix.SYS_SETXATTR, 0x7f0000001234, path, trace},
 		{"newfstatat elsewhere", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, 0x7f0000001234, path, trace},
 		{"newfstatat past the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr + stubPageSize, path, trace},
 		{"newfstatat below the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr - 2, path, trace},

@@ -29,10 +29,13 @@ func (e env) Files() shim.Files {
 	return files{e.t, e.th, e.sp}
 }
 
-func (e env) Tid() int { return e.th.tid }
+// Tid is the thread's id in its own pid namespace (nspid.go).
+func (e env) Tid() int { return ownTid(e.th.tid) }
 
-func (e env) CredsOf(tid int) (shim.Creds, bool) {
-	o, ok := e.t.threads[tid]
+// CredsOf gives the emulated credentials of the thread that pid names in
+// the caller's pid namespace.
+func (e env) CredsOf(pid int) (shim.Creds, bool) {
+	o, ok := e.t.threadNamed(e.th.tid, pid)
 	if !ok || !o.emulating {
 		return shim.Creds{}, false
 	}

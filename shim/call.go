@@ -27,11 +27,13 @@ type FileOwner struct{ UID, GID uint32 }
 
 // Env is what the model needs to know beyond the thread's credentials.
 type Env interface {
-	// Tid is the calling thread's id (capset's "pid" may name it).
+	// Tid is the calling thread's id in its own pid namespace, what
+	// gettid() returns there (capset's "pid" may name it).
 	Tid() int
-	// CredsOf returns the emulated credentials of another traced thread, for
-	// capget on a pid; false when the thread is not traced.
-	CredsOf(tid int) (Creds, bool)
+	// CredsOf returns the emulated credentials of another traced thread,
+	// named by its id in the caller's pid namespace, for capget on a pid;
+	// false when the thread is not traced.
+	CredsOf(pid int) (Creds, bool)
 	// Scratch is the address of ScratchSize bytes of the thread's memory
 	// that it does not use (below its stack pointer), for Plan steps.
 	Scratch() uint64

@@ -157,8 +157,9 @@ func subIDRanges(data, user string, uid int) (count uint64, lines []string) {
 		if len(f) != 3 || (f[0] != user && f[0] != id) {
 			continue
 		}
+		_, errStart := strconv.ParseUint(f[1], 10, 32)
 		n, err := strconv.ParseUint(f[2], 10, 32)
-		if err != nil {
+		if errStart != nil || err != nil {
 			continue
 		}
 		count += n

@@ -4,6 +4,12 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 BINDIR   ?= $(PREFIX)/bin
 HOOKSDIR ?= /usr/share/containers/oci/hooks.d
+SHAREDIR ?= $(PREFIX)/share/remainroot
+# The precreate hook (podman exec, --user) has a directory of its own that
+# a containers.conf drop-in adds to podman's hooks_dir: buildah fails root
+# builds that find a precreate hook in $(HOOKSDIR).
+PRECREATEDIR ?= $(SHAREDIR)/hooks.d
+DROPINDIR ?= /etc/containers/containers.conf.d
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED ?= 0
 
@@ -43,9 +49,18 @@ install: build
 	# every podman run.
 	bin/remainroot hooks-json --path $(BINDIR)/remainroot > $(DESTDIR)$(HOOKSDIR)/.remainroot.json.tmp
 	mv -f $(DESTDIR)$(HOOKSDIR)/.remainroot.json.tmp $(DESTDIR)$(HOOKSDIR)/remainroot.json
+	install -d $(DESTDIR)$(PRECREATEDIR) $(DESTDIR)$(SHAREDIR)/build-hooks.d $(DESTDIR)$(SHAREDIR)/build-hooks-full.d $(DESTDIR)$(DROPINDIR)
+	bin/remainroot hooks-json --precreate --path $(BINDIR)/remainroot > $(DESTDIR)$(PRECREATEDIR)/remainroot-precreate.json
+	bin/remainroot hooks-json --build --mode creds --path $(BINDIR)/remainroot > $(DESTDIR)$(SHAREDIR)/build-hooks.d/remainroot-build.json
+	bin/remainroot hooks-json --build --mode full --path $(BINDIR)/remainroot > $(DESTDIR)$(SHAREDIR)/build-hooks-full.d/remainroot-build.json
+	bin/remainroot hooks-json --drop-in $(PRECREATEDIR) > $(DESTDIR)$(DROPINDIR)/.50-remainroot.conf.tmp
+	mv -f $(DESTDIR)$(DROPINDIR)/.50-remainroot.conf.tmp $(DESTDIR)$(DROPINDIR)/50-remainroot.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/remainroot $(DESTDIR)$(HOOKSDIR)/remainroot.json
+	rm -f $(DESTDIR)$(PRECREATEDIR)/remainroot-precreate.json $(DESTDIR)$(DROPINDIR)/50-remainroot.conf
+	rm -f $(DESTDIR)$(SHAREDIR)/build-hooks.d/remainroot-build.json $(DESTDIR)$(SHAREDIR)/build-hooks-full.d/remainroot-build.json
+	-rmdir $(DESTDIR)$(PRECREATEDIR) $(DESTDIR)$(SHAREDIR)/build-hooks.d $(DESTDIR)$(SHAREDIR)/build-hooks-full.d $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 clean:
 	rm -rf bin

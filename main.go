@@ -23,8 +23,10 @@ import (
 const usage = `usage:
   remainroot run [--mode creds] [--log-level L] [--log-file F] [--stats F] -- CMD [ARG...]
   remainroot attach [--mode creds] [--log-level L] [--log-file F] PID
-  remainroot hook                     (OCI createRuntime hook: container state on stdin)
-  remainroot hooks-json [--path BIN]  print the hooks.d document for BIN
+  remainroot hook [--mode M]          (OCI createRuntime hook: container state on stdin)
+  remainroot hook precreate           (podman precreate hook: config.json on stdin and stdout)
+  remainroot hooks-json [--path BIN] [--precreate | --build [--mode M]]
+                                      print a hooks.d document for BIN
   remainroot doctor [--json]          check this host's setup for remainroot
   remainroot version
 `
@@ -41,8 +43,10 @@ func main() {
 		code = launch(args)
 	case hook.TracerRole:
 		code = hook.TracerMain(args)
+	case hook.SupervisorRole:
+		code = hook.SupervisorMain(args)
 	case "hook":
-		code = hook.Run(os.Stdin, os.Stderr)
+		code = hookCommand(args)
 	case "hooks-json":
 		code = hooksJSON(args)
 	case "doctor":

@@ -26,7 +26,7 @@ func (t *Tracer) abandon() {
 	deadline := time.Now().Add(2 * time.Second)
 	for len(pending) > 0 && time.Now().Before(deadline) {
 		var ws unix.WaitStatus
-		tid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
+		tid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG|t.waitFlags(), nil)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -54,6 +54,12 @@ func (t *Tracer) abandon() {
 		t.log.Error("could not detach from every thread", "left", len(pending))
 	}
 	clear(t.threads)
+	if t.adopted >= 0 {
+		// A runtime's listener that was never answered: its process's
+		// notified calls now fail with ENOSYS, as without a receiver.
+		unix.Close(t.adopted)
+		t.adopted = -1
+	}
 }
 
 func (t *Tracer) detach(tid, sig int) {

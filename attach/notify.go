@@ -95,6 +95,15 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 	defer t.mu.Unlock()
 	tid := int(n.pid)
 	th := t.threads[tid]
+	if n.arch != auditArch {
+		// Another ABI's numbers (int 0x80), notified by a runtime's filter:
+		// not emulated, as the tracer's own filter leaves them.
+		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		return resp
+	}
+	if th != nil && !th.emulating && t.opts.RefusedIDsBeforeExec && t.answerBeforeExec(th, n, &resp) {
+		return resp
+	}
 	if th == nil || !th.emulating {
 		// Not emulated yet (the runtime before the container's exec): the
 		// kernel runs the call.

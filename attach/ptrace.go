@@ -87,10 +87,13 @@ func getSiginfo(tid int) (*unix.Siginfo, error) {
 
 // wait4 waits for any tracee (pid -1) or one tid, with __WALL so threads
 // are reported too.
-func wait4(pid int) (int, unix.WaitStatus, error) {
+func wait4(pid int) (int, unix.WaitStatus, error) { return wait4Flags(pid, 0) }
+
+// wait4Flags is wait4 with more flags (__WNOTHREAD).
+func wait4Flags(pid, flags int) (int, unix.WaitStatus, error) {
 	var ws unix.WaitStatus
 	for {
-		wpid, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		wpid, err := unix.Wait4(pid, &ws, unix.WALL|flags, nil)
 		if err == unix.EINTR {
 			continue
 		}

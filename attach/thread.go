@@ -43,6 +43,9 @@ type thread struct {
 	// escalation counts the escalation signals on their way to this
 	// thread (see escalate).
 	escalation escalation
+	// shadow holds, before the thread's first execve, the credentials
+	// its runtime's refused set*id calls would have given it (identity.go).
+	shadow *shim.Creds
 	// arg5AtExit is the sixth argument register to give back at the exit
 	// stop of an escalated call that runs as it is.
 	arg5AtExit *uint64
@@ -65,7 +68,7 @@ func (t *thread) child(tid int, sharedVM bool) *thread {
 		rg = rg.forked()
 	}
 	return &thread{tid: tid, emulating: t.emulating, creds: t.creds, real: t.real,
-		getterFilter: t.getterFilter, region: rg}
+		getterFilter: t.getterFilter, region: rg, shadow: t.shadow}
 }
 
 // diverged reports whether the emulated credentials differ from the

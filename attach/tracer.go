@@ -27,6 +27,24 @@ type Options struct {
 	// OnMainStop is called on the tracer goroutine when the main process
 	// enters a group-stop, with the stopping signal.
 	OnMainStop func(sig unix.Signal)
+	// OwnThreadOnly makes the wait loop wait for this tracer's tracees
+	// alone (__WNOTHREAD), so that several traces can run in one process,
+	// each on its own thread (the container supervisor: one per process a
+	// runtime hands over).
+	OwnThreadOnly bool
+	// Admit, when set, is asked before AdoptListener seizes a process: an
+	// error refuses it (a process outside the container).
+	Admit func(pid int) error
+	// Identity, when set, is what the main process's threads become at
+	// their first execve, as the kernel would have made them had the
+	// runtime been able to switch to it (identity.go).
+	Identity *Identity
+	// RefusedIDsBeforeExec: before a thread's first execve, the set*id and
+	// setgroups calls that the kernel refuses only because the namespace
+	// does not map their ids are answered as the kernel with those ids
+	// mapped would answer them, and the resulting ids and groups are the
+	// thread's from its execve on (a runtime switching to a user).
+	RefusedIDsBeforeExec bool
 }
 
 // Result is what a finished trace reports.
@@ -69,6 +87,9 @@ type Tracer struct {
 	// notifying: value-answered calls come as notifications, so getters
 	// are never left to the kernel and no getter filter is injected.
 	notifying bool
+	// adopted is a runtime's listener (AdoptListener) waiting for the
+	// tracer's filter to be in place before it is answered; -1 for none.
+	adopted int
 }
 
 // Trace runs a trace on a new goroutine locked to its OS thread. setup runs
@@ -86,7 +107,7 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]idMapper),
-		missing: make(map[uintptr]bool)}
+		missing: make(map[uintptr]bool), adopted: -1}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err
@@ -210,7 +231,7 @@ func (t *Tracer) loop() error {
 			return fatal
 		}
 		t.mu.Unlock()
-		tid, ws, err := wait4(-1)
+		tid, ws, err := wait4Flags(-1, t.waitFlags())
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
 				return nil
@@ -225,6 +246,15 @@ func (t *Tracer) loop() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.fatal
+}
+
+// waitFlags are the tracer's extra wait4 flags: __WNOTHREAD when several
+// traces share the process (Options.OwnThreadOnly).
+func (t *Tracer) waitFlags() int {
+	if t.opts.OwnThreadOnly {
+		return unix.WNOTHREAD
+	}
+	return 0
 }
 
 // live reports whether any tracee is left.
@@ -386,7 +416,7 @@ func (t *Tracer) onExec(th *thread) error {
 	}
 	switch {
 	case !th.emulating && t.opts.EmulateFromExec:
-		if err := t.startEmulating(th); err != nil {
+		if err := t.startEmulatingAs(th, t.identityAtExec(th)); err != nil {
 			t.log.Error("cannot start emulation", "tid", th.tid, "err", err)
 		}
 		if err := t.newRegion(th, true); err != nil {
@@ -620,6 +650,9 @@ func (t *Tracer) mustProgram(f Filter) []byte {
 // listener for the notified calls when the process can have one.
 func (t *Tracer) attachFilterTo(th *thread) error {
 	const tsync = unix.SECCOMP_FILTER_FLAG_TSYNC
+	if t.adopted >= 0 {
+		return t.addFilterToAdopted(th)
+	}
 	res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter.WithNotify()), tsync|listenerFlags)
 	if err != nil {
 		return err

@@ -48,7 +48,8 @@ type hooksHook struct {
 }
 
 type hooksWhen struct {
-	Annotations map[string]string `json:"annotations"`
+	Always      *bool             `json:"always,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // HooksJSON returns the hooks.d (schema 1.0.0) document that makes podman
@@ -58,19 +59,64 @@ type hooksWhen struct {
 // (OCI requires it); it need not exist yet, but podman rejects the document,
 // and skips the hook, while it does not.
 func HooksJSON(binaryPath string) ([]byte, error) {
+	return hooksJSON(binaryPath, []string{"remainroot", "hook"}, Stage,
+		hooksWhen{Annotations: map[string]string{ModeKeyRegex: ModeValueRegex}})
+}
+
+// Hooks files of the other two directories.
+const (
+	// PrecreateFileName is the precreate hook's file, in a directory of
+	// its own that podman's hooks_dir lists (PrecreateDropIn): buildah
+	// reads /usr/share/containers/oci/hooks.d for root builds, loads hooks
+	// without extension stages, and fails every build that finds a
+	// precreate hook there ("unknown stage").
+	PrecreateFileName = "remainroot-precreate.json"
+	// BuildFileName is the build hooks directory's hook (podman build
+	// --hooks-dir DIR).
+	BuildFileName = "remainroot-build.json"
+	// DefaultHooksDir is podman's default hooks_dir.
+	DefaultHooksDir = "/usr/share/containers/oci/hooks.d"
+)
+
+// PrecreateHooksJSON returns the precreate hook's document: podman runs
+// binaryPath as "remainroot hook precreate" with the proposed config of
+// every container annotated with io.remainroot.mode.
+func PrecreateHooksJSON(binaryPath string) ([]byte, error) {
+	return hooksJSON(binaryPath, []string{"remainroot", "hook", PrecreateArg}, "precreate",
+		hooksWhen{Annotations: map[string]string{ModeKeyRegex: ModeValueRegex}})
+}
+
+// BuildHooksJSON returns the build hooks directory's document: buildah
+// runs binaryPath as "remainroot hook --mode MODE" at createRuntime for
+// every RUN container (they carry no annotations to match).
+func BuildHooksJSON(binaryPath string, mode config.Mode) ([]byte, error) {
+	always := true
+	return hooksJSON(binaryPath, []string{"remainroot", "hook", "--mode", mode.String()}, Stage,
+		hooksWhen{Always: &always})
+}
+
+// PrecreateDropIn returns the containers.conf drop-in
+// (/etc/containers/containers.conf.d/) that adds precreateDir to podman's
+// hooks_dir, after podman's default directory.
+func PrecreateDropIn(precreateDir string) []byte {
+	return []byte(fmt.Sprintf(`# remainroot: podman runs the precreate hook of %s for containers
+# annotated with io.remainroot.mode (podman exec, --user). Builds do not
+# read hooks_dir; see remainroot(1). If you set hooks_dir elsewhere, list
+# this directory there too.
+[engine]
+hooks_dir = [%q, %q]
+`, precreateDir, DefaultHooksDir, precreateDir))
+}
+
+func hooksJSON(binaryPath string, args []string, stage string, when hooksWhen) ([]byte, error) {
 	if !filepath.IsAbs(binaryPath) {
 		return nil, fmt.Errorf("hook binary path %q is not absolute", binaryPath)
 	}
 	doc := hooksDoc{
 		Version: "1.0.0",
-		Hook: hooksHook{
-			Path: filepath.Clean(binaryPath),
-			Args: []string{"remainroot", "hook"},
-		},
-		When: hooksWhen{
-			Annotations: map[string]string{ModeKeyRegex: ModeValueRegex},
-		},
-		Stages: []string{Stage},
+		Hook:    hooksHook{Path: filepath.Clean(binaryPath), Args: args},
+		When:    when,
+		Stages:  []string{stage},
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -29,9 +29,14 @@ const ReadyTimeout = 20 * time.Second
 //
 // Without a safe log directory (see pickLogFile) the tracer logs nowhere,
 // which the hook says once on stderr: in its failure line if it fails.
-func Run(stdin io.Reader, stderr io.Writer) int {
+func Run(stdin io.Reader, stderr io.Writer) int { return RunWithMode(nil, stdin, stderr) }
+
+// RunWithMode is Run for a hook whose mode comes from its arguments (the
+// build hooks directory's: RUN containers carry no annotations); nil reads
+// it from the io.remainroot.mode annotation.
+func RunWithMode(mode *config.Mode, stdin io.Reader, stderr io.Writer) int {
 	var logErr error
-	logFile, err := run(stdin, &logErr)
+	logFile, err := run(stdin, mode, &logErr)
 	if err != nil {
 		line := fmt.Sprintf("remainroot hook: %v", err)
 		if logErr != nil {
@@ -54,12 +59,22 @@ func Run(stdin io.Reader, stderr io.Writer) int {
 
 // run does the hook's work; it sets *logErr when no log file could be
 // chosen.
-func run(stdin io.Reader, logErr *error) (logFile string, err error) {
+func run(stdin io.Reader, mode *config.Mode, logErr *error) (logFile string, err error) {
 	st, err := ParseState(stdin)
 	if err != nil {
 		return "", err
 	}
-	settings, err := config.FromAnnotations(st.Annotations)
+	if st.Annotations[AnnotationSupervisor] != "" {
+		// The precreate hook rewrote this container's config: its
+		// supervisor receives every process from the runtime.
+		return "", nil
+	}
+	var settings config.HookSettings
+	if mode != nil {
+		settings, err = config.WithMode(*mode, st.Annotations)
+	} else {
+		settings, err = config.FromAnnotations(st.Annotations)
+	}
 	if err != nil {
 		return "", err
 	}

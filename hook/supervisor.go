@@ -1,0 +1,294 @@
+package hook
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/config"
+)
+
+// SupervisorRole is the hidden first argument that makes remainroot a
+// container's supervisor: started by the precreate hook, it listens on the
+// socket the rewritten config names as listenerPath, and traces each
+// process the runtime hands it (the container's init, then every exec)
+// until the container's init has gone.
+const SupervisorRole = "__supervise"
+
+// InitTimeout bounds how long the supervisor waits for the runtime to
+// connect for the container's init: podman runs precreate hooks right
+// before it calls the runtime's create.
+const InitTimeout = 60 * time.Second
+
+// supervisor is one container's receiver of runtime connections.
+type supervisor struct {
+	log      *slog.Logger
+	logOut   *deferredLog
+	logDir   string
+	filter   attach.Filter
+	full     bool
+	user     *attach.Identity
+	id       string
+	initPid  int
+	initNS   string
+	sessions sync.WaitGroup
+}
+
+// SupervisorMain runs the supervisor role.
+func SupervisorMain(args []string) int {
+	fs := flag.NewFlagSet(SupervisorRole, flag.ContinueOnError)
+	socket := fs.String("socket", "", "socket to listen on")
+	mode := fs.String("mode", "creds", "creds or full")
+	level := fs.String("log-level", "info", "log level")
+	logDir := fs.String("log-dir", "", "log directory")
+	user := fs.String("user", "", "UID:GID[:GROUPS] the container's process runs as")
+	report := os.NewFile(readyFd, "remainroot-report")
+	fail := func(format string, a ...any) int {
+		sendMessage(report, message{Error: fmt.Sprintf(format, a...)})
+		return 2
+	}
+	if err := fs.Parse(args); err != nil || *socket == "" {
+		return fail("internal: bad supervisor arguments")
+	}
+	m, err := config.ParseMode(*mode)
+	if err != nil {
+		return fail("%v", err)
+	}
+	lvl, err := config.ParseLogLevel(*level)
+	if err != nil {
+		lvl = slog.LevelInfo
+	}
+	s := &supervisor{logOut: &deferredLog{}, logDir: *logDir, full: m == config.ModeFull}
+	s.log = slog.New(slog.NewTextHandler(s.logOut, &slog.HandlerOptions{Level: lvl})).With("supervisor", os.Getpid())
+	s.filter = attach.FullFilter
+	if s.full {
+		s.filter = s.filter.WithFiles()
+	}
+	if *user != "" {
+		id, err := parseIdentity(*user)
+		if err != nil {
+			return fail("%v", err)
+		}
+		s.user = &id
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: *socket, Net: "unix"})
+	if err != nil {
+		return fail("listen on %s: %v", *socket, err)
+	}
+	defer ln.Close() // and removes the socket
+	if err := os.Chmod(*socket, 0o600); err != nil {
+		return fail("chmod %s: %v", *socket, err)
+	}
+	sendMessage(report, message{Ready: true})
+	report.Close()
+	code := s.serve(ln)
+	s.logOut.close(s.logDir, "unclaimed-"+filepath.Base(*socket))
+	return code
+}
+
+// serve takes the init's connection, then every exec's, until the init's
+// trace has ended.
+func (s *supervisor) serve(ln *net.UnixListener) int {
+	ln.SetDeadline(time.Now().Add(InitTimeout))
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		s.log.Error("no runtime connected for the container's init", "err", err)
+		return 1
+	}
+	m, err := readAgentMessage(conn)
+	conn.Close()
+	if err != nil {
+		s.log.Error("the runtime's message for the container's init", "err", err)
+		return 1
+	}
+	s.id, s.initPid = m.State.ID, m.State.Pid
+	s.log = s.log.With("container", s.id, "init", s.initPid)
+	s.logOut.open(s.logPath(s.id))
+	if m.Pid != 0 && m.Pid != s.initPid {
+		s.log.Error("the first process handed over is not the container's init", "pid", m.Pid)
+		m.Listener.Close()
+		return 1
+	}
+	if s.initNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", s.initPid)); err != nil {
+		s.log.Error("the container's init is gone", "err", err)
+		m.Listener.Close()
+		return 1
+	}
+	s.log.Info("supervising", "mode", map[bool]string{false: "creds", true: "full"}[s.full])
+	initDone := make(chan struct{})
+	go func() {
+		s.trace(s.initPid, m.Listener, true)
+		close(initDone)
+	}()
+	ln.SetDeadline(time.Time{})
+	go s.acceptExecs(ln)
+	<-initDone
+	ln.Close()
+	s.sessions.Wait()
+	s.log.Info("container gone; supervisor exits")
+	return 0
+}
+
+// acceptExecs hands every later process (podman exec) to a trace of its
+// own, until ln is closed.
+func (s *supervisor) acceptExecs(ln *net.UnixListener) {
+	for {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				s.log.Error("accept", "err", err)
+			}
+			return
+		}
+		m, err := readAgentMessage(conn)
+		conn.Close()
+		if err != nil {
+			s.log.Error("a runtime's message", "err", err)
+			continue
+		}
+		if m.State.Pid != s.initPid || (m.State.ID != "" && m.State.ID != s.id) {
+			s.log.Error("a runtime's message for another container refused", "id", m.State.ID, "init", m.State.Pid)
+			m.Listener.Close()
+			continue
+		}
+		s.sessions.Add(1)
+		go func() {
+			defer s.sessions.Done()
+			s.trace(m.Pid, m.Listener, false)
+		}()
+	}
+}
+
+// trace follows one handed-over process and its descendants.
+func (s *supervisor) trace(pid int, listener *os.File, isInit bool) {
+	fd, err := unix.Dup(int(listener.Fd()))
+	listener.Close()
+	if err != nil {
+		s.log.Error("dup the listener", "err", err)
+		return
+	}
+	kind := "exec"
+	if isInit {
+		kind = "init"
+	}
+	log := s.log.With("session", kind, "pid", pid)
+	opts := attach.Options{Log: log, EmulateFromExec: true, Files: s.full, OwnThreadOnly: true,
+		RefusedIDsBeforeExec: true, Admit: s.admit(isInit)}
+	if isInit {
+		opts.Identity = s.user
+	}
+	res, err := attach.Trace(opts, func(sess *attach.Session) error {
+		return sess.AdoptListener(pid, fd, s.filter, func(err error) {
+			if err != nil {
+				log.Error("cannot add the tracer's filter", "err", err)
+				return
+			}
+			log.Info("attached")
+		})
+	})
+	if err != nil {
+		log.Error("trace ended", "err", describeAttachError(pid, err))
+		return
+	}
+	log.Info("process tree gone", "stops", res.Stops, "notifications", res.Notifications)
+}
+
+// admit refuses processes outside the container: the init must be the
+// state's init, an exec'd process must be in the init's pid namespace.
+func (s *supervisor) admit(isInit bool) func(pid int) error {
+	return func(pid int) error {
+		if isInit {
+			if pid != s.initPid {
+				return fmt.Errorf("process %d is not the container's init %d", pid, s.initPid)
+			}
+			return nil
+		}
+		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+		if err != nil {
+			return fmt.Errorf("process %d: %w", pid, err)
+		}
+		if ns != s.initNS {
+			return fmt.Errorf("process %d is not in the container's pid namespace", pid)
+		}
+		return nil
+	}
+}
+
+func (s *supervisor) logPath(name string) string { return logPathIn(s.logDir, name) }
+
+// logPathIn is the log file for name in dir or the fallback (openLogPath),
+// or /dev/null when no safe one exists.
+func logPathIn(dir, name string) string {
+	p, err := openLogPath(dir, name)
+	if err != nil {
+		return os.DevNull
+	}
+	return p
+}
+
+// deferredLog buffers log records until the container's log file is
+// known (the container id arrives with the runtime's first message).
+type deferredLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	f   *os.File
+	set bool
+}
+
+func (d *deferredLog) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.set {
+		if d.f == nil {
+			return len(p), nil
+		}
+		return d.f.Write(p)
+	}
+	return d.buf.Write(p)
+}
+
+// open sends the records to path from now on (none for /dev/null).
+func (d *deferredLog) open(path string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.set {
+		return
+	}
+	d.set = true
+	if path == "" || path == os.DevNull {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return
+	}
+	d.f = f
+	f.Write(d.buf.Bytes())
+	d.buf.Reset()
+}
+
+// close keeps records that never found their container in a log file of
+// their own.
+func (d *deferredLog) close(dir, name string) {
+	d.mu.Lock()
+	pending := !d.set && d.buf.Len() > 0
+	d.mu.Unlock()
+	if pending {
+		d.open(logPathIn(dir, name))
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.f != nil {
+		d.f.Close()
+	}
+}

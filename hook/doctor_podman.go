@@ -28,18 +28,22 @@ import (
 // will use, its hooks directories, its storage, the rootless network and
 // the build hooks directory. The remedies are the README's, in one place.
 
-// BuildHooksDirName and BuildHooksFile are where `make install` puts the
-// hooks directory for `podman build --hooks-dir`, under $(PREFIX)/share.
-const (
-	buildHooksSubdir = "share/remainroot/build-hooks.d"
-	buildHooksFile   = "remainroot-build.json"
-)
+// The build hooks directories `make install` puts under $(PREFIX)/share,
+// for `podman build --hooks-dir DIR`, by mode.
+var buildHooksSubdirs = []struct{ mode, dir string }{
+	{"creds", "share/remainroot/build-hooks.d"},
+	{"full", "share/remainroot/build-hooks-full.d"},
+}
+
+// podmanExtensionStages are the stages podman accepts beyond the OCI ones
+// when it reads hooks directories (libpod); buildah accepts none.
+var podmanExtensionStages = []string{"precreate", "poststop"}
 
 // DoctorOptions says where doctor looks.
 type DoctorOptions struct {
 	Places        config.ConfPlaces
 	HooksDirs     []string // replace containers.conf's hooks_dir (like podman --hooks-dir)
-	BuildHooksDir string   // empty: $(PREFIX)/share/remainroot/build-hooks.d of Self
+	BuildHooksDir string   // empty: $(PREFIX)/share/remainroot/build-hooks{,-full}.d of Self
 	Self          string   // this binary
 	EUID          int
 	User          string // the user's name, for /etc/subuid
@@ -59,6 +63,7 @@ func PodmanChecks(o DoctorOptions) []doctor.Check {
 	conf, confErr := config.ReadContainersConf(o.Places.ContainersConfFiles())
 	out = append(out, podmanCheck(o, conf, confErr))
 	out = append(out, hooksDirCheck(o, conf, confErr))
+	out = append(out, precreateCheck(o, conf, confErr))
 
 	storage, storageErr := o.Places.ReadStorageConf()
 	out = append(out, storageCheck(o, storage, storageErr, single))
@@ -68,7 +73,7 @@ func PodmanChecks(o DoctorOptions) []doctor.Check {
 	if o.EUID != 0 {
 		out = append(out, networkCheck(conf))
 	}
-	out = append(out, buildHooksCheck(o))
+	out = append(out, buildHooksChecks(o)...)
 	out = append(out, RuntimeChecks(o.EUID, conf)...)
 	return out
 }
@@ -78,6 +83,7 @@ const (
 	checkUserNS     = "user namespace"
 	checkPodman     = "podman: version"
 	checkHooksDir   = "podman: hooks_dir"
+	checkPrecreate  = "podman: precreate hook"
 	checkStorage    = "podman: storage"
 	checkNetwork    = "podman: rootless network"
 	checkBuildHooks = "podman build: hooks directory"
@@ -257,39 +263,11 @@ func hooksDirCheck(o DoctorOptions, conf config.ContainersConf, confErr error) d
 	if len(dirs) == 0 {
 		return doctor.Failure(checkHooksDir, install, "%s is empty: podman runs no hooks", from)
 	}
-	var found *current.Hook
-	var foundPath string
-	var problems, missing []string
-	for _, dir := range dirs {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				problems = append(problems, err.Error())
-			} else {
-				missing = append(missing, dir)
-			}
-			continue
-		}
-		for _, e := range ents {
-			if !strings.HasSuffix(e.Name(), ".json") {
-				continue
-			}
-			path := filepath.Join(dir, e.Name())
-			h, err := hooks.Read(path, nil)
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				problems = append(problems, err.Error())
-				continue
-			}
-			if e.Name() != HooksFileName {
-				continue
-			}
-			if err != nil {
-				return doctor.Failure(checkHooksDir, install, "%s: %v: podman skips the hook, so annotated containers run without remainroot", path, err)
-			}
-			// A later directory's file of the same name replaces it.
-			found, foundPath = h, path
-		}
+	r := readHooksDirs(dirs)
+	if r.skipped[HooksFileName] != nil {
+		return doctor.Failure(checkHooksDir, install, "%v: podman skips the hook, so annotated containers run without remainroot", r.skipped[HooksFileName])
 	}
+	found, foundPath, problems, missing := r.hooks[HooksFileName], r.paths[HooksFileName], r.problems, r.missing
 	if len(problems) > 0 {
 		return doctor.Failure(checkHooksDir, "Fix or remove the file: podman refuses to run any container while a hooks directory holds an invalid document.", "%s", strings.Join(problems, "; "))
 	}
@@ -312,6 +290,75 @@ func hooksDirCheck(o DoctorOptions, conf config.ContainersConf, confErr error) d
 		msg += fmt.Sprintf(" (doctor is %s)", o.Self)
 	}
 	return doctor.Pass(checkHooksDir, "%s", msg)
+}
+
+// hooksDirsRead is what podman finds in its hooks directories.
+type hooksDirsRead struct {
+	hooks    map[string]*current.Hook // by file name; a later directory's replaces an earlier one's
+	paths    map[string]string
+	skipped  map[string]error // valid documents podman skips: their binary does not exist
+	problems []string         // invalid documents: podman refuses to run any container
+	missing  []string         // directories that do not exist
+}
+
+// readHooksDirs reads every document of dirs as podman does
+// (go.podman.io/common/pkg/hooks with podman's extension stages).
+func readHooksDirs(dirs []string) hooksDirsRead {
+	r := hooksDirsRead{hooks: map[string]*current.Hook{}, paths: map[string]string{}, skipped: map[string]error{}}
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				r.missing = append(r.missing, dir)
+			} else {
+				r.problems = append(r.problems, err.Error())
+			}
+			continue
+		}
+		for _, e := range ents {
+			if !strings.HasSuffix(e.Name(), ".json") {
+				continue
+			}
+			path := filepath.Join(dir, e.Name())
+			h, err := hooks.Read(path, podmanExtensionStages)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				r.skipped[e.Name()] = fmt.Errorf("%s: %w", path, err)
+				delete(r.hooks, e.Name())
+			case err != nil:
+				r.problems = append(r.problems, err.Error())
+			default:
+				r.hooks[e.Name()], r.paths[e.Name()] = h, path
+				delete(r.skipped, e.Name())
+			}
+		}
+	}
+	return r
+}
+
+// precreateCheck finds the precreate hook (podman exec, --user), which
+// `make install` puts in a directory of its own that a containers.conf
+// drop-in adds to hooks_dir.
+func precreateCheck(o DoctorOptions, conf config.ContainersConf, confErr error) doctor.Check {
+	dirs := conf.HooksDirs
+	if len(o.HooksDirs) > 0 {
+		dirs = o.HooksDirs
+	} else if confErr != nil {
+		return doctor.Failure(checkPrecreate, "Fix containers.conf.", "%v", confErr)
+	}
+	remedy := "Install it with `make install` or the .deb (a containers.conf.d drop-in adds its directory to hooks_dir), or list that directory in your own hooks_dir."
+	r := readHooksDirs(dirs)
+	if err := r.skipped[PrecreateFileName]; err != nil {
+		return doctor.Failure(checkPrecreate, remedy, "%v: podman skips the hook", err)
+	}
+	h := r.hooks[PrecreateFileName]
+	if h == nil {
+		return doctor.Warning(checkPrecreate, remedy, "no %s in %s: processes of podman exec and containers run with --user are not traced", PrecreateFileName, strings.Join(dirs, ", "))
+	}
+	if !slices.Contains(h.Stages, "precreate") {
+		return doctor.Failure(checkPrecreate, remedy, "%s has stages %q, not precreate", r.paths[PrecreateFileName], h.Stages)
+	}
+	return doctor.Pass(checkPrecreate, "%s runs %s (podman exec, --user)", r.paths[PrecreateFileName], h.Hook.Path)
 }
 
 func sameFile(a, b string) (bool, error) {
@@ -384,29 +431,50 @@ func networkCheck(conf config.ContainersConf) doctor.Check {
 	return doctor.Pass(checkNetwork, "/dev/net/tun is accessible, %s", helpers)
 }
 
-// BuildHooksDir is the build hooks directory that belongs to the binary at
-// self: $(PREFIX)/share/remainroot/build-hooks.d for $(PREFIX)/bin/remainroot.
-func BuildHooksDir(self string) string {
+// BuildHooksDirs are the build hooks directories that belong to the binary
+// at self, by mode: $(PREFIX)/share/remainroot/build-hooks.d (creds) and
+// build-hooks-full.d (full) for $(PREFIX)/bin/remainroot.
+func BuildHooksDirs(self string) map[string]string {
 	if resolved, err := filepath.EvalSymlinks(self); err == nil {
 		self = resolved
 	}
-	return filepath.Join(filepath.Dir(filepath.Dir(self)), buildHooksSubdir)
+	prefix := filepath.Dir(filepath.Dir(self))
+	dirs := map[string]string{}
+	for _, d := range buildHooksSubdirs {
+		dirs[d.mode] = filepath.Join(prefix, d.dir)
+	}
+	return dirs
 }
 
-func buildHooksCheck(o DoctorOptions) doctor.Check {
-	dir := o.BuildHooksDir
-	if dir == "" {
-		dir = BuildHooksDir(o.Self)
+func buildHooksChecks(o DoctorOptions) []doctor.Check {
+	dirs := BuildHooksDirs(o.Self)
+	modes := []string{"creds", "full"}
+	if o.BuildHooksDir != "" {
+		dirs, modes = map[string]string{"": o.BuildHooksDir}, []string{""}
 	}
-	path := filepath.Join(dir, buildHooksFile)
+	var out []doctor.Check
+	for _, mode := range modes {
+		name := checkBuildHooks
+		if mode != "" {
+			name += " (mode " + mode + ")"
+		}
+		out = append(out, buildHooksCheck(name, dirs[mode]))
+	}
+	return out
+}
+
+// buildHooksCheck reads a build hooks directory as buildah does (no
+// extension stages).
+func buildHooksCheck(name, dir string) doctor.Check {
+	path := filepath.Join(dir, BuildFileName)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return doctor.Warning(checkBuildHooks, "Install it with `make install` or the .deb to run `podman build` RUN steps under remainroot.", "no %s", path)
+		return doctor.Warning(name, "Install it with `make install` or the .deb to run `podman build` RUN steps under remainroot.", "no %s", path)
 	}
 	h, err := hooks.Read(path, nil)
 	if err != nil {
-		return doctor.Failure(checkBuildHooks, "Reinstall remainroot (`make install` or the .deb): podman build fails with an invalid hooks directory.", "%s: %v", path, err)
+		return doctor.Failure(name, "Reinstall remainroot (`make install` or the .deb): podman build fails with an invalid hooks directory.", "%s: %v", path, err)
 	}
-	return doctor.Pass(checkBuildHooks, "%s runs %s: use `podman build --hooks-dir %s ...` (containers.conf's hooks_dir does not apply to builds)", path, h.Hook.Path, dir)
+	return doctor.Pass(name, "%s runs %s: use `podman build --hooks-dir %s ...` (containers.conf's hooks_dir does not apply to builds)", path, strings.Join(h.Hook.Args, " "), dir)
 }
 
 // firstLine returns s's first line.

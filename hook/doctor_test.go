@@ -183,13 +183,63 @@ func TestStorageCheck(t *testing.T) {
 	}
 }
 
-func TestBuildHooksDir(t *testing.T) {
+func TestBuildHooksDirs(t *testing.T) {
 	for self, want := range map[string]string{
-		"/nonexistent/usr/bin/remainroot":       "/nonexistent/usr/share/remainroot/build-hooks.d",
-		"/nonexistent/usr/local/bin/remainroot": "/nonexistent/usr/local/share/remainroot/build-hooks.d",
+		"/nonexistent/usr/bin/remainroot":       "/nonexistent/usr/share/remainroot/build-hooks",
+		"/nonexistent/usr/local/bin/remainroot": "/nonexistent/usr/local/share/remainroot/build-hooks",
 	} {
-		if got := BuildHooksDir(self); got != want {
-			t.Errorf("%s: %s, want %s", self, got, want)
+		got := BuildHooksDirs(self)
+		if got["creds"] != want+".d" || got["full"] != want+"-full.d" {
+			t.Errorf("%s: %v, want %s.d and %s-full.d", self, got, want, want)
 		}
+	}
+}
+
+// TestBuildHooksCheck reads what `hooks-json --build` writes, as buildah does.
+func TestBuildHooksCheck(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if c := buildHooksCheck("b", dir); c.Status != doctor.Warn || !strings.Contains(c.Message, BuildFileName) {
+		t.Errorf("absent: %+v", c)
+	}
+	doc, err := BuildHooksJSON(exe, config.ModeFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, BuildFileName), doc, 0o644)
+	if c := buildHooksCheck("b", dir); c.Status != doctor.OK || !strings.Contains(c.Message, "--hooks-dir "+dir) || !strings.Contains(c.Message, "--mode full") {
+		t.Errorf("installed: %+v", c)
+	}
+	// A precreate document there fails builds (buildah knows no extension stages).
+	pre, _ := PrecreateHooksJSON(exe)
+	os.WriteFile(filepath.Join(dir, BuildFileName), pre, 0o644)
+	if c := buildHooksCheck("b", dir); c.Status != doctor.Fail {
+		t.Errorf("precreate in a build dir: %+v", c)
+	}
+}
+
+func TestPrecreateCheck(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, pre := t.TempDir(), t.TempDir()
+	doc, _ := HooksJSON(exe)
+	os.WriteFile(filepath.Join(main, HooksFileName), doc, 0o644)
+	if c := precreateCheck(DoctorOptions{}, config.ContainersConf{HooksDirs: []string{main, pre}}, nil); c.Status != doctor.Warn {
+		t.Errorf("absent: %+v", c)
+	}
+	p, _ := PrecreateHooksJSON(exe)
+	os.WriteFile(filepath.Join(pre, PrecreateFileName), p, 0o644)
+	conf := config.ContainersConf{HooksDirs: []string{main, pre}}
+	if c := precreateCheck(DoctorOptions{}, conf, nil); c.Status != doctor.OK {
+		t.Errorf("installed: %+v", c)
+	}
+	// podman's extension stages make the precreate document valid beside remainroot.json.
+	if c := hooksDirCheck(DoctorOptions{Self: exe}, conf, nil); c.Status != doctor.OK {
+		t.Errorf("hooks_dir with the precreate directory: %+v", c)
 	}
 }

@@ -75,6 +75,10 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		// listener (all, or those with notifyRule's bits), unless they
 		// carry shim.EscalateMarker; the others stop.
 		notifyRule *shim.ArgBits
+		// marked: the call is allowed when argument markArg holds
+		// shim.InjectMarker (the tracer's own injected call).
+		marked  bool
+		markArg int
 	}
 	var plainTrace, plainNotify []uint32
 	conditional := map[uint32]argTest{}
@@ -92,10 +96,11 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 			conditional[uint32(s.Nr)] = argTest{arg: i, chownIDs: true}
 			continue
 		}
+		markArg, marked := s.InjectedArg()
 		switch {
-		case s.OnlyIf.Mask != 0:
+		case s.OnlyIf.Mask != 0 || marked:
 			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
-				unless: s.OnlyIf.Unless, notify: notify}
+				unless: s.OnlyIf.Unless, notify: notify, marked: marked, markArg: markArg}
 		case notify:
 			plainNotify = append(plainNotify, uint32(s.Nr))
 		default:
@@ -219,6 +224,14 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 			add(bpf.RetConstant{Val: retAllow})
 			continue
 		}
+		pass := new(int) // the block's own ALLOW, below
+		if c.marked {
+			// arg[markArg] == InjectMarker (both halves): ALLOW.
+			add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.markArg), Size: 4})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(shim.InjectMarker & 0xffffffff), SkipFalse: 2})
+			add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.markArg + 4), Size: 4})
+			jump(uint32(shim.InjectMarker>>32), pass, bpf.JumpEqual)
+		}
 		add(bpf.LoadAbsolute{Off: uint32(seccompArg0 + 8*c.arg), Size: 4})
 		for _, v := range c.vals {
 			jump(v, target, bpf.JumpEqual)
@@ -229,6 +242,7 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		case c.mask != 0:
 			jump(c.mask, target, bpf.JumpBitsSet)
 		}
+		*pass = len(prog)
 		add(bpf.RetConstant{Val: retAllow})
 	}
 	labelTrace = len(prog)

@@ -299,3 +299,44 @@ type filterCase struct {
 	args [6]uint64
 	want uint32
 }
+
+// TestFilterSeccompFilterCalls: loading a filter is decided by the model
+// (CAP_SYS_ADMIN or no_new_privs), except the tracer's own injected calls,
+// which carry shim.InjectMarker and must never reach the tracer: it holds
+// its lock while it injects them.
+func TestFilterSeccompFilterCalls(t *testing.T) {
+	const notify = unix.SECCOMP_RET_USER_NOTIF
+	mark := uint64(shim.InjectMarker)
+	cases := []struct {
+		f    Filter
+		args [6]uint64
+		want uint32
+	}{
+		{SetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000}, trace},
+		{SetterFilter.WithNotify(), [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000}, notify},
+		{FullFilter.WithFiles(), [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 8, 0x1000}, trace},
+		{SetterFilter.WithFiles().WithNotify(), [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000}, notify},
+		{SetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000, mark}, allow},
+		{SetterFilter.WithNotify(), [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000, mark}, allow},
+		{SetterFilter.WithFiles().WithNotify(), [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0x38, 0x1000, mark}, allow},
+		// Half a marker is no marker.
+		{SetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000, mark & 0xffffffff}, trace},
+		{SetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000, mark &^ 0xffffffff}, trace},
+		{SetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000, 0, mark}, trace},
+		// Strict mode and the queries need no privilege.
+		{SetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_STRICT}, allow},
+		{SetterFilter.WithNotify(), [6]uint64{unix.SECCOMP_GET_ACTION_AVAIL, 0, 0x1000}, allow},
+		{GetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000}, allow},
+	}
+	for _, c := range cases {
+		if got := runFilterData(t, c.f, seccompDataArgs(auditArch, unix.SYS_SECCOMP, c.args)); got != c.want {
+			t.Errorf("seccomp%#x with %+v: got %#x, want %#x", c.args, c.f, got, c.want)
+		}
+	}
+	if got := runFilterArg(t, SetterFilter, unix.SYS_PRCTL, 0, unix.PR_SET_SECCOMP); got != trace {
+		t.Errorf("prctl(PR_SET_SECCOMP): got %#x, want TRACE", got)
+	}
+	if got := runFilterArg(t, SetterFilter.WithNotify(), unix.SYS_PRCTL, 0, unix.PR_SET_SECCOMP); got != notify {
+		t.Errorf("prctl(PR_SET_SECCOMP) notifying: got %#x, want USER_NOTIF", got)
+	}
+}

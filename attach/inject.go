@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/shim"
 )
 
 // Syscall injection: making a stopped tracee run a system call of the
@@ -103,7 +105,7 @@ func injectFilter(tid int, prog []byte, flags uint64) (int64, error) {
 	}
 	addr, data := filterArgs(saved.sp(), prog)
 	return injectSyscall(tid, saved, unix.SYS_SECCOMP,
-		[6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr}, data, addr)
+		[6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr, shim.InjectMarker}, data, addr)
 }
 
 // injectClose closes descriptor fd in tid, at the same kind of stop.
@@ -165,7 +167,7 @@ func replaceWithFilter(tid int, saved *regs, prog []byte, result int64) (int64, 
 	}
 	r := saved.clone()
 	r.setSyscallNr(unix.SYS_SECCOMP)
-	r.setArgs([6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, addr})
+	r.setArgs([6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, addr, shim.InjectMarker})
 	if err := setRegs(tid, r); err != nil {
 		return 0, err
 	}

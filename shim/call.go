@@ -43,6 +43,9 @@ type Env interface {
 	// Mapped reports whether the thread's user namespace maps uid id (a
 	// gid with group): an ACL entry naming another id is EINVAL there.
 	Mapped(id uint32, group bool) bool
+	// NoNewPrivs reports whether the thread has no_new_privs set (which
+	// is never emulated: the kernel's own flag).
+	NoNewPrivs() bool
 }
 
 // Files is what mode full needs beyond the thread's memory.

@@ -5,8 +5,10 @@ import "golang.org/x/sys/unix"
 // emuPrctl emulates the prctl options listed in PrctlOptions and lets the
 // kernel run every other option. The option is an int: only its low 32 bits
 // count.
-func emuPrctl(c Creds, call Call, _ Memory, _ Env) (Creds, Outcome) {
+func emuPrctl(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
 	switch uint32(call.Args[0]) {
+	case unix.PR_SET_SECCOMP:
+		return c, prctlSetSeccomp(c, call, mem, env)
 	case unix.PR_GET_KEEPCAPS:
 		return c, ret(c.KeepCaps())
 	case unix.PR_SET_KEEPCAPS:

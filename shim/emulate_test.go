@@ -42,6 +42,7 @@ func (fakeEnv) Tid() int                  { return 100 }
 func (fakeEnv) CredsOf(int) (Creds, bool) { return Creds{}, false }
 func (fakeEnv) Scratch() uint64           { return base + 2048 }
 func (fakeEnv) Files() Files              { return nil }
+func (fakeEnv) NoNewPrivs() bool          { return false }
 
 // Mapped: a single-id namespace.
 func (fakeEnv) Mapped(id uint32, _ bool) bool { return id == 0 }
@@ -153,5 +154,70 @@ func TestEmulateChownRunsKernelNoop(t *testing.T) {
 		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})
 	if out.Value != -int64(unix.EINVAL) {
 		t.Fatalf("bad flags: %+v, want EINVAL", out)
+	}
+}
+
+// nnpEnv is fakeEnv with no_new_privs set.
+type nnpEnv struct{ fakeEnv }
+
+func (nnpEnv) NoNewPrivs() bool { return true }
+
+// TestSeccompNeedsSysAdmin: loading a filter without CAP_SYS_ADMIN in the
+// emulated effective set and without no_new_privs is EACCES, after the
+// kernel's own checks of the flags, the struct sock_fprog and its length
+// (issue 11, item 5).
+func TestSeccompNeedsSysAdmin(t *testing.T) {
+	all := AllCaps(40)
+	noAdmin, err := Root(all).SetCaps(all&^(1<<capSysAdmin), all, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := Root(all).SetRESUID(1000, 1000, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prog = base + 64
+	mem := func() *fakeMemory {
+		m := &fakeMemory{base: base, buf: make([]byte, 256)}
+		binary.LittleEndian.PutUint16(m.buf[64:], 1) // sock_fprog.len
+		binary.LittleEndian.PutUint16(m.buf[80:], 0) // an empty one
+		return m
+	}
+	filter := func(flags, p uint64) Call {
+		return call(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, p)
+	}
+	const eacces, efault, einval = -int64(unix.EACCES), -int64(unix.EFAULT), -int64(unix.EINVAL)
+	cases := []struct {
+		name  string
+		creds Creds
+		env   Env
+		call  Call
+		run   bool  // the kernel runs it
+		want  int64 // else the value returned
+	}{
+		{"root loads", Root(all), fakeEnv{}, filter(0, prog), true, 0},
+		{"without CAP_SYS_ADMIN", noAdmin, fakeEnv{}, filter(0, prog), false, eacces},
+		{"after a drop", dropped, fakeEnv{}, filter(0, prog), false, eacces},
+		{"with no_new_privs", dropped, nnpEnv{}, filter(0, prog), true, 0},
+		{"prctl without CAP_SYS_ADMIN", noAdmin, fakeEnv{},
+			call(unix.SYS_PRCTL, unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, prog), false, eacces},
+		{"prctl strict mode", noAdmin, fakeEnv{}, call(unix.SYS_PRCTL, unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_STRICT), true, 0},
+		{"prctl with no_new_privs", noAdmin, nnpEnv{},
+			call(unix.SYS_PRCTL, unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, prog), true, 0},
+		{"bad pointer is EFAULT first", noAdmin, fakeEnv{}, filter(0, 8), false, efault},
+		{"empty program is EINVAL first", noAdmin, fakeEnv{}, filter(0, base+80), false, einval},
+		{"unknown flag is the kernel's EINVAL", noAdmin, fakeEnv{}, filter(1<<31, prog), true, 0},
+		{"TSYNC with a listener needs TSYNC_ESRCH", noAdmin, fakeEnv{},
+			filter(unix.SECCOMP_FILTER_FLAG_TSYNC|unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, prog), true, 0},
+		{"strict mode needs nothing", noAdmin, fakeEnv{}, call(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_STRICT), true, 0},
+	}
+	for _, c := range cases {
+		_, out := Emulate(c.creds, c.call, mem(), c.env)
+		switch {
+		case c.run && (out.Kind != Run || out.Args != c.call.Args):
+			t.Errorf("%s: got %+v, want the call to run", c.name, out)
+		case !c.run && (out.Kind != Return || out.Value != c.want):
+			t.Errorf("%s: got %+v, want %d", c.name, out, c.want)
+		}
 	}
 }

@@ -139,6 +139,7 @@ var commonSyscalls = []Syscall{
 	{unix.SYS_SETGROUPS, "setgroups", Setter, emuSetgroups, ArgBits{}},
 	{unix.SYS_CAPSET, "capset", Setter, emuCapset, ArgBits{}},
 	{unix.SYS_PRCTL, "prctl", Setter, emuPrctl, ArgBits{}},
+	{unix.SYS_SECCOMP, "seccomp", Setter, emuSeccomp, ArgBits{0, unix.SECCOMP_SET_MODE_FILTER, false}},
 	{unix.SYS_FCHOWN, "fchown", Setter, emuFchown, ArgBits{}},
 	{unix.SYS_FCHOWNAT, "fchownat", Setter, emuFchownat, ArgBits{}},
 
@@ -186,6 +187,25 @@ var PrctlOptions = map[uint32]Class{
 	unix.PR_CAP_AMBIENT:    Setter,
 	unix.PR_CAPBSET_DROP:   Setter,
 	unix.PR_CAPBSET_READ:   Getter,
+	unix.PR_SET_SECCOMP:    Setter,
+}
+
+// InjectMarker, in argument register Arg of a call named by InjectedArg,
+// marks a call the tracer itself has a traced thread make (the filters it
+// installs: attach/inject.go): the filter lets it through, so that the
+// tracer, which holds its lock while it injects, is never asked about its
+// own call. seccomp(2) has three arguments; the kernel ignores the others.
+const InjectMarker = 0x72726a6563746564 // "rrjected"
+
+// injectedArgs are the calls the tracer injects, with the argument that
+// carries InjectMarker.
+var injectedArgs = map[uintptr]int{unix.SYS_SECCOMP: 3}
+
+// InjectedArg returns the argument register that carries InjectMarker
+// when the tracer makes this call itself.
+func (s Syscall) InjectedArg() (int, bool) {
+	i, ok := injectedArgs[s.Nr]
+	return i, ok
 }
 
 var byNr = func() map[uintptr]Syscall {

@@ -1,0 +1,8 @@
+package attach
+
+// NoNewPrivs reports whether the thread has no_new_privs set, from
+// /proc/TID/status (a thread that cannot be read counts as without it).
+func (e env) NoNewPrivs() bool {
+	v, err := statusField(e.th.tid, "NoNewPrivs")
+	return err == nil && v == "1"
+}

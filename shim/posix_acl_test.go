@@ -160,3 +160,34 @@ func TestMergeACL(t *testing.T) {
 		}
 	}
 }
+
+// FuzzACL: no value panics the codec; a value it accepts encodes back to
+// the same entries, and a valid ACL stays valid once reduced, with the
+// removed entries merged back in.
+func FuzzACL(f *testing.F) {
+	f.Add(journalACL)
+	f.Add(rootACL)
+	f.Add(aclValue(2))
+	f.Add(aclValue(1, ACLUserObj, 7, undef))
+	f.Add([]byte{2, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := DecodeACL(b)
+		if err != nil {
+			return
+		}
+		back, err := DecodeACL(EncodeACL(entries))
+		if err != nil || len(back) != len(entries) || (len(entries) > 0 && !reflect.DeepEqual(back, entries)) {
+			t.Fatalf("round trip of %+v: %+v, %v", entries, back, err)
+		}
+		if entries == nil || ValidACL(entries) != nil {
+			return
+		}
+		kept, unmapped := ReduceACL(entries, singleID)
+		if err := ValidACL(kept); err != nil {
+			t.Fatalf("reduced %+v to the invalid %+v", entries, kept)
+		}
+		if err := ValidACL(MergeACL(kept, unmapped)); err != nil {
+			t.Fatalf("merged %+v and %+v into an invalid ACL", kept, unmapped)
+		}
+	})
+}

@@ -81,15 +81,15 @@ func mappedInside(ext []idExtent, id uint32) bool {
 }
 
 // identityAtExec returns the identity th takes at its first execve, if
-// any: the shadow of its runtime's refused calls, or Options.Identity for
-// the main process.
+// any: Options.Identity for the main process (what the runtime was asked
+// for), else the shadow of its runtime's refused calls.
 func (t *Tracer) identityAtExec(th *thread) *Identity {
+	if t.opts.Identity != nil && tgidOf(th.tid) == t.main {
+		return t.opts.Identity
+	}
 	if th.shadow != nil {
 		id := shim.IdentityOf(*th.shadow)
 		return &id
-	}
-	if t.opts.Identity != nil && tgidOf(th.tid) == t.main {
-		return t.opts.Identity
 	}
 	return nil
 }

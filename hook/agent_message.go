@@ -29,6 +29,8 @@ type agentMessage struct {
 	// Listener is the seccomp notification descriptor, owned by the
 	// receiver from now on.
 	Listener *os.File
+	// PeerPid is the process that connected: the runtime.
+	PeerPid int
 }
 
 // readAgentMessage reads one runtime's message from conn: one JSON
@@ -37,9 +39,11 @@ type agentMessage struct {
 // listener are closed. The peer must run as the receiver's own user.
 func readAgentMessage(conn *net.UnixConn) (agentMessage, error) {
 	var m agentMessage
-	if err := checkPeer(conn); err != nil {
+	peer, err := checkPeer(conn)
+	if err != nil {
 		return m, err
 	}
+	m.PeerPid = peer
 	conn.SetReadDeadline(time.Now().Add(agentReadTimeout))
 	var data []byte
 	var fds []int
@@ -112,7 +116,7 @@ func parseAgentMessage(data []byte, nfds int) (specs.ContainerProcessState, erro
 		return st, fmt.Errorf("seccomp agent message names %d descriptors but carries %d", len(st.Fds), nfds)
 	case st.Pid < 0:
 		return st, fmt.Errorf("seccomp agent message: invalid pid %d", st.Pid)
-	case st.State.Pid <= 0:
+	case st.State.Pid < 0:
 		return st, fmt.Errorf("seccomp agent message: invalid container init pid %d", st.State.Pid)
 	}
 	return st, nil
@@ -137,19 +141,19 @@ func parseRights(oob []byte) ([]int, error) {
 
 // checkPeer refuses a connection from another user: only the runtime that
 // podman (or root) runs, as the receiver's own user, may hand it processes.
-func checkPeer(conn *net.UnixConn) error {
+func checkPeer(conn *net.UnixConn) (pid int, err error) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var cred *unix.Ucred
 	var cerr error
 	raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
 	if cerr != nil {
-		return fmt.Errorf("seccomp agent connection: peer credentials: %w", cerr)
+		return 0, fmt.Errorf("seccomp agent connection: peer credentials: %w", cerr)
 	}
 	if int(cred.Uid) != os.Geteuid() {
-		return fmt.Errorf("seccomp agent connection from uid %d refused (the receiver runs as %d)", cred.Uid, os.Geteuid())
+		return 0, fmt.Errorf("seccomp agent connection from uid %d refused (the receiver runs as %d)", cred.Uid, os.Geteuid())
 	}
-	return nil
+	return int(cred.Pid), nil
 }

@@ -42,6 +42,8 @@ type supervisor struct {
 	initPid  int
 	initNS   string
 	sessions sync.WaitGroup
+	// mapped says which users the container's namespace maps.
+	mapped func(uid, gid uint32) bool
 }
 
 // SupervisorMain runs the supervisor role.
@@ -68,7 +70,8 @@ func SupervisorMain(args []string) int {
 	if err != nil {
 		lvl = slog.LevelInfo
 	}
-	s := &supervisor{logOut: &deferredLog{}, logDir: *logDir, full: m == config.ModeFull}
+	s := &supervisor{logOut: &deferredLog{}, logDir: *logDir, full: m == config.ModeFull,
+		mapped: namespaceMaps(nil)}
 	s.log = slog.New(slog.NewTextHandler(s.logOut, &slog.HandlerOptions{Level: lvl})).With("supervisor", os.Getpid())
 	s.filter = attach.FullFilter
 	if s.full {
@@ -112,6 +115,14 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 		return 1
 	}
 	s.id, s.initPid = m.State.ID, m.State.Pid
+	if s.initPid == 0 {
+		s.initPid = m.Pid
+	}
+	if s.initPid == 0 {
+		s.log.Error("the runtime's message for the container's init names no pid")
+		m.Listener.Close()
+		return 1
+	}
 	s.log = s.log.With("container", s.id, "init", s.initPid)
 	s.logOut.open(s.logPath(s.id))
 	if m.Pid != 0 && m.Pid != s.initPid {
@@ -127,7 +138,7 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 	s.log.Info("supervising", "mode", map[bool]string{false: "creds", true: "full"}[s.full])
 	initDone := make(chan struct{})
 	go func() {
-		s.trace(s.initPid, m.Listener, true)
+		s.trace(s.initPid, m.Listener, s.user)
 		close(initDone)
 	}()
 	ln.SetDeadline(time.Time{})
@@ -156,21 +167,27 @@ func (s *supervisor) acceptExecs(ln *net.UnixListener) {
 			s.log.Error("a runtime's message", "err", err)
 			continue
 		}
-		if m.State.Pid != s.initPid || (m.State.ID != "" && m.State.ID != s.id) {
+		// crun 1.8 sends pid 0 in the state of an exec: the id must match.
+		if (m.State.Pid != s.initPid && m.State.Pid != 0) || m.State.ID != s.id {
 			s.log.Error("a runtime's message for another container refused", "id", m.State.ID, "init", m.State.Pid)
 			m.Listener.Close()
 			continue
 		}
+		user, err := execUser(m.PeerPid, s.mapped)
+		if err != nil {
+			s.log.Warn("the exec's user is not known; the runtime's calls decide", "err", err)
+		}
 		s.sessions.Add(1)
 		go func() {
 			defer s.sessions.Done()
-			s.trace(m.Pid, m.Listener, false)
+			s.trace(m.Pid, m.Listener, user)
 		}()
 	}
 }
 
 // trace follows one handed-over process and its descendants.
-func (s *supervisor) trace(pid int, listener *os.File, isInit bool) {
+func (s *supervisor) trace(pid int, listener *os.File, user *attach.Identity) {
+	isInit := pid == s.initPid
 	fd, err := unix.Dup(int(listener.Fd()))
 	listener.Close()
 	if err != nil {
@@ -184,9 +201,7 @@ func (s *supervisor) trace(pid int, listener *os.File, isInit bool) {
 	log := s.log.With("session", kind, "pid", pid)
 	opts := attach.Options{Log: log, EmulateFromExec: true, Files: s.full, OwnThreadOnly: true,
 		RefusedIDsBeforeExec: true, Admit: s.admit(isInit)}
-	if isInit {
-		opts.Identity = s.user
-	}
+	opts.Identity = user
 	res, err := attach.Trace(opts, func(sess *attach.Session) error {
 		return sess.AdoptListener(pid, fd, s.filter, func(err error) {
 			if err != nil {

@@ -1,15 +1,21 @@
 package attach
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
 // memory reads and writes a tracee's address space with
-// process_vm_readv/process_vm_writev, falling back to /proc/TID/mem (which
-// also writes read-only pages) when those fail.
+// process_vm_readv/process_vm_writev, which honour the tracee's page
+// protections as the kernel's copy_from_user/copy_to_user do for the
+// tracee itself: a PROT_NONE page cannot be read, a read-only one cannot
+// be written, and either makes the emulated call fail with EFAULT. (The
+// tracer's own code page, which is not writable, is written once with
+// writeCode.)
 type memory struct{ tid int }
 
 func (m memory) ReadAt(p []byte, addr uint64) error {
@@ -18,10 +24,7 @@ func (m memory) ReadAt(p []byte, addr uint64) error {
 	}
 	n, err := unix.ProcessVMReadv(m.tid, []unix.Iovec{{Base: &p[0], Len: uint64(len(p))}},
 		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}, 0)
-	if err == nil && n == len(p) {
-		return nil
-	}
-	return m.viaProc(p, addr, false)
+	return accessError(m.tid, addr, n, len(p), err)
 }
 
 func (m memory) WriteAt(p []byte, addr uint64) error {
@@ -30,10 +33,20 @@ func (m memory) WriteAt(p []byte, addr uint64) error {
 	}
 	n, err := unix.ProcessVMWritev(m.tid, []unix.Iovec{{Base: &p[0], Len: uint64(len(p))}},
 		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}, 0)
-	if err == nil && n == len(p) {
+	return accessError(m.tid, addr, n, len(p), err)
+}
+
+// accessError turns the result of a process_vm_* call for want bytes at
+// addr into nil or an error that wraps EFAULT (a fault part of the way is
+// one too) or the call's own error (ESRCH: the thread is gone).
+func accessError(tid int, addr uint64, n, want int, err error) error {
+	switch {
+	case err == nil && n == want:
 		return nil
+	case err == nil || errors.Is(err, unix.EFAULT):
+		return fmt.Errorf("tracee %d memory at %#x: %w", tid, addr, unix.EFAULT)
 	}
-	return m.viaProc(p, addr, true)
+	return fmt.Errorf("tracee %d memory at %#x: %w", tid, addr, err)
 }
 
 // WriteScattered writes each piece at its address with one
@@ -60,27 +73,22 @@ func (m memory) WriteScattered(pieces [][]byte, addrs []uint64) error {
 	return nil
 }
 
-func (m memory) viaProc(p []byte, addr uint64, write bool) error {
-	if int64(addr) < 0 {
-		return fmt.Errorf("tracee %d address %#x: %w", m.tid, addr, unix.EFAULT)
-	}
-	flag := os.O_RDONLY
-	if write {
-		flag = os.O_WRONLY
-	}
-	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/mem", m.tid), flag, 0)
+// writeCode writes the tracer's own code into a page it has mapped
+// read-and-execute into the tracee (the stub, region.go), through
+// /proc/TID/mem, which writes pages the protections forbid. It is never
+// used at an address that comes from the tracee.
+func writeCode(tid int, p []byte, addr uint64) error {
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/mem", tid), os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var n int
-	if write {
-		n, err = f.WriteAt(p, int64(addr))
-	} else {
-		n, err = f.ReadAt(p, int64(addr))
+	n, err := f.WriteAt(p, int64(addr))
+	if err == nil && n != len(p) {
+		err = io.ErrShortWrite
 	}
-	if err != nil || n != len(p) {
-		return fmt.Errorf("tracee %d memory at %#x: %w", m.tid, addr, unix.EFAULT)
+	if err != nil {
+		return fmt.Errorf("tracee %d code at %#x: %w", tid, addr, err)
 	}
 	return nil
 }

@@ -139,7 +139,7 @@ func releaseSlot(rg *region, i int) {
 
 // mapRegion maps the region into tid's process, stopped at a stop outside
 // a system call with registers saved (an exec or attach stop), and writes
-// the stub (through /proc/TID/mem: its page is not writable).
+// the stub (writeCode: its page is not writable).
 func mapRegion(tid int, saved *regs) error {
 	if len(stubCode) == 0 {
 		return fmt.Errorf("no stub on this architecture")
@@ -163,7 +163,7 @@ func mapRegion(tid int, saved *regs) error {
 			return fmt.Errorf("mmap at %#x gave %#x", m.addr, uint64(res))
 		}
 	}
-	if err := (memory{tid}).WriteAt(stubCode, stubAddr); err != nil {
+	if err := writeCode(tid, stubCode, stubAddr); err != nil {
 		return fmt.Errorf("write the stub: %w", err)
 	}
 	return nil

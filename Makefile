@@ -11,9 +11,13 @@ SHAREDIR ?= $(PREFIX)/share/remainroot
 PRECREATEDIR ?= $(SHAREDIR)/hooks.d
 DROPINDIR ?= /etc/containers/containers.conf.d
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+MANDIR   ?= $(PREFIX)/share/man
+# The Debian package's version: 0.<commits>+git<commit>-1.
+DEBVERSION ?= 0.$(shell git rev-list --count HEAD 2>/dev/null || echo 0)+git$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)-1
+DEBARCH  ?= $(shell dpkg --print-architecture 2>/dev/null || $(GO) env GOARCH)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build unit test test-env bench demo install uninstall clean
+.PHONY: all build unit test test-env bench demo install uninstall clean man deb
 
 all: build
 
@@ -42,8 +46,9 @@ bench: build
 demo: build test-env
 	bash test/demo.sh bin/remainroot
 
-install: build
+install: build man
 	install -D -m 0755 bin/remainroot $(DESTDIR)$(BINDIR)/remainroot
+	install -D -m 0644 bin/remainroot.1 $(DESTDIR)$(MANDIR)/man1/remainroot.1
 	install -d $(DESTDIR)$(HOOKSDIR)
 	# Written aside and moved into place: a malformed file in hooks.d breaks
 	# every podman run.
@@ -57,10 +62,23 @@ install: build
 	mv -f $(DESTDIR)$(DROPINDIR)/.50-remainroot.conf.tmp $(DESTDIR)$(DROPINDIR)/50-remainroot.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/remainroot $(DESTDIR)$(HOOKSDIR)/remainroot.json
+	rm -f $(DESTDIR)$(BINDIR)/remainroot $(DESTDIR)$(HOOKSDIR)/remainroot.json $(DESTDIR)$(MANDIR)/man1/remainroot.1
 	rm -f $(DESTDIR)$(PRECREATEDIR)/remainroot-precreate.json $(DESTDIR)$(DROPINDIR)/50-remainroot.conf
 	rm -f $(DESTDIR)$(SHAREDIR)/build-hooks.d/remainroot-build.json $(DESTDIR)$(SHAREDIR)/build-hooks-full.d/remainroot-build.json
 	-rmdir $(DESTDIR)$(PRECREATEDIR) $(DESTDIR)$(SHAREDIR)/build-hooks.d $(DESTDIR)$(SHAREDIR)/build-hooks-full.d $(DESTDIR)$(SHAREDIR) 2>/dev/null
+
+# The man page, remainroot(1), from markdown with go-md2man (Debian's package).
+man: bin/remainroot.1
+
+bin/remainroot.1: docs/remainroot.1.md
+	@command -v go-md2man >/dev/null 2>&1 || { echo "make: go-md2man not found: it builds the man page (apt-get install go-md2man)" >&2; exit 1; }
+	@mkdir -p bin
+	go-md2man -in docs/remainroot.1.md -out $@
+
+# bin/remainroot_<version>_<arch>.deb with dpkg-deb (packaging/deb/build.sh).
+deb: man
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/deb/remainroot .
+	bash packaging/deb/build.sh bin/deb/remainroot bin/remainroot.1 $(DEBVERSION) bin/remainroot_$(DEBVERSION)_$(DEBARCH).deb
 
 clean:
 	rm -rf bin

@@ -10,7 +10,8 @@ import (
 // The region is memory the tracer maps into each traced process in mode
 // full, at a fixed address: the stub's code page (stub.go), then slots of
 // data, one per plan in progress, each holding a stub frame and the plan's
-// scratch area. Plans never put their data on the thread's stack: a stack
+// scratch area. Mode creds maps the slots alone, the first time a process
+// makes a call that may need a plan. Plans never put their data on the thread's stack: a stack
 // may have no room below its pointer (a goroutine's starts at 2 KiB, and
 // what lies below belongs to someone else).
 //
@@ -48,8 +49,12 @@ type slot struct {
 // slots in use; exec drops it.
 type region struct {
 	mapped, failed bool
-	slots          [regionSlots]slot
-	clock          uint64
+	// lazy: the slots alone (no stub), mapped at the first call that may
+	// need a plan (mode creds: its chowns), so that a process that never
+	// makes one costs no stop for it.
+	lazy  bool
+	slots [regionSlots]slot
+	clock uint64
 }
 
 // forked returns the region of a forked child: mapped, no slot in use.
@@ -57,7 +62,13 @@ func (rg *region) forked() *region {
 	if rg == nil {
 		return nil
 	}
-	return &region{mapped: rg.mapped, failed: rg.failed}
+	return &region{mapped: rg.mapped, failed: rg.failed, lazy: rg.lazy}
+}
+
+// slotsMissing reports whether the thread's process should have its slots
+// mapped before emulating a call that may run a plan.
+func (rg *region) slotsMissing() bool {
+	return rg != nil && rg.lazy && !rg.mapped && !rg.failed
 }
 
 func slotFrame(i int) uint64   { return dataAddr + uint64(i)*slotSize }
@@ -150,23 +161,71 @@ func mapRegion(tid int, saved *regs) error {
 		{stubAddr, stubPageSize, unix.PROT_READ | unix.PROT_EXEC},
 		{dataAddr, regionSlots * slotSize, unix.PROT_READ | unix.PROT_WRITE},
 	} {
-		res, err := injectSyscall(tid, saved, unix.SYS_MMAP, [6]uint64{m.addr, m.size, m.prot,
-			unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE, ^uint64(0), 0}, nil, 0)
+		res, err := injectSyscall(tid, saved, unix.SYS_MMAP, mmapArgs(m.addr, m.size, m.prot), nil, 0)
 		if err != nil {
 			return err
 		}
-		if uint64(res) != m.addr {
-			if res < 0 {
-				return fmt.Errorf("mmap at %#x: %w", m.addr, unix.Errno(-res))
-			}
-			// A kernel without MAP_FIXED_NOREPLACE put it elsewhere.
-			return fmt.Errorf("mmap at %#x gave %#x", m.addr, uint64(res))
+		if err := mmapError(m.addr, res); err != nil {
+			return err
 		}
 	}
 	if err := writeCode(tid, stubCode, stubAddr); err != nil {
 		return fmt.Errorf("write the stub: %w", err)
 	}
 	return nil
+}
+
+// mmapArgs are the arguments of the anonymous private mapping of size
+// bytes at addr, never over an existing mapping.
+func mmapArgs(addr, size, prot uint64) [6]uint64 {
+	return [6]uint64{addr, size, prot, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE, ^uint64(0), 0}
+}
+
+// mmapError checks the result of mmapArgs's mapping at addr.
+func mmapError(addr uint64, res int64) error {
+	switch {
+	case uint64(res) == addr:
+		return nil
+	case res < 0:
+		return fmt.Errorf("mmap at %#x: %w", addr, unix.Errno(-res))
+	}
+	// A kernel without MAP_FIXED_NOREPLACE put it elsewhere.
+	return fmt.Errorf("mmap at %#x gave %#x", addr, uint64(res))
+}
+
+// mapSlotsAtSeccomp maps the slots of th's lazy region from the seccomp
+// stop of a call that may need a plan (registers r): the call is turned
+// into the mmap, run to its exit stop, and then the thread is sent back to
+// its system call instruction with its own registers, so that it makes
+// the call again and stops at the filter once more, now with its slots.
+// This costs two stops, once per process.
+func (t *Tracer) mapSlotsAtSeccomp(th *thread, r *regs) error {
+	rg := th.region
+	cur := r.clone()
+	cur.setSyscallNr(unix.SYS_MMAP)
+	cur.setArgs(mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE))
+	if err := setRegs(th.tid, cur); err != nil {
+		return err
+	}
+	if err := waitSyscallStop(th.tid); err != nil { // exit of mmap
+		return err
+	}
+	done, err := getRegs(th.tid)
+	if err != nil {
+		return err
+	}
+	if err := mmapError(dataAddr, done.returnValue()); err != nil {
+		rg.failed = true
+		t.log.Warn("cannot map the region's slots; plans use the stack", "tid", th.tid, "err", err)
+	} else {
+		rg.mapped = true
+	}
+	back := r.clone()
+	back.rerunSyscall(r.syscallNr())
+	if err := setRegs(th.tid, back); err != nil {
+		return err
+	}
+	return resume(th.tid, 0)
 }
 
 // scratchLease is the scratch area of one emulated call: a slot of the
@@ -215,7 +274,16 @@ func (l *scratchLease) release() {
 // an attach stop it is mapped at once.
 func (t *Tracer) newRegion(th *thread, atExec bool) error {
 	th.region, th.regionPending = nil, false
-	if !t.opts.Files || len(stubCode) == 0 || !th.emulating {
+	if !th.emulating {
+		return nil
+	}
+	if !t.opts.Files {
+		// Mode creds: the slots alone, when a chown first needs them
+		// (mapSlotsAtSeccomp); an exec costs no stop for it.
+		th.region = &region{lazy: true}
+		return nil
+	}
+	if len(stubCode) == 0 {
 		return nil
 	}
 	th.region = &region{}

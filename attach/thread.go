@@ -34,7 +34,8 @@ type thread struct {
 	// orphanStop holds the first stop of a thread whose creator's clone
 	// event has not been seen yet: it stays stopped until then.
 	orphanStop *unix.WaitStatus
-	// region is the region (stub and slots, mode full) of the thread's
+	// region is the region (stub and slots in mode full, slots alone in
+	// mode creds) of the thread's
 	// address space, shared with the threads that share it.
 	region *region
 	// regionPending asks for the region to be mapped at the thread's next

@@ -490,6 +490,11 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		}
 	}
 	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
+	if s, ok := shim.Lookup(call.Nr); ok && s.NeedsStop() && th.region.slotsMissing() {
+		// Plan data goes to the region's slots, never below the stack
+		// pointer (a goroutine's stack has no room there).
+		return t.mapSlotsAtSeccomp(th, r)
+	}
 	// An escalated call (escalate.go) carries the marker in its sixth
 	// argument register until it returns: re-executed steps must stop
 	// too. The thread's own value goes back when the call returns.

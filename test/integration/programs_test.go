@@ -568,6 +568,32 @@ func TestStubKeepsRegisters(t *testing.T) {
 	}
 }
 
+// TestGoChownsOnSmallStacks: a static Go program drops to uid 1000 and
+// chowns root's files from 200 goroutines on small stacks. Mode creds
+// emulates each chown with a plan (the thread stats the file first), whose
+// data must not go below a thread's stack pointer (issue 11, item 0: it
+// crashed with SIGSEGV in syscall.Fchownat); the output must be real
+// root's.
+func TestGoChownsOnSmallStacks(t *testing.T) {
+	rr := progSetup(t)
+	_, err := exec.LookPath("go")
+	testenv.Need(t, err == nil, "go not found in PATH")
+	bin := progBuildGo(t, "gochown")
+	native, stderr, code := testenv.Run(t, testenv.FullMapCommand(t, bin), time.Minute)
+	if code != 0 || native != "bad 0\noperation not permitted 20000\n" {
+		t.Fatalf("native run: exit %d\n%s%s", code, native, stderr)
+	}
+	for _, mode := range []string{"creds", "full"} {
+		for run := 0; run < 3; run++ {
+			cmd := testenv.SingleIDCommand(t, rr, "run", "--mode", mode, "--", bin)
+			got, stderr, code := testenv.Run(t, cmd, 2*time.Minute)
+			if code != 0 || got != native {
+				t.Fatalf("under remainroot --mode %s: exit %d\n%s%s\nwant (real root): %s", mode, code, got, stderr, native)
+			}
+		}
+	}
+}
+
 // TestGoStatsOnSmallStacks: a static Go program stats from 200 goroutines
 // on small stacks. Mode full's emulation must not write below a thread's
 // stack pointer (plans keep their data in the region remainroot maps);

@@ -373,8 +373,20 @@ func sameFile(a, b string) (bool, error) {
 	return os.SameFile(sa, sb), nil
 }
 
-// ignoreChownRemedy is the README's advice for pulls under a single mapping.
-const ignoreChownRemedy = "Add ignore_chown_errors = \"true\" to [storage.options.vfs] (or [storage.options.overlay]) of ~/.config/containers/storage.conf; the hook cannot help there, it runs only once a container starts."
+// ignoreChownRemedy is the README's advice for pulls under a single
+// mapping, for the storage.conf in use (or the user's, when there is none).
+func ignoreChownRemedy(o DoctorOptions, s config.StorageConf) string {
+	file := s.File
+	if file == "" {
+		file = "~/.config/containers/storage.conf"
+	}
+	section := "[storage.options.vfs] (or [storage.options.overlay])"
+	switch s.Driver {
+	case "vfs", "overlay":
+		section = "[storage.options." + s.Driver + "]"
+	}
+	return fmt.Sprintf("Add ignore_chown_errors = \"true\" to %s of %s; the hook cannot help there, it runs only once a container starts.", section, file)
+}
 
 func storageCheck(o DoctorOptions, s config.StorageConf, err error, single bool) doctor.Check {
 	if err != nil {
@@ -398,9 +410,9 @@ func storageCheck(o DoctorOptions, s config.StorageConf, err error, single bool)
 	case !single:
 		return doctor.Pass(checkStorage, "%s; ignore_chown_errors is not needed with more than one id mapped", head)
 	case s.IgnoreChownFrom != "":
-		return doctor.Failure(checkStorage, ignoreChownRemedy, "%s, %s = %q: under a single mapping pulling or importing an image fails at its first file owned by another id", head, s.IgnoreChownFrom, s.IgnoreChownRaw)
+		return doctor.Failure(checkStorage, ignoreChownRemedy(o, s), "%s, %s = %q: under a single mapping pulling or importing an image fails at its first file owned by another id", head, s.IgnoreChownFrom, s.IgnoreChownRaw)
 	default:
-		return doctor.Failure(checkStorage, ignoreChownRemedy, "%s, ignore_chown_errors not set: under a single mapping pulling or importing an image fails at its first file owned by another id", head)
+		return doctor.Failure(checkStorage, ignoreChownRemedy(o, s), "%s, ignore_chown_errors not set: under a single mapping pulling or importing an image fails at its first file owned by another id", head)
 	}
 }
 

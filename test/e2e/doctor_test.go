@@ -107,7 +107,7 @@ func TestDoctorStorageWithoutIgnoreChownErrors(t *testing.T) {
 	if !strings.HasPrefix(line, "fail") || !strings.Contains(line, "ignore_chown_errors") || !strings.Contains(line, storage) {
 		t.Errorf("storage line %q: want a failure naming ignore_chown_errors and %s\n%s", line, storage, r.stdout)
 	}
-	if !strings.Contains(r.stdout, "-> Add ignore_chown_errors = \"true\"") {
+	if !strings.Contains(r.stdout, "-> Add ignore_chown_errors = \"true\" to [storage.options.vfs] of "+storage) {
 		t.Errorf("no remedy\n%s", r.stdout)
 	}
 }

@@ -17,7 +17,7 @@ DEBVERSION ?= 0.$(shell git rev-list --count HEAD 2>/dev/null || echo 0)+git$(sh
 DEBARCH  ?= $(shell dpkg --print-architecture 2>/dev/null || $(GO) env GOARCH)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build unit test test-env bench demo install uninstall clean man deb
+.PHONY: all build unit test fuzz test-env bench demo install uninstall clean man deb
 
 all: build
 
@@ -39,6 +39,19 @@ test-env:
 test: build test-env
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 80m ./...
+	$(MAKE) fuzz
+
+# Each fuzz target for FUZZTIME on top of its checked-in corpus
+# (testdata/fuzz/<target>/, which `go test` also runs as regression tests);
+# -fuzz takes one target per run. A failing input lands in that corpus.
+FUZZTIME ?= 5s
+FUZZ_TARGETS = ./hook:FuzzParseState ./config:FuzzFromAnnotations \
+	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./attach:FuzzFixAuxv ./attach:FuzzParseStatus
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+		$(GO) test -count=1 -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%%:*}/; \
+	done
 
 bench: build
 	$(GO) run ./test/bench -bin bin/remainroot

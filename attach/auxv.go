@@ -27,7 +27,13 @@ const auxvLimit = 1 << 20
 // secure mode after a set-user-ID exec. /proc/PID/auxv keeps the kernel's
 // values.
 func fixAuxv(tid int, sp uint64, c shim.Creds, secure bool) error {
-	mem := memory{tid}
+	return fixAuxvIn(memory{tid}, sp, c, secure)
+}
+
+// fixAuxvIn is fixAuxv on any memory: the stack it walks is the traced
+// program's, so argc, the envp terminator and the auxv entries are only
+// trusted as far as auxvLimit.
+func fixAuxvIn(mem shim.Memory, sp uint64, c shim.Creds, secure bool) error {
 	word := make([]byte, 8)
 	read := func(addr uint64) (uint64, error) {
 		if err := mem.ReadAt(word, addr); err != nil {

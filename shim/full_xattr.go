@@ -16,6 +16,10 @@ import (
 // listPlan runs listxattr and removes the hidden xattrs from the names it
 // returned. With size 0 (a size query) the kernel's count stands: it stays
 // an upper bound.
+// xattrListMax is XATTR_LIST_MAX: the kernel never lists more bytes of
+// names than this, whatever the buffer's size.
+const xattrListMax = 65536
+
 type listPlan struct {
 	call       Call
 	mem        Memory
@@ -44,6 +48,11 @@ func (p *listPlan) Next(prev int64) (*Step, int64) {
 	}
 	if prev <= 0 {
 		return nil, prev
+	}
+	if uint64(prev) > min(p.size, xattrListMax) {
+		// More names than the kernel can have written: no kernel
+		// result, so nothing to read the list by (FuzzEmulate).
+		return nil, -int64(unix.EFAULT)
 	}
 	b := make([]byte, prev)
 	if p.mem.ReadAt(b, p.list) != nil {

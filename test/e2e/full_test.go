@@ -343,7 +343,7 @@ func TestFullRestart(t *testing.T) {
 			if first.code != 0 || !strings.Contains(first.stdout, "first-run") {
 				t.Fatalf("first run: want exit 0 and first-run\n%s\n%s", first, logReport(id))
 			}
-			second := podman(t, 2*time.Minute, "--hooks-dir", hooksDir(t, bin), "start", "-a", name)
+			second := podman(t, 2*time.Minute, append(installedHooksArgs(t, bin), "start", "-a", name)...)
 			out := second.stdout
 			if second.code == 0 && !strings.Contains(out, "second-run") {
 				// podman start -a can lose a short container's output as

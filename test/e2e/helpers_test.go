@@ -51,6 +51,9 @@ func TestMain(m *testing.M) {
 	if hooksPath != "" {
 		os.RemoveAll(hooksPath)
 	}
+	for _, d := range extraHookDirs {
+		os.RemoveAll(d)
+	}
 	printTable(time.Since(start))
 	os.Exit(code)
 }
@@ -298,7 +301,9 @@ func tracers() []tracerProc {
 		}
 		list = append(list, p)
 	}
-	return list
+	// The supervisors of containers whose config the precreate hook
+	// rewrote trace those containers' processes.
+	return append(list, supervisors()...)
 }
 
 // tracersFor lists the tracers whose container id is in ids.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,25 @@ func TestMakeInstall(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("%s:\n%s", doc, data)
+	}
+	// The precreate hook, its drop-in, and the build hooks directories.
+	for path, want := range map[string]string{
+		"usr/share/remainroot/hooks.d/remainroot-precreate.json":        `"precreate"`,
+		"etc/containers/containers.conf.d/50-remainroot.conf":           `"/usr/share/remainroot/hooks.d"`,
+		"usr/share/remainroot/build-hooks.d/remainroot-build.json":      `"creds"`,
+		"usr/share/remainroot/build-hooks-full.d/remainroot-build.json": `"full"`,
+		"usr/share/containers/oci/hooks.d/remainroot.json":              `"createRuntime"`,
+	} {
+		data, err := os.ReadFile(filepath.Join(dest, path))
+		if err != nil {
+			t.Errorf("make install did not write /%s: %v", path, err)
+			continue
+		}
+		if !strings.Contains(string(data), want) {
+			t.Errorf("/%s lacks %s:\n%s", path, want, data)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dest, "usr/share/containers/oci/hooks.d/remainroot-precreate.json")); err == nil {
+		t.Error("the precreate hook is in podman's default hooks directory, where it fails root builds")
 	}
 }

@@ -33,9 +33,11 @@ type container struct {
 	keep    bool     // neither -d nor --rm: the container stays after it exits
 	quiet   bool     // the command prints nothing: do not retry on empty output
 	extra   []string // more podman run options
-	image   string
-	cmd     []string
-	timeout time.Duration
+	// createRuntimeOnly: only remainroot.json, not the precreate hook.
+	createRuntimeOnly bool
+	image             string
+	cmd               []string
+	timeout           time.Duration
 }
 
 // podmanLostOutput counts the runs whose output podman lost.
@@ -49,8 +51,14 @@ func podmanRun(t *testing.T, bin string, c container) (result, string) {
 	t.Helper()
 	dir := userTempDir(t)
 	cidFile := filepath.Join(dir, "cid")
-	args := []string{"--hooks-dir", hooksDir(t, bin), "run", "--network=host",
-		"--runtime", c.runtime, "--cidfile", cidFile}
+	// The installed layout (both hooks directories) unless the scenario
+	// is about the createRuntime hook alone (CRI-O, podman without the
+	// precreate drop-in).
+	hooks := installedHooksArgs(t, bin)
+	if c.createRuntimeOnly {
+		hooks = []string{"--hooks-dir", hooksDir(t, bin)}
+	}
+	args := append(hooks, "run", "--network=host", "--runtime", c.runtime, "--cidfile", cidFile)
 	switch {
 	case c.detach && c.rm:
 		args = append(args, "-d", "--rm")
@@ -253,6 +261,17 @@ func podmanBusyboxSu(t *testing.T, bin, rt string) {
 	t.Run("hook", func(t *testing.T) {
 		record(t, "podman+"+rt, "busybox su", true)
 		r, id := podmanRun(t, bin, container{runtime: rt, hook: true, image: busyboxImage,
+			cmd: []string{"su", "-s", "/bin/sh", "nobody", "-c", "id"}})
+		if r.code != 0 || strings.TrimSpace(r.stdout) != "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)" {
+			t.Errorf("want nobody's ids\n%s\n%s", r, logReport(id))
+		}
+		assertNoTracer(t, id)
+	})
+	t.Run("createRuntime-hook-only", func(t *testing.T) {
+		// Without the precreate hook (CRI-O, podman without the drop-in)
+		// the createRuntime hook traces the container's init tree.
+		record(t, "podman+"+rt, "busybox su, createRuntime hook only", true)
+		r, id := podmanRun(t, bin, container{runtime: rt, hook: true, image: busyboxImage, createRuntimeOnly: true,
 			cmd: []string{"su", "-s", "/bin/sh", "nobody", "-c", "id"}})
 		if r.code != 0 || strings.TrimSpace(r.stdout) != "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)" {
 			t.Errorf("want nobody's ids\n%s\n%s", r, logReport(id))

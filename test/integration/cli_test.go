@@ -5,7 +5,9 @@ package integration
 // a ptrace stop or a seccomp notification answered it.
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -80,5 +82,34 @@ func TestRunInfoLogsNoCalls(t *testing.T) {
 	data, _ := os.ReadFile(logFile)
 	if strings.Contains(string(data), "msg=syscall") {
 		t.Errorf("calls logged at level info:\n%s", data)
+	}
+}
+
+// TestHookDebugLogsAnswers: with io.remainroot.log-level=debug the
+// container's log file names the calls su makes with their answers,
+// notified ones included.
+func TestHookDebugLogsAnswers(t *testing.T) {
+	testenv.RequireRoot(t)
+	bin := testenv.Binary(t)
+	target, stdin, out := hookTarget(t)
+	logDir := t.TempDir()
+	cmd := exec.Command(bin, "hook")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "REMAINROOT_LOG_DIR=" + logDir}
+	pid := target.Process.Pid
+	state := fmt.Sprintf(`{"ociVersion":"1.0.2","id":"hookdebug-%d","status":"creating","pid":%d,"bundle":"/nonexistent",`+
+		`"annotations":{"io.remainroot.mode":"creds","io.remainroot.log-level":"debug"}}`, pid, pid)
+	if stderr, code := hookRun(t, cmd, state); code != 0 || stderr != "" {
+		t.Fatalf("hook: exit %d, stderr %q", code, stderr)
+	}
+	hookExpectEmulated(t, target, stdin, out)
+	data, err := os.ReadFile(filepath.Join(logDir, fmt.Sprintf("hookdebug-%d.log", pid)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{"setgroups", "setgid", "setuid"} {
+		re := regexp.MustCompile(`msg=syscall .*call=` + call + ` .*via=notification answer=0 `)
+		if !re.Match(data) {
+			t.Errorf("no notified %s answered 0 in the debug log:\n%s", call, data)
+		}
 	}
 }

@@ -103,6 +103,12 @@ var (
 	crunFixedDevNullChown = version{1, 23, 2} // the first version after 1.23.1
 )
 
+// The case the hook's failure message (diagnose.go) and doctor both name.
+const (
+	bareRootlessCrun       = "bare rootless crun, which creates the container's user namespace itself"
+	bareRootlessCrunRemedy = "run the container through rootless podman, or as root, or with runc"
+)
+
 // RuntimeChecks finds runc and crun and judges them for a user with euid.
 func RuntimeChecks(euid int, conf config.ContainersConf) []doctor.Check {
 	var out []doctor.Check
@@ -173,7 +179,7 @@ func judgeRuntime(info RuntimeInfo, euid int) doctor.Check {
 		}
 		note := "works under rootless podman and as root"
 		if euid != 0 {
-			note = "works under rootless podman; bare rootless crun (crun itself creating the user namespace) makes the init non-dumpable in a namespace the hook cannot trace: use podman, runc or root there"
+			note = "works under rootless podman; " + bareRootlessCrun + " makes the init non-dumpable in a namespace the hook cannot trace: " + bareRootlessCrunRemedy
 		}
 		return doctor.Pass(name, "%s: seccomp listenerPath (SCMP_ACT_NOTIFY) supported; %s", head, note)
 	}

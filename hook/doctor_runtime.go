@@ -179,7 +179,7 @@ func judgeRuntime(info RuntimeInfo, euid int) doctor.Check {
 		}
 		note := "works under rootless podman and as root"
 		if euid != 0 {
-			note = "works under rootless podman; " + bareRootlessCrun + " makes the init non-dumpable in a namespace the hook cannot trace: " + bareRootlessCrunRemedy
+			note = "works under rootless podman; with " + bareRootlessCrun + ", the init is non-dumpable in a namespace the hook cannot trace: " + bareRootlessCrunRemedy
 		}
 		return doctor.Pass(name, "%s: seccomp listenerPath (SCMP_ACT_NOTIFY) supported; %s", head, note)
 	}

@@ -46,6 +46,10 @@ type Env interface {
 	// NoNewPrivs reports whether the thread has no_new_privs set (which
 	// is never emulated: the kernel's own flag).
 	NoNewPrivs() bool
+	// ReadOnlyMount reports whether the mount with id mntID (statx's
+	// stx_mnt_id) in the thread's mount namespace is read-only, by its own
+	// flag or its superblock's.
+	ReadOnlyMount(mntID uint64) bool
 }
 
 // Files is what mode full needs beyond the thread's memory.

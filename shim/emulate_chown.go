@@ -7,7 +7,7 @@ import "golang.org/x/sys/unix"
 // file, the read-only checks and clears set-user-ID bits exactly as the real
 // chown would, but changes no owner (which the single mapped id could not
 // hold anyway). The ownership rule itself is decided here, on the emulated
-// credentials; when it needs the file's owner, Env.Owner looks it up first.
+// credentials and the object's owner, which the thread stats first.
 
 // chownRequest is a chown-family call reduced to fchownat's arguments.
 type chownRequest struct {
@@ -54,48 +54,61 @@ func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
 	if r.flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return fail(unix.EINVAL)
 	}
-	if c.Caps.Effective.Has(CapChown) || (r.uid == NoID && r.gid == NoID) {
+	if r.uid == NoID && r.gid == NoID {
 		return run(noop)
 	}
-	// Without CAP_CHOWN the rule depends on the file's owner: the thread
-	// stats the file itself (its own lookup, root and permissions), then
-	// makes the no-op chown or gets EPERM.
+	// The rule depends on the object's owner, even with CAP_CHOWN, which
+	// covers only owners the namespace maps: the thread stats the object
+	// itself (its own lookup, root and permissions), then makes the no-op
+	// chown or gets EPERM (EROFS on a read-only mount).
 	s := scratch{env.Scratch()}
 	path := r.pathAddr
 	if r.emptyOK {
 		path = s.empty()
 	}
-	return steps(&credsChownPlan{creds: c, mem: mem, s: s, nr: call.Nr, noop: noop,
+	return steps(&credsChownPlan{creds: c, mem: mem, env: env, s: s, nr: call.Nr, noop: noop,
 		dfd: uint64(int64(r.dirfd)), path: path, flags: uint64(r.flags), uid: r.uid, gid: r.gid})
 }
 
-// credsChownPlan is an unprivileged chown in mode creds.
+// credsChownPlan is a chown in mode creds.
 type credsChownPlan struct {
 	creds     Creds
 	mem       Memory
+	env       Env
 	s         scratch
 	nr        uintptr
 	noop      [6]uint64
 	dfd, path uint64
 	flags     uint64
 	uid, gid  uint32
-	started   bool
+	state     int
 }
 
+// States of a credsChownPlan.
+const (
+	credsChownStart = iota
+	credsChownStat  // the stat has run
+	credsChownMount // refused: the statx for the mount has run
+)
+
 func (p *credsChownPlan) Next(prev int64) (*Step, int64) {
-	if !p.started {
-		p.started = true
+	switch p.state {
+	case credsChownStart:
+		p.state = credsChownStat
 		return p.s.statStep(p.dfd, p.path, p.flags), 0
+	case credsChownMount:
+		return nil, refusal(p.mem, p.env, p.s, prev)
 	}
 	if prev != 0 {
-		return nil, prev
+		return nil, prev // the lookup failed: ENOENT, ENOTDIR, EACCES, EFAULT, ...
 	}
 	info, err := readStat(p.mem, p.s.stat())
 	if err != nil {
 		return nil, -int64(unix.EFAULT)
 	}
-	if err := p.creds.ChownAllowed(info.owner.UID, info.owner.GID, p.uid, p.gid); err != nil {
-		return nil, -int64(err.(unix.Errno))
+	if err := p.creds.chownAllowedOn(ownerOf(p.env, info.owner, info.owner), p.uid, p.gid); err != nil {
+		p.state = credsChownMount
+		return p.s.mountStep(p.dfd, p.path, p.flags), 0
 	}
 	// Both ids are -1: the filter lets the call through, so no seccomp stop
 	// is left for the tracer to pass (one left pending would let the

@@ -43,6 +43,7 @@ func (fakeEnv) CredsOf(int) (Creds, bool) { return Creds{}, false }
 func (fakeEnv) Scratch() uint64           { return base + 2048 }
 func (fakeEnv) Files() Files              { return nil }
 func (fakeEnv) NoNewPrivs() bool          { return false }
+func (fakeEnv) ReadOnlyMount(uint64) bool { return false }
 
 // Mapped: a single-id namespace.
 func (fakeEnv) Mapped(id uint32, _ bool) bool { return id == 0 }
@@ -112,41 +113,79 @@ func TestEmulateSyscalls(t *testing.T) {
 	}
 }
 
+// allMapped is fakeEnv in a namespace that maps every id.
+type allMapped struct{ fakeEnv }
+
+func (allMapped) Mapped(uint32, bool) bool { return true }
+
+// roMounts is allMapped where every mount is read-only.
+type roMounts struct{ allMapped }
+
+func (roMounts) ReadOnlyMount(uint64) bool { return true }
+
+// statOwner writes a struct stat of a regular file owned by uid:gid at
+// addr.
+func statOwner(m Memory, addr uint64, uid, gid uint32) {
+	b := make([]byte, statSize)
+	binary.LittleEndian.PutUint32(b[statMode:], unix.S_IFREG|0o644)
+	binary.LittleEndian.PutUint32(b[statUID:], uid)
+	binary.LittleEndian.PutUint32(b[statGID:], gid)
+	m.WriteAt(b, addr)
+}
+
 func TestEmulateChownRunsKernelNoop(t *testing.T) {
-	_, out := Emulate(Root(all), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0),
-		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})
-	if out.Kind != Run || uint32(out.Args[2]) != NoID || uint32(out.Args[3]) != NoID {
-		t.Fatalf("privileged fchownat: %+v, want Run with -1 ids", out)
+	// Even with CAP_CHOWN the thread stats the object first (CAP_CHOWN
+	// covers only owners the namespace maps), then makes the no-op chown.
+	m := &fakeMemory{base: base, buf: make([]byte, 4096)}
+	_, out := Emulate(Root(all), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0), m, allMapped{})
+	if out.Kind != Steps {
+		t.Fatalf("privileged fchownat: %+v, want a plan", out)
+	}
+	step, _ := out.Plan.Next(0)
+	if step == nil || step.Nr != unix.SYS_NEWFSTATAT || step.Args[1] != base {
+		t.Fatalf("first step %+v, want newfstatat of the caller's path", step)
+	}
+	statOwner(m, step.Args[2], 7, 7)
+	if next, _ := out.Plan.Next(0); next == nil || !next.Direct || !next.Untraced || uint32(next.Args[2]) != NoID || uint32(next.Args[3]) != NoID {
+		t.Fatalf("privileged fchownat: last step %+v, want the no-op chown", next)
 	}
 	// Without CAP_CHOWN the thread stats the file itself first.
-	m := &fakeMemory{base: base, buf: make([]byte, 4096)}
-	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0), m, fakeEnv{})
+	_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 1000, 0), m, allMapped{})
 	if out.Kind != Steps {
 		t.Fatalf("unprivileged fchownat: %+v, want a plan", out)
 	}
-	step, _ := out.Plan.Next(0)
+	step, _ = out.Plan.Next(0)
 	if step == nil || step.Nr != unix.SYS_NEWFSTATAT || step.Args[1] != base {
 		t.Fatalf("first step %+v, want newfstatat of the caller's path", step)
 	}
 	if next, final := out.Plan.Next(-int64(unix.ENOENT)); next != nil || final != -int64(unix.ENOENT) {
 		t.Fatalf("missing file: step %+v final %d, want ENOENT", next, final)
 	}
-	// A file the caller owns: chown to itself is allowed, to another EPERM.
+	// A file the caller owns: chown to itself is allowed, to another EPERM
+	// (after a statx of the mount: EROFS on a read-only one).
 	for _, c := range []struct {
 		uid  uint64
+		env  Env
 		want int64
-	}{{5, 0}, {1000, -int64(unix.EPERM)}} {
-		_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, c.uid, uint64(NoID), 0), m, fakeEnv{})
+	}{{5, allMapped{}, 0}, {1000, allMapped{}, -int64(unix.EPERM)}, {1000, roMounts{}, -int64(unix.EROFS)}} {
+		_, out = Emulate(user(5, 5), call(unix.SYS_FCHOWNAT, fdcwd, base, c.uid, uint64(NoID), 0), m, c.env)
 		step, _ := out.Plan.Next(0)
-		statBuf := make([]byte, statSize)
-		binary.LittleEndian.PutUint32(statBuf[statUID:], 5)
-		binary.LittleEndian.PutUint32(statBuf[statGID:], 5)
-		m.WriteAt(statBuf, step.Args[2])
+		statOwner(m, step.Args[2], 5, 5)
 		next, final := out.Plan.Next(0)
-		switch {
-		case c.want == 0 && (next == nil || !next.Direct || uint32(next.Args[2]) != NoID):
-			t.Errorf("chown to own uid: step %+v, want the no-op chown", next)
-		case c.want != 0 && (next != nil || final != c.want):
+		if c.want == 0 {
+			if next == nil || !next.Direct || uint32(next.Args[2]) != NoID {
+				t.Errorf("chown to own uid: step %+v, want the no-op chown", next)
+			}
+			continue
+		}
+		if next == nil || next.Nr != unix.SYS_STATX || next.Args[1] != base || next.Args[3] != unix.STATX_MNT_ID {
+			t.Fatalf("chown to %d: step %+v, want a statx of the mount", c.uid, next)
+		}
+		stx := make([]byte, statxMntID+8)
+		binary.LittleEndian.PutUint32(stx, unix.STATX_MNT_ID)
+		binary.LittleEndian.PutUint64(stx[statxMntID:], 42)
+		m.WriteAt(stx, next.Args[4])
+		if next, final = out.Plan.Next(0); next != nil || final != c.want {
 			t.Errorf("chown to %d: step %+v final %d, want %d", c.uid, next, final, c.want)
 		}
 	}
@@ -154,6 +193,50 @@ func TestEmulateChownRunsKernelNoop(t *testing.T) {
 		&fakeMemory{base: base, buf: make([]byte, 8)}, fakeEnv{})
 	if out.Value != -int64(unix.EINVAL) {
 		t.Fatalf("bad flags: %+v, want EINVAL", out)
+	}
+}
+
+// TestChownUnmappedOwner: CAP_CHOWN covers only objects whose owner the
+// namespace maps, and an unmapped owner (shown as 65534) is never the
+// caller, not even an emulated 65534 (issue 11, item 4).
+func TestChownUnmappedOwner(t *testing.T) {
+	nobody, err := Root(all).SetRESUID(65534, 65534, 65534)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmapped := objectOwner{FileOwner: FileOwner{65534, 65534}}
+	uidOnly := objectOwner{FileOwner: FileOwner{0, 65534}, uidMapped: true}
+	mapped := objectOwner{FileOwner: FileOwner{65534, 65534}, uidMapped: true, gidMapped: true}
+	cases := []struct {
+		name     string
+		c        Creds
+		o        objectOwner
+		uid, gid uint32
+		want     error
+	}{
+		{"root, unmapped owner, 0:0", Root(all), unmapped, 0, 0, unix.EPERM},
+		{"root, unmapped owner, -1:0", Root(all), unmapped, NoID, 0, unix.EPERM},
+		{"root, unmapped gid, uid to 1000", Root(all), uidOnly, 1000, NoID, unix.EPERM},
+		{"root, unmapped gid, owner chgrp to own group", Root(all), uidOnly, NoID, 0, nil},
+		{"root, unmapped gid, owner keeps its uid", Root(all), uidOnly, 0, NoID, nil},
+		{"root, mapped", Root(all), mapped, 0, 0, nil},
+		{"nobody, unmapped owner, to itself", nobody, unmapped, 65534, NoID, unix.EPERM},
+		{"nobody, unmapped owner, group", nobody, unmapped, NoID, 65534, unix.EPERM},
+		{"nobody, mapped nobody's file, to itself", nobody, mapped, 65534, 65534, nil},
+	}
+	for _, c := range cases {
+		if got := c.c.chownAllowedOn(c.o, c.uid, c.gid); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	// In a plan: the owner's mapping comes from Env.Mapped, not from the
+	// overflow id.
+	m := &fakeMemory{base: base, buf: make([]byte, 4096)}
+	_, out := Emulate(Root(all), call(unix.SYS_CHOWN, base, 0, 0), m, fakeEnv{})
+	step, _ := out.Plan.Next(0)
+	statOwner(m, step.Args[2], 65534, 65534)
+	if next, _ := out.Plan.Next(0); next == nil || next.Nr != unix.SYS_STATX {
+		t.Fatalf("root's chown of an unmapped owner's file: step %+v, want the refusal's statx", next)
 	}
 }
 

@@ -14,6 +14,7 @@ type chownPlan struct {
 	noop     [6]uint64 // and its arguments with both ids -1
 	creds    Creds
 	mem      Memory
+	env      Env
 	files    Files
 	s        scratch
 	dfd      uint64
@@ -25,6 +26,9 @@ type chownPlan struct {
 	xattr FileOwner
 	found bool
 	info  statInfo
+	// setErr is the error of a privileged chown's xattr write that sent
+	// the plan to look at the object (chownDirectStat).
+	setErr int64
 }
 
 func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64, nr uintptr, noop [6]uint64) Outcome {
@@ -38,7 +42,7 @@ func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64, nr 
 		path = s.empty()
 	}
 	dfd := uint64(int64(r.dirfd))
-	return steps(&chownPlan{nr: nr, noop: noop, creds: c, mem: mem, files: files, s: s, dfd: dfd, path: path,
+	return steps(&chownPlan{nr: nr, noop: noop, creds: c, mem: mem, env: env, files: files, s: s, dfd: dfd, path: path,
 		atFlags: uint64(r.flags), uid: r.uid, gid: r.gid})
 }
 
@@ -50,6 +54,7 @@ const (
 	chownSetDone
 	chownDirectSet // privileged, both ids given: set first, look later
 	chownDirectStat
+	chownMount // refused: the statx for the mount has run (chown_refuse.go)
 )
 
 func (p *chownPlan) Next(prev int64) (*Step, int64) {
@@ -75,7 +80,7 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	case 1:
 		p.xattr, p.found = ownerFromXattr(p.mem, p.s, prev)
 		p.state = 2
-		return p.s.statStep(p.dfd, p.path, p.atFlags), 0
+		return p.s.kernelStatStep(p.dfd, p.path, p.atFlags), 0
 	case 2:
 		if prev != 0 {
 			return nil, prev // the lookup failed: ENOENT, ENOTDIR, EACCES, ...
@@ -93,8 +98,9 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 		} else if p.found {
 			current = p.xattr
 		}
-		if err := p.creds.ChownAllowed(current.UID, current.GID, p.uid, p.gid); err != nil {
-			return nil, -int64(err.(unix.Errno))
+		if err := p.creds.chownAllowedOn(ownerOf(p.env, info.owner, current), p.uid, p.gid); err != nil {
+			p.state = chownMount
+			return p.s.mountStep(p.dfd, p.path, p.atFlags), 0
 		}
 		next := current.Merge(p.uid, p.gid)
 		if !holdsXattr(info.mode) {
@@ -113,13 +119,17 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 		switch -prev {
 		case 0, int64(unix.ENODATA): // removing an xattr that was not there
 			return p.finish()
-		case int64(unix.EPERM), int64(unix.ENOTSUP):
+		case int64(unix.EPERM), int64(unix.ENOTSUP), int64(unix.EACCES):
 			// A symlink, FIFO or socket (no user xattrs), or a filesystem
-			// without them: find the object for the table.
-			p.state = chownDirectStat
-			return p.s.statStep(p.dfd, p.path, p.atFlags), 0
+			// without them: find the object for the table. EACCES (and
+			// EPERM) may also mean an owner the namespace does not map,
+			// which CAP_CHOWN does not cover.
+			p.state, p.setErr = chownDirectStat, prev
+			return p.s.kernelStatStep(p.dfd, p.path, p.atFlags), 0
 		}
 		return nil, prev
+	case chownMount:
+		return nil, refusal(p.mem, p.env, p.s, prev)
 	case chownDirectStat:
 		if prev != 0 {
 			return nil, prev
@@ -127,6 +137,13 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 		info, err := readStat(p.mem, p.s.stat())
 		if err != nil {
 			return nil, -int64(unix.EFAULT)
+		}
+		if err := p.creds.chownAllowedOn(ownerOf(p.env, info.owner, info.owner), p.uid, p.gid); err != nil {
+			p.state = chownMount
+			return p.s.mountStep(p.dfd, p.path, p.atFlags), 0
+		}
+		if p.setErr == -int64(unix.EACCES) {
+			return nil, p.setErr // no write permission: not for lack of xattrs
 		}
 		p.files.SetSpecial(info.dev, info.ino, FileOwner{p.uid, p.gid})
 		return p.finish()

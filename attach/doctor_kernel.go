@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +30,12 @@ type KernelFacts struct {
 
 	PidfdGetfd error // pidfd_open + pidfd_getfd on this process
 	Getxattrat error // nil when the kernel has getxattrat (Linux 6.13)
+
+	// User namespace sysctls; -1 when the file does not exist.
+	MaxUserNS          int // user.max_user_namespaces
+	UnprivUserNSClone  int // kernel.unprivileged_userns_clone (Debian's patch)
+	AppArmorRestrictNS int // kernel.apparmor_restrict_unprivileged_userns (Ubuntu)
+	Root               bool
 
 	YamaScope int      // 0-3, YamaAbsent or YamaUnreadable
 	LSMs      []string // ActiveLSMs
@@ -102,6 +109,19 @@ func probeGetxattrat() error {
 	return errno
 }
 
+// readSysctl reads an integer sysctl; -1 when absent or unreadable.
+func readSysctl(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // GatherKernelFacts probes the kernel. Nothing it does changes the process
 // or the system.
 func GatherKernelFacts() KernelFacts {
@@ -115,6 +135,10 @@ func GatherKernelFacts() KernelFacts {
 	f.MissingFlags, f.FlagsErr = probeFilterFlags()
 	f.PidfdGetfd = probePidfdGetfd()
 	f.Getxattrat = probeGetxattrat()
+	f.MaxUserNS = readSysctl("/proc/sys/user/max_user_namespaces")
+	f.UnprivUserNSClone = readSysctl("/proc/sys/kernel/unprivileged_userns_clone")
+	f.AppArmorRestrictNS = readSysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+	f.Root = os.Geteuid() == 0
 	f.YamaScope = YamaScope()
 	f.LSMs = ActiveLSMs()
 	if b, err := os.ReadFile("/proc/self/attr/current"); err == nil {
@@ -132,6 +156,7 @@ const (
 	checkNotify     = "kernel: seccomp user notification"
 	checkPidfdGetfd = "kernel: pidfd_getfd"
 	checkGetxattrat = "kernel: getxattrat"
+	checkUserNSes   = "kernel: user namespaces"
 	checkYama       = "kernel: Yama ptrace_scope"
 	checkLSM        = "kernel: LSMs"
 	checkXattr      = "storage: user xattrs"
@@ -201,9 +226,31 @@ func JudgeKernel(f KernelFacts) []doctor.Check {
 			"getxattrat is not available (%v): mode full looks up owners relative to a directory descriptor through /proc/self/fd", f.Getxattrat))
 	}
 
+	out = append(out, judgeUserNamespaces(f))
 	out = append(out, judgeYama(f.YamaScope))
 	out = append(out, judgeLSMs(f.LSMs, f.Label))
 	return out
+}
+
+// judgeUserNamespaces: rootless podman, unshare and remainroot's own tests
+// need to create user namespaces.
+func judgeUserNamespaces(f KernelFacts) doctor.Check {
+	switch {
+	case f.MaxUserNS == 0:
+		return doctor.Failure(checkUserNSes, "Set user.max_user_namespaces to a positive number (sysctl.d), as root.",
+			"user.max_user_namespaces is 0: nobody can create a user namespace, so rootless podman cannot run")
+	case f.UnprivUserNSClone == 0 && !f.Root:
+		return doctor.Failure(checkUserNSes, "Set kernel.unprivileged_userns_clone=1 (sysctl.d), as root.",
+			"kernel.unprivileged_userns_clone is 0: unprivileged users cannot create user namespaces, so rootless podman cannot run")
+	case f.AppArmorRestrictNS == 1 && !f.Root:
+		return doctor.Warning(checkUserNSes, "Use podman (its AppArmor profile allows user namespaces), or set kernel.apparmor_restrict_unprivileged_userns=0 for unshare and remainroot run.",
+			"kernel.apparmor_restrict_unprivileged_userns is 1: a program without an AppArmor profile that allows user namespaces gets no capabilities in the ones it creates")
+	}
+	max := "no limit file"
+	if f.MaxUserNS > 0 {
+		max = fmt.Sprintf("user.max_user_namespaces %d", f.MaxUserNS)
+	}
+	return doctor.Pass(checkUserNSes, "%s: user namespaces can be created", max)
 }
 
 func judgeYama(scope int) doctor.Check {

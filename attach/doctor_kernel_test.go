@@ -68,7 +68,8 @@ func TestKernelFactsHere(t *testing.T) {
 }
 
 func TestJudgeKernel(t *testing.T) {
-	good := KernelFacts{Release: "6.18.0", YamaScope: YamaAbsent, LSMs: []string{"capability", "landlock"}}
+	good := KernelFacts{Release: "6.18.0", YamaScope: YamaAbsent, LSMs: []string{"capability", "landlock"},
+		MaxUserNS: 96363, UnprivUserNSClone: -1, AppArmorRestrictNS: -1}
 	tests := []struct {
 		name   string
 		facts  func(*KernelFacts)
@@ -91,6 +92,11 @@ func TestJudgeKernel(t *testing.T) {
 		{"apparmor confined", func(f *KernelFacts) { f.LSMs = []string{"apparmor"}; f.Label = "podman (enforce)" }, checkLSM, doctor.Warn, "apparmor"},
 		{"selinux", func(f *KernelFacts) { f.LSMs = []string{"selinux"}; f.Label = "unconfined_u:unconfined_r:unconfined_t" }, checkLSM, doctor.Warn, "selinux"},
 		{"landlock", func(*KernelFacts) {}, checkLSM, doctor.OK, "landlock"},
+		{"userns", func(*KernelFacts) {}, checkUserNSes, doctor.OK, "96363"},
+		{"no userns", func(f *KernelFacts) { f.MaxUserNS = 0; f.Root = true }, checkUserNSes, doctor.Fail, "max_user_namespaces is 0"},
+		{"debian clone off", func(f *KernelFacts) { f.UnprivUserNSClone = 0 }, checkUserNSes, doctor.Fail, "unprivileged_userns_clone"},
+		{"debian clone off, root", func(f *KernelFacts) { f.UnprivUserNSClone = 0; f.Root = true }, checkUserNSes, doctor.OK, "can be created"},
+		{"ubuntu restriction", func(f *KernelFacts) { f.AppArmorRestrictNS = 1 }, checkUserNSes, doctor.Warn, "AppArmor profile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

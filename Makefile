@@ -42,16 +42,13 @@ test: build test-env
 	$(MAKE) fuzz
 
 # Each fuzz target for FUZZTIME on top of its checked-in corpus
-# (testdata/fuzz/<target>/, which `go test` also runs as regression tests);
-# -fuzz takes one target per run. A failing input lands in that corpus.
+# (testdata/fuzz/<target>/, which `go test` also runs as regression tests),
+# one at a time (test/fuzz.sh). A failing input lands in that corpus.
 FUZZTIME ?= 5s
 FUZZ_TARGETS = ./hook:FuzzParseState ./config:FuzzFromAnnotations \
 	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./attach:FuzzFixAuxv ./attach:FuzzParseStatus
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
-		$(GO) test -count=1 -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%%:*}/; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh $(FUZZ_TARGETS)
 
 bench: build
 	$(GO) run ./test/bench -bin bin/remainroot

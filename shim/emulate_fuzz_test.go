@@ -66,6 +66,19 @@ func (m *fuzzMemory) WriteAt(p []byte, addr uint64) error {
 	return nil
 }
 
+// WriteScattered writes every piece or none, as the tracer's memory does.
+func (m *fuzzMemory) WriteScattered(pieces [][]byte, addrs []uint64) error {
+	for i, p := range pieces {
+		if _, ok := m.span(addrs[i], len(p)); !ok {
+			return unix.EFAULT
+		}
+	}
+	for i, p := range pieces {
+		m.WriteAt(p, addrs[i])
+	}
+	return nil
+}
+
 // fuzzEnv is fakeEnv with, in mode full, fuzzFiles.
 type fuzzEnv struct {
 	fakeEnv

@@ -290,6 +290,9 @@ func (d *deferredLog) open(path string) {
 	d.f = f
 	f.Write(d.buf.Bytes())
 	d.buf.Reset()
+	// A crash (a Go panic) writes to stderr, /dev/null for a detached
+	// supervisor: let it reach the log.
+	unix.Dup2(int(f.Fd()), 2)
 }
 
 // close keeps records that never found their container in a log file of

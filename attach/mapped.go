@@ -1,18 +1,17 @@
 package attach
 
-import "fmt"
-
 // Mapped reports whether the thread's user namespace maps uid id (a gid
 // with group), as make_kuid/make_kgid in that namespace would: the first
 // column of /proc/TID/uid_map (gid_map) is the id inside, whichever
-// namespace reads the file. The map is read per call: only the rare ACL
-// xattr calls ask. An unreadable map (the thread is gone) maps nothing.
+// namespace reads the file. The maps are the thread's cached id mapper's
+// (every chown asks: owner.go). An unreadable map (the thread is gone)
+// maps nothing.
 func (e env) Mapped(id uint32, group bool) bool {
-	name := "uid_map"
+	m := e.th.idMapper(e.t)
 	if group {
-		name = "gid_map"
+		return insideMapped(m.gidMap, id)
 	}
-	return insideMapped(readIDMap(fmt.Sprintf("/proc/%d/%s", e.th.tid, name)), id)
+	return insideMapped(m.uidMap, id)
 }
 
 // insideMapped reports whether one of the extents maps id inside its

@@ -60,6 +60,8 @@ func fdError(err error) error {
 // idMapper translates ids as the tracer sees them into a thread's user
 // namespace. When both share a namespace nothing changes; an id the
 // thread's namespace does not map reads as the overflow id, as in stat(2).
+// The maps' first column is the ids inside the thread's namespace, which
+// says which ids it maps (Mapped).
 type idMapper struct {
 	same           bool
 	uidMap, gidMap []idExtent
@@ -73,14 +75,17 @@ var selfUserNS, _ = os.Readlink("/proc/self/ns/user")
 
 func newIDMapper(tid int) idMapper {
 	other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
-	if err == nil && other == selfUserNS {
-		return idMapper{same: true}
-	}
 	return idMapper{
+		same:   err == nil && other == selfUserNS,
 		uidMap: readIDMap(fmt.Sprintf("/proc/%d/uid_map", tid)),
 		gidMap: readIDMap(fmt.Sprintf("/proc/%d/gid_map", tid)),
 	}
 }
+
+// written reports whether the namespace's maps have been written (a new
+// namespace has none until its creator writes them): only then may the
+// mapper be kept.
+func (m idMapper) written() bool { return len(m.uidMap) > 0 && len(m.gidMap) > 0 }
 
 // mapper returns the id translation for tid, cached per user namespace
 // (a namespace's maps are written once).
@@ -93,7 +98,9 @@ func (t *Tracer) mapper(tid int) idMapper {
 		return m
 	}
 	m := newIDMapper(tid)
-	t.mappers[ns] = m
+	if m.written() {
+		t.mappers[ns] = m
+	}
 	return m
 }
 

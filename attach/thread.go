@@ -80,6 +80,9 @@ func (t *thread) diverged() bool { return t.emulating && !t.creds.Equal(t.real) 
 func (t *thread) idMapper(tr *Tracer) idMapper {
 	if t.ids == nil {
 		m := tr.mapper(t.tid)
+		if !m.written() {
+			return m
+		}
 		t.ids = &m
 	}
 	return *t.ids

@@ -1263,6 +1263,19 @@ static void sc_efault(void)
 	DO(chown(ro_path, 0, 0));
 	DO(chown(none, 1000, 1000));
 	DO(fchown(fd, 0, 0));
+	/* the stat and xattr calls (emulated in mode full) */
+	DO(stat(none, (struct stat *)ro_hdr));
+	DO(lstat(ro_path, (struct stat *)none));
+	DO(stat(ro_path, (struct stat *)ro_hdr));
+	DO(fstat(fd, (struct stat *)none));
+	DO(fstatat(fd, "", (struct stat *)ro_hdr, AT_EMPTY_PATH));
+	DO(syscall(SYS_statx, AT_FDCWD, ro_path, 0, STATX_BASIC_STATS, none));
+	DO(syscall(SYS_statx, AT_FDCWD, none, 0, STATX_BASIC_STATS, ro_hdr));
+	DO(syscall(SYS_getxattr, none, "user.x", NULL, 0));
+	DO(syscall(SYS_getxattr, ro_path, none, NULL, 0));
+	DO(syscall(SYS_setxattr, none, "user.x", "1", 1, 0));
+	DO(syscall(SYS_listxattr, ro_path, none, 64));
+	DO(syscall(SYS_removexattr, none, "user.x"));
 	/* without CAP_CHOWN the owner rule needs the file's owner first */
 	STEP(capset_v3(FULL & ~BIT(CAP_CHOWN), FULL, 0));
 	DO(chown(none, 0, -1));

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -24,39 +23,19 @@ import (
 // epSupervisorRole is the supervisor's hidden argv[1].
 const epSupervisorRole = "__supervise"
 
-// epHooks holds the hooks directories of one test: the createRuntime
-// hook's (hooksDir), the precreate hook's (a directory of its own, as
-// `make install` installs it) and the build hooks directories by mode.
+// epHooks holds the hooks directories as `make install` lays them out
+// (route_helpers_test.go): the createRuntime hook's, the precreate hook's
+// (a directory of its own) and the build hooks directories by mode.
 type epHooks struct {
-	bin       string
 	run       string
 	precreate string
 	build     map[string]string
 }
 
-// epHooksFor writes the precreate and build hooks documents that
-// `remainroot hooks-json` prints for bin into directories owned by the
-// test user, removed when t ends.
 func epHooksFor(t *testing.T, bin string) epHooks {
 	t.Helper()
-	h := epHooks{bin: bin, run: hooksDir(t, bin), build: map[string]string{}}
-	write := func(name string, args ...string) string {
-		out, err := exec.Command(bin, append([]string{"hooks-json"}, args...)...).Output()
-		if err != nil {
-			t.Fatalf("%s hooks-json %s: %v", bin, strings.Join(args, " "), err)
-		}
-		if !json.Valid(out) {
-			t.Fatalf("%s hooks-json %s printed invalid JSON:\n%s", bin, strings.Join(args, " "), out)
-		}
-		dir := userTempDir(t)
-		writeUserFile(t, filepath.Join(dir, name), string(out))
-		return dir
-	}
-	h.precreate = write("remainroot-precreate.json", "--precreate", "--path", bin)
-	for _, mode := range []string{"creds", "full"} {
-		h.build[mode] = write("remainroot-build.json", "--build", "--mode", mode, "--path", bin)
-	}
-	return h
+	return epHooks{run: hooksDir(t, bin), precreate: routeDir(t, bin, "precreate"),
+		build: map[string]string{"creds": buildHooksDir(t, bin, "creds"), "full": buildHooksDir(t, bin, "full")}}
 }
 
 // podman runs podman as the test user with both run hooks directories
@@ -246,7 +225,15 @@ func epAssertGone(t *testing.T, id, socket string) {
 	start := time.Now()
 	for {
 		sups := epSupervisorOn(socket)
-		trs := tracersFor(id)
+		// The tracers of the createRuntime hook (its no-op for these
+		// containers must leave none); a supervisor of a later start
+		// of the same container is not one of them.
+		var trs []tracerProc
+		for _, p := range tracersFor(id) {
+			if f := strings.Fields(p.cmdline); len(f) > 1 && f[1] == tracerRole {
+				trs = append(trs, p)
+			}
+		}
 		_, err := os.Lstat(socket)
 		if len(sups) == 0 && len(trs) == 0 && os.IsNotExist(err) {
 			if d := time.Since(start); d > time.Second {

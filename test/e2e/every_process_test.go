@@ -401,7 +401,10 @@ func epExportedXattr(t *testing.T, tag string) {
 			Digest    string `json:"digest"`
 		} `json:"layers"`
 	}
-	blob := func(d string) string { algo, hex, _ := strings.Cut(d, ":"); return filepath.Join(layout, "blobs", algo, hex) }
+	blob := func(d string) string {
+		algo, hex, _ := strings.Cut(d, ":")
+		return filepath.Join(layout, "blobs", algo, hex)
+	}
 	data, err := os.ReadFile(filepath.Join(layout, "index.json"))
 	if err != nil || json.Unmarshal(data, &index) != nil || len(index.Manifests) == 0 {
 		t.Fatalf("%s/index.json: %v\n%s", layout, err, data)

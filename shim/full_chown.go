@@ -12,6 +12,7 @@ import "golang.org/x/sys/unix"
 type chownPlan struct {
 	nr       uintptr   // the call,
 	noop     [6]uint64 // and its arguments with both ids -1
+	idArg    int       // the index of its uid argument
 	creds    Creds
 	mem      Memory
 	env      Env
@@ -42,7 +43,7 @@ func fullChown(c Creds, mem Memory, env Env, r chownRequest, pathArg uint64, nr 
 		path = s.empty()
 	}
 	dfd := uint64(int64(r.dirfd))
-	return steps(&chownPlan{nr: nr, noop: noop, creds: c, mem: mem, env: env, files: files, s: s, dfd: dfd, path: path,
+	return steps(&chownPlan{nr: nr, noop: noop, idArg: r.idArg, creds: c, mem: mem, env: env, files: files, s: s, dfd: dfd, path: path,
 		atFlags: uint64(r.flags), uid: r.uid, gid: r.gid})
 }
 
@@ -170,12 +171,22 @@ func (p *chownPlan) Fuse() (*Step, FuseRule, bool) {
 	}
 	second, _ := p.finish()
 	rule := FuseRule{OnlySuccess: true, Errno: unix.ENODATA}
-	if p.uid == 0 && p.gid == 0 && !p.files.HasSpecial() {
-		// An object without user xattrs (EPERM: a symlink, FIFO or
-		// socket; ENOTSUP: a filesystem without them) chowned to 0:0,
-		// with no owner in the table: nothing to record, as Next would
-		// find after its stat (SetSpecial of 0:0 records nothing).
-		rule.Also = []unix.Errno{unix.EPERM, unix.ENOTSUP}
+	if p.uid == 0 && p.gid == 0 && p.env.Mapped(0, false) && p.env.Mapped(0, true) {
+		// The call itself ends the plan: to 0:0, the namespace's root,
+		// which in a single-id namespace is the owner of every object it
+		// maps. The kernel then makes it a no-op on such an object (set-id
+		// bits cleared, ctime updated, as with both ids -1) and refuses
+		// it, EPERM, on one whose owner the namespace does not map, which
+		// CAP_CHOWN does not cover.
+		second = &Step{Nr: p.nr, Args: p.noop, Direct: true}
+		second.Args[p.idArg], second.Args[p.idArg+1] = 0, 0
+		if !p.files.HasSpecial() {
+			// An object without user xattrs (EPERM: a symlink, FIFO or
+			// socket; ENOTSUP: a filesystem without them) chowned to 0:0,
+			// with no owner in the table: nothing to record, as Next would
+			// find after its stat (SetSpecial of 0:0 records nothing).
+			rule.Also = []unix.Errno{unix.EPERM, unix.ENOTSUP}
+		}
 	}
 	return second, rule, true
 }

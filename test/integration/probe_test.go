@@ -106,7 +106,8 @@ func saveOutput(t *testing.T, what, out string) {
 const unmappedOwner = 4242
 
 // unmappedFile creates a world-readable file owned by unmappedOwner in a
-// fresh directory (removed when the test ends).
+// fresh directory (removed when the test ends), with a symbolic link to it
+// (FILE.link) and a sticky directory (FILE.dir) of the same owner.
 func unmappedFile(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "remainroot-unmapped-")
@@ -121,8 +122,19 @@ func unmappedFile(t *testing.T) string {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(path, unmappedOwner, unmappedOwner); err != nil {
+	if err := os.Symlink("file", path+".link"); err != nil {
 		t.Fatal(err)
+	}
+	if err := os.Mkdir(path+".dir", 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path+".dir", 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + ".link", path + ".dir"} {
+		if err := os.Lchown(p, unmappedOwner, unmappedOwner); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return path
 }

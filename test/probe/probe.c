@@ -34,7 +34,8 @@
  *       PATH: a set-user-ID-root copy of this program (scenario "suid")
  *       FILE: a file owned by an id that neither run's namespace maps
  *             once it has made one mapping only its own root (scenario
- *             "unmapped-owner")
+ *             "unmapped-owner"), with FILE.link, a symbolic link, and
+ *             FILE.dir, a sticky directory, of the same owner
  *       NAMES: run only the scenarios of these names (comma-separated)
  *   probe --after-exec TAG [ACTION]
  *       prints the state after an execve; ACTION "setuid0" then calls
@@ -1392,7 +1393,7 @@ static int write_file(const char *path, const char *s)
 static void unmapped_child(int go)
 {
 	struct stat st;
-	char c;
+	char c, link[4096], dir[4096];
 	int fd;
 
 	if (read(go, &c, 1) != 1) {
@@ -1413,6 +1414,16 @@ static void unmapped_child(int go)
 	DO(fchown(fd, 65534, -1));
 	DO(fchownat(fd, "", 0, 0, AT_EMPTY_PATH));
 	DO(fchownat(AT_FDCWD, unmapped_path, 0, 0, AT_SYMLINK_NOFOLLOW));
+	/* FILE.link, a symbolic link, and FILE.dir, a sticky directory, have
+	 * the same owner */
+	snprintf(link, sizeof link, "%s.link", unmapped_path);
+	snprintf(dir, sizeof dir, "%s.dir", unmapped_path);
+	DO(lchown(link, 0, 0));
+	DO(lchown(link, -1, 0));
+	DO(fchownat(AT_FDCWD, link, 0, 0, AT_SYMLINK_NOFOLLOW));
+	DO(chown(dir, 0, 0));
+	DO(chown(dir, 0, -1));
+	DO(lchown(dir, 0, 0));
 	STEP(sys_setresgid(65534, 65534, 65534));
 	STEP(sys_setresuid(65534, 65534, 65534));
 	DO(chown(unmapped_path, 65534, -1));

@@ -57,6 +57,9 @@ func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
 	if r.uid == NoID && r.gid == NoID {
 		return run(noop)
 	}
+	if kernelDecides(c, env, r.uid, r.gid) {
+		return run(call.Args)
+	}
 	// The rule depends on the object's owner, even with CAP_CHOWN, which
 	// covers only owners the namespace maps: the thread stats the object
 	// itself (its own lookup, root and permissions), then makes the no-op
@@ -68,6 +71,22 @@ func chown(c Creds, call Call, mem Memory, env Env, r chownRequest) Outcome {
 	}
 	return steps(&credsChownPlan{creds: c, mem: mem, env: env, s: s, nr: call.Nr, noop: noop,
 		dfd: uint64(int64(r.dirfd)), path: path, flags: uint64(r.flags), uid: r.uid, gid: r.gid})
+}
+
+// kernelDecides reports whether the kernel can run a chown as it is and
+// give the emulated answer: emulated root (CAP_CHOWN, fsuid 0, in group 0)
+// giving an object to 0:0, the namespace's root (either id may be -1).
+// In a single-id namespace the root is the owner of every object it maps,
+// so the real call changes no owner there (set-id bits are cleared and
+// ctime updated, as by a chown with both ids -1), and the kernel refuses
+// it (EPERM) on an object whose owner the namespace does not map, which
+// CAP_CHOWN does not cover: the emulated rules' answers, with one stop and
+// no stat. (An object owned by root and an unmapped group gets the root
+// group for real, as the emulated root is allowed to give it.)
+func kernelDecides(c Creds, env Env, uid, gid uint32) bool {
+	return (uid == 0 || uid == NoID) && (gid == 0 || gid == NoID) &&
+		c.Caps.Effective.Has(CapChown) && c.FSUID == 0 && (gid == NoID || c.inGroup(0)) &&
+		env.Mapped(0, false) && env.Mapped(0, true)
 }
 
 // credsChownPlan is a chown in mode creds.

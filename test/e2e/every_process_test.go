@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -267,8 +268,8 @@ RUN touch /srv/f && chown app /srv/f && stat -c 'srv-f-owner=%u:%g' /srv/f
 `
 
 // TestEveryProcessBuild: podman build with the build hooks directory
-// (issue 8, point 2): mode creds under crun and runc, mode full under
-// crun, and the same build without it; then the owners the images' files
+// (issue 8, point 2) in modes creds and full under crun and runc, and
+// the same build without it; then the owners the images' files
 // have, and where mode full's records end up.
 func TestEveryProcessBuild(t *testing.T) {
 	bin := setup(t, "podman", "crun", "runc")
@@ -296,7 +297,7 @@ func TestEveryProcessBuild(t *testing.T) {
 			}
 		})
 	}
-	for _, c := range []struct{ rt, mode string }{{"crun", "creds"}, {"runc", "creds"}, {"crun", "full"}} {
+	for _, c := range []struct{ rt, mode string }{{"crun", "creds"}, {"runc", "creds"}, {"crun", "full"}, {"runc", "full"}} {
 		t.Run(c.rt+"/hook-"+c.mode, func(t *testing.T) {
 			record(t, "podman+"+c.rt, "podman build --hooks-dir (mode "+c.mode+"): apt, useradd+su, chown", true)
 			tag := "localhost/rr-e2e-ep-" + c.rt + "-" + c.mode + ":latest"
@@ -321,7 +322,7 @@ func TestEveryProcessBuild(t *testing.T) {
 // the image's layers).
 func epBuiltImage(t *testing.T, h epHooks, rt, mode, tag string) {
 	script := `stat -c '%u:%g %n' /srv/f /home/app /home/app/.bashrc; ` +
-		`for p in /srv/f /home/app; do echo "xattr $p $(getfattr -h -e hex --only-values -n user.rootlesscontainers $p 2>/dev/null || echo none)"; done`
+		`for p in /srv/f /home/app; do v=$(getfattr -h -e hex -n user.rootlesscontainers $p 2>/dev/null | sed -n 's/^user.rootlesscontainers=//p'); echo "xattr $p ${v:-none}"; done`
 	plain, id := h.epRun(t, rt, "", []string{"--network=none"}, tag, "sh", "-c", script)
 	full, fid := h.epRun(t, rt, "full", []string{"--network=none"}, tag, "sh", "-c", script)
 	if plain.code != 0 || full.code != 0 {
@@ -468,6 +469,7 @@ func TestEveryProcessLifecycle(t *testing.T) {
 			t.Run(rt+"/"+hookName(hook)+"/ten-execs", func(t *testing.T) { epTenExecs(t, h, rt, hook) })
 		}
 		t.Run(rt+"/hook/20-at-once", func(t *testing.T) { epTwenty(t, h, rt) })
+		t.Run(rt+"/hook/supervisor-killed", func(t *testing.T) { epSupervisorKilled(t, h, rt) })
 	}
 }
 
@@ -714,4 +716,26 @@ func epTwenty(t *testing.T, h epHooks, rt string) {
 	for i, id := range ids {
 		epAssertGone(t, id, sockets[i])
 	}
+}
+
+// epSupervisorKilled: when a container's supervisor dies (SIGKILL), the
+// next podman exec ends at once with a one-line error, never hangs. The
+// supervisor traces the container's init with PTRACE_O_EXITKILL, so the
+// container goes with it.
+func epSupervisorKilled(t *testing.T, h epHooks, rt string) {
+	record(t, "podman+"+rt, "lifecycle: supervisor killed: next exec fails at once, one line", true)
+	id := h.epStart(t, rt, "creds", []string{"--network=none"}, busyboxImage, "sleep", "1000")
+	socket := epRequireSupervised(t, id)
+	sups := epSupervisorOn(socket)
+	if err := syscall.Kill(sups[0].pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill supervisor %d: %v", sups[0].pid, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	r := h.podman(t, time.Minute, "exec", id, "id")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code == 0 || r.duration > 10*time.Second || len(lines) != 1 || lines[0] == "" {
+		t.Errorf("exec after the supervisor died: want a non-zero exit within 10 s and one line on stderr\n%s", r)
+	}
+	t.Logf("exec after the supervisor died (%s): %s; container state: %s", r.duration.Round(time.Millisecond),
+		strings.TrimSpace(r.stderr), containerState(t, id))
 }

@@ -6,11 +6,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,7 +181,27 @@ func (b bareRuntime) run(t *testing.T, bundleDir string) (result, string) {
 			run(t, c, time.Minute)
 		})
 	}
-	return run(t, cmd, 2*time.Minute), id
+	before := hostDevices(t)
+	r := run(t, cmd, 2*time.Minute)
+	if after := hostDevices(t); after != before {
+		t.Errorf("%s changed host devices (owner, mode):\nbefore: %s\nafter:  %s", b.name, before, after)
+	}
+	return r, id
+}
+
+// hostDevices describes owner and mode of the host's character devices a
+// runtime could be handed as stdio (.ci/run checks the same after make test).
+func hostDevices(t *testing.T) string {
+	t.Helper()
+	var out []string
+	for _, d := range []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"} {
+		var st syscall.Stat_t
+		if err := syscall.Stat(d, &st); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %d:%d %o", d, st.Uid, st.Gid, st.Mode&0o7777))
+	}
+	return strings.Join(out, ", ")
 }
 
 // emptyStdin returns the read end of a pipe whose write end is closed: a

@@ -198,6 +198,9 @@ func epRequireSupervised(t *testing.T, id string) string {
 	if len(epSupervisorOn(c.listenerPath)) != 1 {
 		t.Fatalf("container %s: no supervisor runs on %s (running: %+v)\n%s", id, c.listenerPath, epSupervisors(), logReport(id))
 	}
+	if trs := epCreateRuntimeTracers(id); len(trs) > 0 {
+		t.Errorf("container %s has a supervisor and createRuntime tracers %+v: the createRuntime hook must leave it alone", id, trs)
+	}
 	return c.listenerPath
 }
 
@@ -218,6 +221,19 @@ func epRequireUntouched(t *testing.T, id string) {
 	}
 }
 
+// epCreateRuntimeTracers lists the createRuntime hook's tracers of
+// container id (tracersFor also lists supervisors, and a later start's
+// supervisor of the same container is no leftover).
+func epCreateRuntimeTracers(id string) []tracerProc {
+	var trs []tracerProc
+	for _, p := range tracersFor(id) {
+		if f := strings.Fields(p.cmdline); len(f) > 1 && f[1] == tracerRole {
+			trs = append(trs, p)
+		}
+	}
+	return trs
+}
+
 // epAssertGone fails t unless, within five seconds, no supervisor listens
 // on socket, its socket file is gone and no tracer runs for container id.
 func epAssertGone(t *testing.T, id, socket string) {
@@ -225,15 +241,7 @@ func epAssertGone(t *testing.T, id, socket string) {
 	start := time.Now()
 	for {
 		sups := epSupervisorOn(socket)
-		// The tracers of the createRuntime hook (its no-op for these
-		// containers must leave none); a supervisor of a later start
-		// of the same container is not one of them.
-		var trs []tracerProc
-		for _, p := range tracersFor(id) {
-			if f := strings.Fields(p.cmdline); len(f) > 1 && f[1] == tracerRole {
-				trs = append(trs, p)
-			}
-		}
+		trs := epCreateRuntimeTracers(id)
 		_, err := os.Lstat(socket)
 		if len(sups) == 0 && len(trs) == 0 && os.IsNotExist(err) {
 			if d := time.Since(start); d > time.Second {

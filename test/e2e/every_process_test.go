@@ -240,6 +240,18 @@ func TestEveryProcessUser(t *testing.T) {
 					ref.code, strings.TrimSpace(ref.stderr), r, logReport(id))
 			}
 		})
+		t.Run(rt+"/hook/exec-into-user-container", func(t *testing.T) {
+			record(t, "podman+"+rt, "exec into a run --user 1000:1000 container: its user; exec --user 0: root", true)
+			id := h.epStart(t, rt, "creds", []string{"--network=none", "--user", "1000:1000"}, debianImage, "sleep", "infinity")
+			r := h.podman(t, time.Minute, "exec", id, "id")
+			if want := "uid=1000(1000) gid=1000(1000) groups=1000(1000)"; r.code != 0 || strings.TrimSpace(r.stdout) != want {
+				t.Errorf("exec: want %q (the container's user)\n%s\n%s", want, r, logReport(id))
+			}
+			r = h.podman(t, time.Minute, "exec", "--user", "0", id, "su", "-s", "/bin/sh", "nobody", "-c", "id")
+			if r.code != 0 || strings.TrimSpace(r.stdout) != nobodyID {
+				t.Errorf("exec --user 0 su nobody: want nobody's ids\n%s\n%s", r, logReport(id))
+			}
+		})
 		t.Run(rt+"/hook/full-owner", func(t *testing.T) {
 			record(t, "podman+"+rt, "run --user 1000:1000 (mode full): new files are the user's", true)
 			r, id := h.epRun(t, rt, "full", []string{"--network=none", "--user", "1000:1000"}, debianImage,
@@ -249,12 +261,25 @@ func TestEveryProcessUser(t *testing.T) {
 			}
 		})
 		t.Run(rt+"/hook/full-exec-owner", func(t *testing.T) {
-			record(t, "podman+"+rt, "exec --user 1000:1000 (mode full): new files are the user's", true)
-			id := h.epStart(t, rt, "full", []string{"--network=none"}, debianImage, "sleep", "infinity")
-			r := h.podman(t, time.Minute, "exec", "--user", "1000:1000", id, "sh", "-c", fullOwnLib+"touch /tmp/n && own /tmp/n")
+			record(t, "podman+"+rt, "exec (mode full): the init's owners, new files the exec user's, chown seen by later execs", true)
+			// The init's tree records an owner the execs must see.
+			id := h.epStart(t, rt, "full", []string{"--network=none"}, debianImage,
+				"sh", "-c", "touch /tmp/i && chown 44:45 /tmp/i && touch /tmp/ready && exec sleep infinity")
+			deadline := time.Now().Add(20 * time.Second)
+			for h.podman(t, time.Minute, "exec", id, "test", "-e", "/tmp/ready").code != 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("the container's init did not create /tmp/ready\n%s", logReport(id))
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			r := h.podman(t, time.Minute, "exec", "--user", "1000:1000", id, "sh", "-c", fullOwnLib+"touch /tmp/n && own /tmp/n /tmp/i")
 			r2 := h.podman(t, time.Minute, "exec", id, "sh", "-c", fullOwnLib+"chown 33:33 /tmp/n && touch /tmp/r && own /tmp/n /tmp/r")
-			if d := fullCheckOwners(r.stdout, map[string]string{"/tmp/n": "1000:1000"}); r.code != 0 || len(d) > 0 {
+			r3 := h.podman(t, time.Minute, "exec", "--user", "1000:1000", id, "sh", "-c", fullOwnLib+"own /tmp/n /tmp/r /tmp/i")
+			if d := fullCheckOwners(r.stdout, map[string]string{"/tmp/n": "1000:1000", "/tmp/i": "44:45"}); r.code != 0 || len(d) > 0 {
 				t.Errorf("exec --user 1000:1000: %s\n%s\n%s", strings.Join(d, "\n"), r, logReport(id))
+			}
+			if d := fullCheckOwners(r3.stdout, map[string]string{"/tmp/n": "33:33", "/tmp/r": "0:0", "/tmp/i": "44:45"}); r3.code != 0 || len(d) > 0 {
+				t.Errorf("a later exec: %s\n%s\n%s", strings.Join(d, "\n"), r3, logReport(id))
 			}
 			if d := fullCheckOwners(r2.stdout, map[string]string{"/tmp/n": "33:33", "/tmp/r": "0:0"}); r2.code != 0 || len(d) > 0 {
 				t.Errorf("exec as root: %s\n%s\n%s", strings.Join(d, "\n"), r2, logReport(id))

@@ -74,7 +74,21 @@ func (h epHooks) epRun(t *testing.T, rt, mode string, extra []string, image stri
 	if data, err := os.ReadFile(cidFile); err == nil {
 		id = strings.TrimSpace(string(data))
 	}
+	epRemoveLogAfter(t, id)
 	return r, id
+}
+
+// epRemoveLogAfter removes the remainroot log of container id when t
+// ends, unless t failed (the log then helps).
+func epRemoveLogAfter(t *testing.T, id string) {
+	if id == "" {
+		return
+	}
+	t.Cleanup(func() {
+		if p, _ := tracerLog(id); p != "" && !t.Failed() {
+			os.Remove(p)
+		}
+	})
 }
 
 // epStart starts a detached container (removed when t ends) and returns
@@ -89,6 +103,7 @@ func (h epHooks) epStart(t *testing.T, rt, mode string, extra []string, image st
 	if r.code != 0 || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
 		t.Fatalf("podman run -d failed\n%s", r)
 	}
+	epRemoveLogAfter(t, id) // cleanups run last first: after the rm
 	t.Cleanup(func() { podman(t, time.Minute, "rm", "-f", "-t", "0", id) })
 	return id
 }

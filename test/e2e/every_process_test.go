@@ -113,7 +113,7 @@ func epExec(t *testing.T, h epHooks, rt string, hook bool) {
 		}
 	})
 	t.Run("tty", func(t *testing.T) {
-		row(t, "-it sh on a terminal (size, ctrl-c, exit status)")
+		row(t, "-it sh on a terminal (size, resize, ctrl-c, exit status)")
 		epExecTTY(t, h, id, hook)
 	})
 
@@ -128,11 +128,16 @@ func epExec(t *testing.T, h epHooks, rt string, hook bool) {
 }
 
 // epExecTTY runs `podman exec -it ID sh` on a terminal of 37 rows and 91
-// columns: the shell must see that size, ctrl-c must interrupt its child
-// (and not the shell), and exec must end with the shell's exit status.
+// columns: the shell must see that size and a later resize, ctrl-c must
+// interrupt its child (and not the shell), and exec must end with the
+// shell's exit status.
 func epExecTTY(t *testing.T, h epHooks, id string, hook bool) {
-	cmdline := fmt.Sprintf("stty rows 37 cols 91; exec podman --hooks-dir %s --hooks-dir %s exec -it %s sh",
-		h.run, h.precreate, id)
+	// The outer terminal is resized to 50x120 once the test creates
+	// trigger (a background job of script's shell: its stdin is
+	// /dev/null, hence /dev/tty); podman passes SIGWINCH's new size on.
+	trigger := filepath.Join(userTempDir(t), "resize")
+	cmdline := fmt.Sprintf("stty rows 37 cols 91; (while [ ! -e %s ]; do sleep 0.1; done; stty rows 50 cols 120 </dev/tty) & "+
+		"exec podman --hooks-dir %s --hooks-dir %s exec -it %s sh", trigger, h.run, h.precreate, id)
 	p := epStartPTY(t, cmdline, 2*time.Minute)
 	fail := func(format string, a ...any) {
 		t.Fatalf("%s\nterminal transcript:\n%s\n%s", fmt.Sprintf(format, a...), p.transcript(), logReport(id))
@@ -144,6 +149,22 @@ func epExecTTY(t *testing.T, h epHooks, id string, hook bool) {
 	p.send("stty size\r")
 	if m := p.expect(regexp.MustCompile(`\n(\d+ \d+)\r?\n`), 10*time.Second); m == nil || m[1] != "37 91" {
 		fail("stty size: want \"37 91\" (the outer terminal's size), got %q", m)
+	}
+	if err := os.WriteFile(trigger, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resized := false
+	for i := 0; i < 20 && !resized; i++ {
+		time.Sleep(100 * time.Millisecond)
+		p.send("stty size\r")
+		m := p.expect(regexp.MustCompile(`\n(\d+ \d+)\r?\n`), 10*time.Second)
+		if m == nil {
+			fail("stty size after the resize printed nothing")
+		}
+		resized = m[1] == "50 120"
+	}
+	if !resized {
+		fail("after the outer terminal was resized to 50x120, stty size inside still shows the old size")
 	}
 	if hook {
 		// The shell's children are emulated too.
@@ -719,6 +740,9 @@ func epTwenty(t *testing.T, h epHooks, rt string, hook bool) {
 		lines := strings.Split(strings.TrimSpace(starts[i].stdout), "\n")
 		ids[i] = strings.TrimSpace(lines[len(lines)-1])
 	})
+	for _, id := range ids {
+		epRemoveLogAfter(t, id)
+	}
 	t.Cleanup(func() {
 		podman(t, 2*time.Minute, append([]string{"rm", "-f", "-t", "0"}, ids...)...)
 	})
@@ -771,6 +795,8 @@ func epSupervisorKilled(t *testing.T, h epHooks, rt string) {
 	id := h.epStart(t, rt, "creds", []string{"--network=none"}, busyboxImage, "sleep", "1000")
 	socket := epRequireSupervised(t, id)
 	sups := epSupervisorOn(socket)
+	// A killed supervisor cannot remove its socket.
+	t.Cleanup(func() { os.Remove(socket) })
 	if err := syscall.Kill(sups[0].pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill supervisor %d: %v", sups[0].pid, err)
 	}

@@ -13,15 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// epSupervisorRole is the supervisor's hidden argv[1].
-const epSupervisorRole = "__supervise"
 
 // epHooks holds the hooks directories as `make install` lays them out
 // (route_helpers_test.go): the createRuntime hook's, the precreate hook's
@@ -165,27 +161,8 @@ type epSupervisor struct {
 // role; the test's own processes never have it).
 func epSupervisors() []epSupervisor {
 	var list []epSupervisor
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		argv := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if len(argv) < 2 || argv[1] != epSupervisorRole {
-			continue
-		}
-		s := epSupervisor{pid: pid, cmdline: strings.Join(argv, " ")}
-		for i := 2; i+1 < len(argv); i++ {
-			if argv[i] == "--socket" {
-				s.socket = argv[i+1]
-			}
-		}
-		list = append(list, s)
+	for _, p := range procsWithRole(supervisorRole) {
+		list = append(list, epSupervisor{pid: p.pid, cmdline: strings.Join(p.argv, " "), socket: p.flag("socket")})
 	}
 	return list
 }

@@ -275,10 +275,26 @@ type tracerProc struct {
 	id      string // its --id argument: the container id
 }
 
-// tracers lists the running remainroot tracer processes: those whose
-// argv[1] is the hidden tracer role. The test's own processes never have it.
-func tracers() []tracerProc {
-	var list []tracerProc
+// roleProc is a running process of one of remainroot's hidden roles.
+type roleProc struct {
+	pid  int
+	argv []string
+}
+
+// flag returns the value of argv's --name flag, or "".
+func (p roleProc) flag(name string) string {
+	for i := 2; i+1 < len(p.argv); i++ {
+		if p.argv[i] == "--"+name {
+			return p.argv[i+1]
+		}
+	}
+	return ""
+}
+
+// procsWithRole lists the running processes whose argv[1] is role. The
+// test's own processes never have it.
+func procsWithRole(role string) []roleProc {
+	var list []roleProc
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -290,16 +306,19 @@ func tracers() []tracerProc {
 			continue
 		}
 		argv := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if len(argv) < 2 || argv[1] != tracerRole {
-			continue
+		if len(argv) >= 2 && argv[1] == role {
+			list = append(list, roleProc{pid: pid, argv: argv})
 		}
-		p := tracerProc{pid: pid, cmdline: strings.Join(argv, " ")}
-		for i := 2; i+1 < len(argv); i++ {
-			if argv[i] == "--id" {
-				p.id = argv[i+1]
-			}
-		}
-		list = append(list, p)
+	}
+	return list
+}
+
+// tracers lists the running remainroot tracer processes: those whose
+// argv[1] is the hidden tracer role, and the supervisors.
+func tracers() []tracerProc {
+	var list []tracerProc
+	for _, p := range procsWithRole(tracerRole) {
+		list = append(list, tracerProc{pid: p.pid, cmdline: strings.Join(p.argv, " "), id: p.flag("id")})
 	}
 	// The supervisors of containers whose config the precreate hook
 	// rewrote trace those containers' processes.

@@ -89,24 +89,12 @@ func buildHooksDir(t testing.TB, bin, mode string) string {
 // names it (<id>.log; unknown until the runtime's first message).
 func supervisors() []tracerProc {
 	var list []tracerProc
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		argv := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if len(argv) < 2 || argv[1] != supervisorRole {
-			continue
-		}
-		p := tracerProc{pid: pid, cmdline: strings.Join(argv, " ")}
-		fds, _ := os.ReadDir(filepath.Join("/proc", e.Name(), "fd"))
+	for _, sp := range procsWithRole(supervisorRole) {
+		p := tracerProc{pid: sp.pid, cmdline: strings.Join(sp.argv, " ")}
+		dir := filepath.Join("/proc", strconv.Itoa(sp.pid), "fd")
+		fds, _ := os.ReadDir(dir)
 		for _, fd := range fds {
-			target, err := os.Readlink(filepath.Join("/proc", e.Name(), "fd", fd.Name()))
+			target, err := os.Readlink(filepath.Join(dir, fd.Name()))
 			if err == nil && strings.HasSuffix(target, ".log") {
 				p.id = strings.TrimSuffix(filepath.Base(target), ".log")
 			}
@@ -116,4 +104,5 @@ func supervisors() []tracerProc {
 	return list
 }
 
+// supervisorRole is the supervisor's hidden argv[1] (hook.SupervisorRole).
 const supervisorRole = "__supervise"

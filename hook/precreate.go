@@ -141,6 +141,7 @@ func supervisorDir() (string, error) {
 	for _, d := range []string{"/run/remainroot", filepath.Join(os.TempDir(), "remainroot-"+hostUID())} {
 		err := privateDir(d)
 		if err == nil {
+			sweepStaleSockets(d)
 			return d, nil
 		}
 		tried = append(tried, err.Error())

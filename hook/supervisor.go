@@ -84,6 +84,14 @@ func SupervisorMain(args []string) int {
 		}
 		s.user = &id
 	}
+	lock, err := lockSocket(*socket)
+	if err != nil {
+		return fail("lock %s: %v", *socket, err)
+	}
+	defer func() {
+		os.Remove(lock.Name())
+		lock.Close()
+	}()
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: *socket, Net: "unix"})
 	if err != nil {
 		return fail("listen on %s: %v", *socket, err)

@@ -10,19 +10,21 @@ bin=$(realpath "${1:-bin/remainroot}")
 user=${REMAINROOT_TEST_USER:-remainroot-test}
 uid=$(id -u "$user")
 
-# A hooks directory just for this demo, holding remainroot.json for a copy
-# of the binary the unprivileged user can read.
+# Hooks directories just for this demo, laid out as `make install` lays
+# them (remainroot.json, and the precreate hook in a directory of its own),
+# for a copy of the binary the unprivileged user can read.
 dir=$(mktemp -d /tmp/remainroot-demo.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 install -m 0755 "$bin" "$dir/remainroot"
-mkdir "$dir/hooks.d"
+mkdir "$dir/hooks.d" "$dir/precreate.d"
 "$dir/remainroot" hooks-json --path "$dir/remainroot" > "$dir/hooks.d/remainroot.json"
+"$dir/remainroot" hooks-json --precreate --path "$dir/remainroot" > "$dir/precreate.d/remainroot-precreate.json"
 chmod -R a+rX "$dir"
 
 podman_as_user() {
 	(cd / && runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="/home/$user" XDG_RUNTIME_DIR="/run/user/$uid" \
-		podman --hooks-dir "$dir/hooks.d" "$@") 2> >(grep -v -e 'cannot find UID/GID' -e 'single mapping' >&2)
+		podman --hooks-dir "$dir/hooks.d" --hooks-dir "$dir/precreate.d" "$@") 2> >(grep -v -e 'cannot find UID/GID' -e 'single mapping' >&2)
 }
 
 script='apt-get update -q && apt-get install -y -q hello && hello'
@@ -39,4 +41,19 @@ echo
 echo "### 2. with remainroot: the same, plus --annotation io.remainroot.mode=creds"
 podman_as_user run --rm --network=host --annotation io.remainroot.mode=creds \
 	localhost/rr-debian:bookworm sh -c "$script"
+echo "### -> worked"
+echo
+name=remainroot-demo-$$
+trap 'podman_as_user rm -f -t 0 "$name" "$name-plain" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+echo "### 3. podman exec CONTAINER su -s /bin/sh nobody -c id, without remainroot:"
+podman_as_user run -d --name "$name-plain" --network=none localhost/rr-debian:bookworm sleep 600 >/dev/null
+if podman_as_user exec "$name-plain" su -s /bin/sh nobody -c id; then
+	echo "### unexpected: su worked without remainroot" >&2
+	exit 1
+fi
+echo "### -> failed; in a container annotated with io.remainroot.mode=creds:"
+podman_as_user run -d --name "$name" --network=none --annotation io.remainroot.mode=creds \
+	localhost/rr-debian:bookworm sleep 600 >/dev/null
+podman_as_user exec "$name" su -s /bin/sh nobody -c id
+podman_as_user exec --user 1000:1000 "$name" id
 echo "### -> worked"

@@ -55,7 +55,9 @@ func TestDebPackage(t *testing.T) {
 	root := testenv.ModuleRoot(t)
 
 	// Build.
-	cmd := exec.Command("make", "deb")
+	// Under `make test` MAKELEVEL and MAKEFLAGS are inherited, and a
+	// sub-make prints "Entering/Leaving directory" around the output.
+	cmd := exec.Command("make", "--no-print-directory", "deb")
 	cmd.Dir = root
 	r := run(t, cmd, 10*time.Minute)
 	if r.code != 0 {

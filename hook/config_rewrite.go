@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -199,6 +200,14 @@ func nativeArchitectures() []specs.Arch {
 }
 
 func unmarshalField(doc map[string]json.RawMessage, key string, v any) error {
+	for k := range doc {
+		// Go's runtimes (runc) match keys case-insensitively, C ones (crun)
+		// do not: a "Seccomp" beside the "seccomp" written here would be
+		// a profile one runtime honours and another drops.
+		if k != key && strings.EqualFold(k, key) {
+			return fmt.Errorf("container config on stdin: %q: a key spelled %q too; runtimes disagree on which counts", key, k)
+		}
+	}
 	raw, ok := doc[key]
 	if !ok || string(raw) == "null" {
 		return nil

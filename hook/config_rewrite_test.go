@@ -178,6 +178,8 @@ func TestRewriteRefuses(t *testing.T) {
 		{"other agent", `{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/other.sock"}}}`, "another seccomp agent"},
 		{"notify rules", `{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_NOTIFY"}]}}}`, "another seccomp agent"},
 		{"notify default", `{"linux":{"seccomp":{"defaultAction":"SCMP_ACT_NOTIFY"}}}`, "defaultAction is SCMP_ACT_NOTIFY"},
+		{"case variant", `{"linux":{"Seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}`, `a key spelled "Seccomp"`},
+		{"case variant top", `{"linux":{},"LINUX":{}}`, `a key spelled "LINUX"`},
 		{"huge", `{"linux":{},"x":"` + strings.Repeat("a", MaxConfigSize) + `"}`, "larger than"},
 	}
 	for _, c := range cases {

@@ -43,7 +43,7 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNoti
 	if !shim.SetsIDs(call.Nr) && !shim.GetsIDs(call.Nr) {
 		return false
 	}
-	creds, out := shim.Emulate(*th.shadow, call, mem, env{t: t, th: th})
+	creds, out := t.emulate(th, *th.shadow, call, mem, env{t: t, th: th})
 	if out.Kind != shim.Return {
 		return false
 	}

@@ -119,7 +119,7 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 		return resp
 	}
 	before := th.creds
-	creds, out := shim.Emulate(th.creds, call, memory{tid}, env{t: t, th: th})
+	creds, out := t.emulate(th, th.creds, call, memory{tid}, env{t: t, th: th})
 	if touches && !notifIDValid(fd, n.id) {
 		return resp
 	}

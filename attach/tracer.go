@@ -505,7 +505,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	}
 	before := th.creds
 	lease := &scratchLease{t: t, th: th, sp: r.sp()}
-	creds, out := shim.Emulate(th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
+	creds, out := t.emulate(th, th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}

@@ -291,7 +291,7 @@ func (d *deferredLog) open(path string) {
 	if path == "" || path == os.DevNull {
 		return
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	f, err := openLogFile(path)
 	if err != nil {
 		return
 	}

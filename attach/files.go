@@ -101,7 +101,16 @@ func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
 		return shim.FileOwner{}, false
 	}
 	o, derr := shim.DecodeOwner(val[:n])
-	return o, derr == nil
+	if derr != nil {
+		f.Malformed(val[:n], derr)
+		return shim.FileOwner{}, false
+	}
+	return o, true
+}
+
+func (f files) Malformed(value []byte, err error) {
+	f.t.log.Warn("malformed owner record taken as none", "tid", f.th.tid, "xattr", shim.OwnerXattr,
+		"value", fmt.Sprintf("%x", value), "err", err)
 }
 
 func (f files) HasSpecial() bool { return len(f.t.special) > 0 }

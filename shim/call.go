@@ -74,6 +74,10 @@ type Files interface {
 	// Missing reports whether call nr has failed with ENOSYS for this
 	// trace (the *xattrat calls under a container's seccomp profile).
 	Missing(nr uintptr) bool
+	// Malformed reports an owner record that cannot be decoded (read back
+	// from a file, so anyone who could write the file wrote it): the
+	// object is then taken to have none, as without remainroot.
+	Malformed(value []byte, err error)
 }
 
 // ScratchSize is the size of the area Files.Scratch points to.

@@ -124,6 +124,7 @@ func (f fuzzFiles) FDOwner(fd int) (FileOwner, bool) {
 	return o, err == nil && f.ownerOK
 }
 func (f fuzzFiles) HasSpecial() bool        { return len(f.data) > 0 && f.data[0]&1 == 1 }
+func (f fuzzFiles) Malformed([]byte, error) {}
 func (f fuzzFiles) Missing(nr uintptr) bool { return len(f.data) > 1 && f.data[1]&1 == 1 }
 
 // kernelResult reports whether v is a value a system call can return: not

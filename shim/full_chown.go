@@ -79,7 +79,7 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 		}
 		return step, 0
 	case 1:
-		p.xattr, p.found = ownerFromXattr(p.mem, p.s, prev)
+		p.xattr, p.found = ownerFromXattr(p.mem, p.files, p.s, prev)
 		p.state = 2
 		return p.s.kernelStatStep(p.dfd, p.path, p.atFlags), 0
 	case 2:

@@ -234,7 +234,7 @@ func holdsXattr(mode uint32) bool {
 
 // ownerFromXattr decodes a getxattr result; ok is false when there is no
 // (usable) xattr.
-func ownerFromXattr(mem Memory, s scratch, res int64) (FileOwner, bool) {
+func ownerFromXattr(mem Memory, files Files, s scratch, res int64) (FileOwner, bool) {
 	if res <= 0 || res > valueMax {
 		return FileOwner{}, false
 	}
@@ -243,7 +243,11 @@ func ownerFromXattr(mem Memory, s scratch, res int64) (FileOwner, bool) {
 		return FileOwner{}, false
 	}
 	o, err := DecodeOwner(b)
-	return o, err == nil
+	if err != nil {
+		files.Malformed(b, err)
+		return FileOwner{}, false
+	}
+	return o, true
 }
 
 // makedev encodes a device number as struct stat's st_dev does.

@@ -55,7 +55,7 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 		// the error.
 		fallthrough
 	case 1:
-		p.owner, p.found = ownerFromXattr(p.mem, p.s, prev)
+		p.owner, p.found = ownerFromXattr(p.mem, p.files, p.s, prev)
 		p.state = 2
 		// The stat call itself. With no owner to write in, its result goes
 		// straight to the thread; a struct stat call then runs as

@@ -42,6 +42,9 @@ type supervisor struct {
 	initPid  int
 	initNS   string
 	sessions sync.WaitGroup
+	// mu guards closing: once set, no session is added to sessions.
+	mu      sync.Mutex
+	closing bool
 	// mapped says which users the container's namespace maps.
 	mapped func(uid, gid uint32) bool
 }
@@ -153,6 +156,9 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 	go s.acceptExecs(ln)
 	<-initDone
 	ln.Close()
+	s.mu.Lock()
+	s.closing = true // no session starts after this
+	s.mu.Unlock()
 	s.sessions.Wait()
 	s.log.Info("container gone; supervisor exits")
 	return 0
@@ -185,7 +191,15 @@ func (s *supervisor) acceptExecs(ln *net.UnixListener) {
 		if err != nil {
 			s.log.Warn("the exec's user is not known; the runtime's calls decide", "err", err)
 		}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			s.log.Info("an exec arrived as the container ended; refused", "pid", m.Pid)
+			m.Listener.Close()
+			return
+		}
 		s.sessions.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.sessions.Done()
 			s.trace(m.Pid, m.Listener, user)

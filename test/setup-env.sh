@@ -45,7 +45,7 @@ CACHE=${REMAINROOT_TEST_CACHE:-/var/cache/remainroot-test}
 SUITE=bookworm
 PACKAGES=(runc crun podman uidmap debootstrap busybox-static proot fakeroot
 	umoci slirp4netns fuse-overlayfs libseccomp-dev gcc libc6-dev acl
-	go-md2man lintian)
+	go-md2man lintian man-db)
 USER_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SHA_LABEL=io.remainroot.test.source-sha256
 

@@ -18,23 +18,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// checkLogDir says why dir cannot hold the log files of a hook running as
+// checkLogDir says why dir cannot hold the log files (or the supervisor
+// sockets, privateDir) of a hook running as
 // euid, or returns nil: it must be a directory itself (not a symbolic link
 // to one), owned by euid, and writable by neither group nor others.
 func checkLogDir(dir string, euid int) error {
 	var st unix.Stat_t
 	if err := unix.Lstat(dir, &st); err != nil {
-		return fmt.Errorf("log directory %s: %w", dir, err)
+		return fmt.Errorf("directory %s: %w", dir, err)
 	}
 	switch {
 	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
-		return fmt.Errorf("log directory %s is a symbolic link", dir)
+		return fmt.Errorf("directory %s is a symbolic link", dir)
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
-		return fmt.Errorf("log directory %s is not a directory", dir)
+		return fmt.Errorf("%s is not a directory", dir)
 	case int(st.Uid) != euid:
-		return fmt.Errorf("log directory %s is owned by uid %d, not by the hook's uid %d", dir, st.Uid, euid)
+		return fmt.Errorf("directory %s is owned by uid %d, not by the hook's uid %d", dir, st.Uid, euid)
 	case st.Mode&0o022 != 0:
-		return fmt.Errorf("log directory %s is writable by group or others (mode %04o)", dir, st.Mode&0o7777)
+		return fmt.Errorf("directory %s is writable by group or others (mode %04o)", dir, st.Mode&0o7777)
 	}
 	return nil
 }

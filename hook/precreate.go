@@ -150,24 +150,12 @@ func supervisorDir() (string, error) {
 }
 
 // privateDir makes sure d is a real directory owned by this user that no
-// one else can write (created 0700 if missing).
+// one else can write (created 0700 if missing), as log directories are.
 func privateDir(d string) error {
 	if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	var st syscall.Stat_t
-	if err := syscall.Lstat(d, &st); err != nil {
-		return err
-	}
-	switch {
-	case st.Mode&syscall.S_IFMT != syscall.S_IFDIR:
-		return fmt.Errorf("%s is not a directory", d)
-	case int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("%s belongs to uid %d, not %d", d, st.Uid, os.Geteuid())
-	case st.Mode&0o022 != 0:
-		return fmt.Errorf("%s is writable by others (mode %o)", d, st.Mode&0o777)
-	}
-	return nil
+	return checkLogDir(d, os.Geteuid())
 }
 
 func randomName() string {

@@ -125,7 +125,7 @@ func userMapped(u specs.User, mapped func(uid, gid uint32) bool) bool {
 		return false
 	}
 	for _, g := range u.AdditionalGids {
-		if !mapped(0, g) {
+		if !mapped(u.UID, g) { // the uid is known to be mapped: this asks about g
 			return false
 		}
 	}

@@ -7,10 +7,13 @@
 #   - the unprivileged user remainroot-test with NO /etc/subuid or /etc/subgid
 #     lines, so its rootless podman maps a single id ("0 <uid> 1");
 #   - cached root filesystems under /var/cache/remainroot-test: a Debian
-#     bookworm minbase (debootstrap) and a static busybox one, each also as a
-#     tar that `podman import` takes;
+#     bookworm minbase (debootstrap), the same plus strace and gdb (for the
+#     debugger tests: installed with apt-get in a chroot, as root, since a
+#     rootless build cannot run apt without remainroot) and a static busybox
+#     one, each also as a tar that `podman import` takes;
 #   - that user's rootless podman (vfs storage, ignore_chown_errors) with the
-#     images localhost/rr-debian:bookworm and localhost/rr-busybox:latest;
+#     images localhost/rr-debian:bookworm, localhost/rr-debian-debug:bookworm
+#     and localhost/rr-busybox:latest;
 #   - and checks the whole thing with real containers.
 #
 # Quirks of these machines (found while writing this script):
@@ -45,7 +48,7 @@ CACHE=${REMAINROOT_TEST_CACHE:-/var/cache/remainroot-test}
 SUITE=bookworm
 PACKAGES=(runc crun podman uidmap debootstrap busybox-static proot fakeroot
 	umoci slirp4netns fuse-overlayfs libseccomp-dev gcc libc6-dev acl
-	go-md2man lintian man-db)
+	go-md2man lintian man-db strace gdb)
 USER_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SHA_LABEL=io.remainroot.test.source-sha256
 
@@ -211,6 +214,25 @@ build_debian() {
 	[ -f "$dir.tar" ] || make_tar "$dir" "$dir.tar"
 }
 
+# build_debian_debug makes the Debian tree plus strace and gdb, rebuilt
+# when the Debian tree's tar is newer than its own.
+build_debian_debug() {
+	local src=$CACHE/debian-$SUITE dir=$CACHE/debian-$SUITE-debug d
+	if [ -d "$dir" ] && [ -f "$dir.tar" ] && ! [ "$src.tar" -nt "$dir.tar" ]; then
+		say "rootfs: $dir cached"
+		return
+	fi
+	say "rootfs: $dir: $src plus strace and gdb (apt-get in a chroot)"
+	d=$dir.tmp
+	rm -rf "$d" "$dir" "$dir.tar"
+	run cp -a "$src" "$d"
+	run chroot "$d" env -i PATH="$USER_PATH" DEBIAN_FRONTEND=noninteractive LANG=C \
+		sh -c 'apt-get update -q && apt-get install -y -q --no-install-recommends strace gdb && apt-get clean'
+	rm -rf "$d"/var/lib/apt/lists/*
+	mv "$d" "$dir"
+	make_tar "$dir" "$dir.tar"
+}
+
 build_busybox() {
 	local dir=$CACHE/busybox d
 	if [ -d "$dir" ]; then
@@ -333,9 +355,11 @@ main() {
 	install -d -m 0755 "$CACHE"
 	build_busybox
 	build_debian
+	build_debian_debug
 	configure_podman
 	import_image "$CACHE/busybox.tar" localhost/rr-busybox:latest /bin/sh
 	import_image "$CACHE/debian-$SUITE.tar" "localhost/rr-debian:$SUITE" /bin/bash
+	import_image "$CACHE/debian-$SUITE-debug.tar" "localhost/rr-debian-debug:$SUITE" /bin/bash
 	if [ "${SKIP_VERIFY:-}" != 1 ]; then
 		verify
 	fi

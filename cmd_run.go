@@ -38,6 +38,7 @@ func runCommand(args []string) int {
 		Log:             log,
 		EmulateFromExec: true,
 		Files:           common.full(),
+		Lazy:            !common.full(),
 		OnMainStop:      jobs.mainStopped,
 	}, func(s *attach.Session) error {
 		pid, err := s.StartCommand(attach.Command{Argv: argv, Files: common.full(), Foreground: jobs.foreground})

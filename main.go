@@ -41,6 +41,8 @@ func main() {
 	switch cmd {
 	case attach.LaunchRole:
 		code = launch(args)
+	case attach.DoorbellRole:
+		attach.Doorbell()
 	case hook.TracerRole:
 		code = hook.TracerMain(args)
 	case hook.SupervisorRole:

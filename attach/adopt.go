@@ -95,17 +95,24 @@ func firstNotifier(fd int, timeout time.Duration) (int, error) {
 // addFilterToAdopted adds the tracer's filter, without a listener, to the
 // adopted process th leads (all threads: TSYNC), then answers the
 // runtime's listener.
+//
+// A lazy trace adds no filter: the runtime's filter notifies every
+// emulated call (LazyRuntimeNotifiedCalls), and a ptrace-only rule would
+// fail with ENOSYS once the process is released.
 func (t *Tracer) addFilterToAdopted(th *thread) error {
-	res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
-	if err == nil && res != 0 {
-		err = filterError(th.tid, res)
-	}
-	if err != nil {
-		return err
+	if !t.lazy {
+		res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
+		if err == nil && res != 0 {
+			err = filterError(th.tid, res)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	fd := t.adopted
 	t.adopted = -1
 	t.notifying = true
+	t.listeners++
 	go t.serveNotifications(fd)
 	return nil
 }

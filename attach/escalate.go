@@ -48,6 +48,23 @@ type escalation struct {
 	// starts with the interrupted registers, marker included, and its
 	// own calls must not take the thread's value.
 	pc, sp uint64
+	// call, in a lazy trace, is the notified call answered -ERESTARTNOINTR
+	// and emulated at the stop on its way out (emulateAtRestart), with
+	// the arguments the notification carried; byInterrupt says that stop
+	// is the PTRACE_EVENT_STOP of a PTRACE_INTERRUPT rather than an
+	// escalation signal's.
+	call        *shim.Call
+	byInterrupt bool
+}
+
+// signalsOwed reports whether escalation signals are on their way.
+func (e *escalation) signalsOwed() bool {
+	for _, n := range e.pending {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // owns reports whether the marked call at a seccomp stop with registers r
@@ -58,7 +75,7 @@ func (e *escalation) owns(r *regs) bool {
 
 // escalate prepares the answer to notification n of th, whose emulation
 // needs a ptrace stop. Callers hold t.mu.
-func (t *Tracer) escalate(th *thread, resp *seccompNotifResp) error {
+func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccompNotifResp) error {
 	sig, err := escalationSignal(th.tid)
 	if err != nil {
 		return err
@@ -87,6 +104,12 @@ func (t *Tracer) escalate(th *thread, resp *seccompNotifResp) error {
 	}
 	resp.error = -errRestartNoIntr
 	resp.val = 0
+	if t.lazy {
+		// No marker: the filter that notified the call may be the
+		// runtime's, which knows none; the call is emulated at the
+		// signal's stop (emulateAtRestart).
+		th.escalation.call = &call
+	}
 	t.countStop("escalated")
 	return nil
 }
@@ -109,6 +132,10 @@ func (t *Tracer) onEscalationSignal(th *thread, sig unix.Signal) (bool, error) {
 	r, err := getRegs(th.tid)
 	if err != nil {
 		return true, err
+	}
+	if call := th.escalation.call; call != nil && !th.escalation.byInterrupt {
+		th.escalation.call = nil
+		return true, t.emulateAtRestart(th, r, *call)
 	}
 	if r.returnValue() == -errRestartNoIntr {
 		if _, ok := shim.Lookup(uintptr(r.syscallNr())); ok {

@@ -30,6 +30,12 @@ type Filter struct {
 	// for the calls that a value answers (set*id, get*id, groups,
 	// capabilities): a supervisor answers them without a ptrace stop.
 	Notify bool
+	// Lazy (with Notify, without Files) notifies the calls that need a
+	// ptrace stop too (the chown family, setxattr): the threads of a lazy
+	// trace are not attached, and the supervisor brings a call that needs
+	// a stop to one itself (lazy.go). A RET_TRACE would fail with ENOSYS
+	// in a thread that has no tracer.
+	Lazy bool
 }
 
 var (
@@ -47,6 +53,9 @@ var (
 // WithFiles returns f that also traces the calls of mode full.
 func (f Filter) WithFiles() Filter { f.Files = true; return f }
 
+// WithLazy returns f that notifies every emulated call (see Filter.Lazy).
+func (f Filter) WithLazy() Filter { f.Lazy = true; return f }
+
 // WithNotify returns f that sends value-answered calls to a listener. It
 // includes the getters: they cost a notification, not a ptrace stop, and
 // a getter filter cannot be added later from a notification.
@@ -63,6 +72,9 @@ func (f Filter) wants(c shim.Class) bool {
 // for the selected calls (for some only when an argument has given bits:
 // prctl's option, open's O_CREAT) and SECCOMP_RET_ALLOW for everything else.
 func (f Filter) Program() ([]bpf.RawInstruction, error) {
+	if f.Lazy && f.Files {
+		return nil, fmt.Errorf("seccomp program: a lazy filter cannot trace mode full's file calls")
+	}
 	type argTest struct {
 		arg    int
 		vals   []uint32 // equal to one of these
@@ -86,14 +98,14 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		if s.Nr == unix.SYS_PRCTL || !f.wants(s.Class) {
 			continue
 		}
-		notify := f.Notify && !s.NeedsStop()
+		notify := f.Notify && (!s.NeedsStop() || f.Lazy)
 		if rule, ok := s.Notified(); ok && f.Notify {
 			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
 				unless: s.OnlyIf.Unless, notifyRule: &rule}
 			continue
 		}
 		if i, ok := s.ChownIDs(); ok {
-			conditional[uint32(s.Nr)] = argTest{arg: i, chownIDs: true}
+			conditional[uint32(s.Nr)] = argTest{arg: i, chownIDs: true, notify: notify}
 			continue
 		}
 		markArg, marked := s.InjectedArg()

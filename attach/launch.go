@@ -58,7 +58,7 @@ func (s *Session) StartCommand(c Command) (int, error) {
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, r, reportW},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
 	}
-	proc, err := os.StartProcess(self, launchArgs(c), attr)
+	proc, err := os.StartProcess(self, launchArgs(c, s.t.lazy), attr)
 	r.Close()
 	reportW.Close()
 	if err != nil {
@@ -68,11 +68,16 @@ func (s *Session) StartCommand(c Command) (int, error) {
 	}
 	pid := proc.Pid
 	s.SetMain(pid)
-	if err := s.SeizeProcess(pid, false); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		w.Close()
-		reportR.Close()
-		return 0, err
+	s.t.mainChild = true
+	// A lazy trace leaves the launcher alone: it installs the filter and
+	// execs with its real credentials, which are the emulated ones.
+	if !s.t.lazy {
+		if err := s.SeizeProcess(pid, false); err != nil {
+			unix.Kill(pid, unix.SIGKILL)
+			w.Close()
+			reportR.Close()
+			return 0, err
+		}
 	}
 	if _, err := w.Write([]byte{1}); err != nil {
 		w.Close()
@@ -103,6 +108,19 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 		t.log.Error("launcher report", "err", err)
 		return
 	}
+	if fd < 0 && t.lazy {
+		// No listener (another supervisor's, an old kernel): the filter
+		// traces, so every process must be attached from the start.
+		err := t.onTracerThread(&tracerWork{do: func() error {
+			t.lazy = false
+			return t.seizeProcess(pid, false)
+		}})
+		if err != nil {
+			t.log.Error("the command has no seccomp listener and cannot be traced", "err", err)
+			sync.Write([]byte{0})
+			return
+		}
+	}
 	if fd >= 0 {
 		t.mu.Lock()
 		err := t.takeListener(pid, fd)
@@ -116,10 +134,13 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 	sync.Write([]byte{1})
 }
 
-func launchArgs(c Command) []string {
+func launchArgs(c Command, lazy bool) []string {
 	args := []string{"remainroot", LaunchRole}
 	if c.Files {
 		args = append(args, "--files")
+	}
+	if lazy && !c.Files {
+		args = append(args, "--lazy")
 	}
 	return append(append(args, "--"), c.Argv...)
 }
@@ -131,6 +152,9 @@ func Launch(argv []string) (int, error) {
 	filter := SetterFilter
 	if len(argv) > 0 && argv[0] == "--files" {
 		filter, argv = filter.WithFiles(), argv[1:]
+	}
+	if len(argv) > 0 && argv[0] == "--lazy" {
+		filter, argv = filter.WithLazy(), argv[1:]
 	}
 	if len(argv) > 0 && argv[0] == "--" {
 		argv = argv[1:]

@@ -40,14 +40,17 @@ func (t *Tracer) takeListener(pid, fd int) error {
 		return fmt.Errorf("pidfd_getfd(%d, %d): %w", pid, fd, err)
 	}
 	t.notifying = true // callers hold t.mu
+	t.listeners++
 	go t.serveNotifications(own)
 	return nil
 }
 
 // serveNotifications answers one listener until every thread using its
 // filter has gone.
+// Callers count it in t.listeners, which it takes back when it returns.
 func (t *Tracer) serveNotifications(fd int) {
 	defer unix.Close(fd)
+	defer t.listenerDone()
 	// Wake the answered thread on this CPU (Linux 6.6): the thread and its
 	// supervisor take turns, so a direct switch saves a cross-CPU wakeup.
 	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccompIoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
@@ -65,10 +68,29 @@ func (t *Tracer) serveNotifications(fd int) {
 			}
 			return
 		}
-		resp := t.answer(fd, &n)
+		resp, work := t.answer(fd, &n)
+		if work != nil {
+			if err := t.onTracerThread(work); err != nil {
+				// The kernel's answer stands: the call runs natively.
+				t.log.Error(err.Error())
+				resp = seccompNotifResp{id: n.id, flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+			}
+		}
 		if err := notifSend(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
 			t.log.Error("answer seccomp notification", "tid", n.pid, "err", err)
 		}
+	}
+}
+
+// listenerDone takes a finished listener out of t.listeners; a lazy
+// trace's wait loop is woken to see whether anything is left.
+func (t *Tracer) listenerDone() {
+	t.mu.Lock()
+	t.listeners--
+	lazy := t.lazy
+	t.mu.Unlock()
+	if lazy {
+		t.onTracerThread(&tracerWork{do: func() error { return nil }})
 	}
 }
 
@@ -88,9 +110,10 @@ var touchesMemory = map[int32]bool{
 	unix.SYS_GETRESGID: true, unix.SYS_CAPGET: true, unix.SYS_CAPSET: true,
 }
 
-// answer computes the reply to one notification.
-func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
-	resp := seccompNotifResp{id: n.id}
+// answer computes the reply to one notification, and what the tracer's
+// thread must do before it is sent (a lazy trace: lazy.go).
+func (t *Tracer) answer(fd int, n *seccompNotif) (resp seccompNotifResp, work *tracerWork) {
+	resp = seccompNotifResp{id: n.id}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tid := int(n.pid)
@@ -99,16 +122,19 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 		// Another ABI's numbers (int 0x80), notified by a runtime's filter:
 		// not emulated, as the tracer's own filter leaves them.
 		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-		return resp
+		return resp, nil
+	}
+	if th == nil && t.lazy {
+		return resp, t.answerUnattached(fd, n, &resp)
 	}
 	if th != nil && !th.emulating && t.opts.RefusedIDsBeforeExec && t.answerBeforeExec(th, n, &resp) {
-		return resp
+		return resp, nil
 	}
 	if th == nil || !th.emulating {
 		// Not emulated yet (the runtime before the container's exec): the
 		// kernel runs the call.
 		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-		return resp
+		return resp, nil
 	}
 	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
 	s, _ := shim.Lookup(call.Nr)
@@ -116,12 +142,12 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 	if touches && !notifIDValid(fd, n.id) {
 		// The thread is gone (its memory could now be another
 		// process's): the reply is discarded.
-		return resp
+		return resp, nil
 	}
 	before := th.creds
 	creds, out := t.emulate(th, th.creds, call, memory{tid}, env{t: t, th: th})
 	if touches && !notifIDValid(fd, n.id) {
-		return resp
+		return resp, nil
 	}
 	t.result.Notifications++
 	if t.debugEnabled() {
@@ -139,7 +165,7 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 	default:
 		// Arguments to rewrite or steps to run: only a ptrace stop can.
-		if err := t.escalate(th, &resp); err != nil {
+		if err := t.escalate(th, call, &resp); err != nil {
 			// The thread is gone, or its /proc unreadable: the kernel
 			// runs the call.
 			t.log.Error("cannot send a notified call to a ptrace stop; running it natively",
@@ -147,5 +173,5 @@ func (t *Tracer) answer(fd int, n *seccompNotif) seccompNotifResp {
 			resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		}
 	}
-	return resp
+	return resp, nil
 }

@@ -64,6 +64,19 @@ func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan, arg5 *uint64, lease
 	return t.runStep(th, run, r.clone(), step, false)
 }
 
+// startPlanAtRestart begins p on th, stopped outside a system call on its
+// way out of the call (registers r: emulateAtRestart): every step, the
+// first too, re-executes the system call instruction.
+func (t *Tracer) startPlanAtRestart(th *thread, r *regs, p shim.Plan, lease *scratchLease) error {
+	run := &planRun{plan: p, saved: r.clone(), lease: lease}
+	step, final := p.Next(0)
+	if step == nil {
+		return t.finishPlan(th, run, final)
+	}
+	th.plan = run
+	return t.runStep(th, run, r.clone(), step, true)
+}
+
 // runStep sets up step in registers cur and resumes th to its syscall
 // stops. reexec says whether cur belongs to an exit stop, from which the
 // system call instruction must run again.
@@ -85,7 +98,7 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 		if !step.Untraced {
 			th.passSeccomp = step.Nr
 		}
-		return resume(th.tid, 0)
+		return t.callDone(th)
 	}
 	if len(step.In) > 0 {
 		if err := (memory{th.tid}).WriteAt(step.In, step.InAddr); err != nil {
@@ -162,7 +175,7 @@ func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
 	if err := run.restoreMask(th.tid); err != nil {
 		return err
 	}
-	return resume(th.tid, 0)
+	return t.callDone(th)
 }
 
 // blockSignals blocks every signal of the thread, remembering its mask.

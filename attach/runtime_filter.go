@@ -37,3 +37,24 @@ func RuntimeNotifiedCalls() []string {
 	slices.Sort(names)
 	return names
 }
+
+// LazyRuntimeNotifiedCalls names the calls a container runtime's filter
+// sends to the listener of a lazy trace (mode creds, Options.Lazy): every
+// emulated call of mode creds but seccomp(2), prctl whatever its option
+// (a plain rule cannot look at the option; the supervisor lets the
+// others run), and the chown and setxattr families whatever their
+// arguments. A process of a lazy trace is attached only while it needs
+// it, so the runtime's listener must be the way every one of its emulated
+// calls reaches remainroot: a ptrace-only rule would fail with ENOSYS in
+// a thread that has no tracer.
+func LazyRuntimeNotifiedCalls() []string {
+	var names []string
+	for _, s := range shim.Syscalls() {
+		if s.Class == shim.File || s.Nr == unix.SYS_SECCOMP {
+			continue
+		}
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -47,6 +47,9 @@ type thread struct {
 	// shadow holds, before the thread's first execve, the credentials
 	// its runtime's refused set*id calls would have given it (identity.go).
 	shadow *shim.Creds
+	// loose: attached only for the call it is in (a lazy trace's
+	// escalation, lazy.go), detached when that call returns.
+	loose bool
 	// arg5AtExit is the sixth argument register to give back at the exit
 	// stop of an escalated call that runs as it is.
 	arg5AtExit *uint64

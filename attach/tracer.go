@@ -45,6 +45,13 @@ type Options struct {
 	// mapped would answer them, and the resulting ids and groups are the
 	// thread's from its execve on (a runtime switching to a user).
 	RefusedIDsBeforeExec bool
+	// Lazy keeps a process attached only while remainroot needs it (mode
+	// creds; lazy.go): released at its first execve when its emulated
+	// credentials are its real ones, seized again when a call makes them
+	// differ, attached for a moment for a call that needs a ptrace stop.
+	// It needs the seccomp listener: without one the trace follows every
+	// process, as without Lazy.
+	Lazy bool
 }
 
 // Result is what a finished trace reports.
@@ -63,6 +70,11 @@ type Result struct {
 	StopsBy map[string]uint64
 	// Fused counts the plans whose first steps the stub made.
 	Fused uint64
+	// Lazy traces: Attached counts the processes seized because a call
+	// made their credentials diverge, Escalated the calls of unattached
+	// threads brought to a ptrace stop, Released the detachments (at an
+	// execve, or after such a call).
+	Attached, Escalated, Released uint64
 }
 
 // Tracer owns every tracee. Its methods run on the locked goroutine, except
@@ -90,6 +102,16 @@ type Tracer struct {
 	// adopted is a runtime's listener (AdoptListener) waiting for the
 	// tracer's filter to be in place before it is answered; -1 for none.
 	adopted int
+	// lazy: Options.Lazy in force (lazy.go); bell wakes the tracer's
+	// thread for the notification goroutine (doorbell.go); loose holds the
+	// regions of processes attached only for a moment, by process id;
+	// listeners counts the listeners being answered (a lazy trace lasts
+	// while one has processes, attached or not).
+	lazy      bool
+	mainChild bool // the main process is the tracer's child (run)
+	bell      *doorbell
+	loose     map[int]*region
+	listeners int
 }
 
 // Trace runs a trace on a new goroutine locked to its OS thread. setup runs
@@ -107,7 +129,7 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]idMapper),
-		missing: make(map[uintptr]bool), adopted: -1}
+		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region)}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err
@@ -123,11 +145,19 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		// thread would exit and PTRACE_O_EXITKILL would kill them.
 		runtime.LockOSThread()
 		t.mu.Lock()
+		if opts.Lazy {
+			if err := t.startDoorbell(); err != nil {
+				t.log.Warn("every process is traced: no doorbell", "err", err)
+			} else {
+				t.lazy = true
+			}
+		}
 		err := setup(&Session{t})
 		t.mu.Unlock()
 		if err != nil {
 			t.mu.Lock()
 			t.abandon()
+			t.stopDoorbell()
 			res := t.result
 			t.mu.Unlock()
 			done <- outcome{res, err}
@@ -135,6 +165,7 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		}
 		err = t.loop()
 		t.mu.Lock()
+		t.stopDoorbell()
 		res := t.result
 		t.mu.Unlock()
 		done <- outcome{res, err}
@@ -251,17 +282,26 @@ func (t *Tracer) loop() error {
 // waitFlags are the tracer's extra wait4 flags: __WNOTHREAD when several
 // traces share the process (Options.OwnThreadOnly).
 func (t *Tracer) waitFlags() int {
+	flags := 0
 	if t.opts.OwnThreadOnly {
-		return unix.WNOTHREAD
+		flags |= unix.WNOTHREAD
 	}
-	return 0
+	if t.lazy {
+		// A released child of the tracer (run's command) stopping: job
+		// control must see it.
+		flags |= unix.WUNTRACED
+	}
+	return flags
 }
 
-// live reports whether any tracee is left.
+// live reports whether any tracee is left or, in a lazy trace, a listener
+// still has processes (attached or not) or the main process, the
+// tracer's child, is still to be reaped (a listener reports its last
+// process gone when it exits, before it is reaped).
 func (t *Tracer) live() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.threads) > 0
+	return len(t.threads) > 0 || (t.lazy && (t.listeners > 0 || (t.mainChild && !t.result.MainExited)))
 }
 
 // countStop adds one stop of kind to the result.
@@ -281,6 +321,11 @@ func callName(nr uintptr) string {
 }
 
 func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
+	if t.bell != nil && tid == t.bell.pid {
+		t.countStop("doorbell")
+		t.onDoorbell(ws)
+		return
+	}
 	if ws.Exited() || ws.Signaled() {
 		t.countStop("exit")
 		// A thread or process is gone (a killed tracee ends here too).
@@ -294,6 +339,14 @@ func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
 		return
 	}
 	th := t.threads[tid]
+	if th == nil && t.lazy && stopEvent(ws) == 0 {
+		// Not a tracee: a released child (run's command) in a group-stop.
+		t.countStop("untraced-stop")
+		if tid == t.main && t.opts.OnMainStop != nil {
+			t.opts.OnMainStop(ws.StopSignal())
+		}
+		return
+	}
 	if th == nil {
 		// The first stop of a new thread can arrive before its creator's
 		// clone/fork event: keep it stopped until the event says whose
@@ -334,6 +387,14 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		}
 		if err == nil {
 			err = listen(th.tid)
+		}
+	case ev == unix.PTRACE_EVENT_STOP && th.escalation.byInterrupt:
+		// The stop of a lazy trace's interrupted call (lazy.go).
+		call := th.escalation.call
+		th.escalation.call, th.escalation.byInterrupt = nil, false
+		var r *regs
+		if r, err = getRegs(th.tid); err == nil {
+			err = t.emulateAtRestart(th, r, *call)
 		}
 	case ev == unix.PTRACE_EVENT_STOP:
 		// PTRACE_INTERRUPT, a new tracee's first stop, or the end of a
@@ -422,6 +483,9 @@ func (t *Tracer) onExec(th *thread) error {
 		if err := t.newRegion(th, true); err != nil {
 			return err
 		}
+		if t.releasable(th) {
+			return t.release(th, "exec with real credentials")
+		}
 	case th.emulating:
 		th.ids = nil
 		if err := t.newRegion(th, true); err != nil {
@@ -462,6 +526,9 @@ func (t *Tracer) onExec(th *thread) error {
 			}
 		}
 		t.log.Debug("exec", "tid", th.tid, "creds", slog.AnyValue(th.creds))
+		if t.releasable(th) {
+			return t.release(th, "exec with real credentials")
+		}
 	}
 	return resume(th.tid, 0)
 }

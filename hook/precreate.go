@@ -64,7 +64,7 @@ func precreate(stdin io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	socket := filepath.Join(dir, "sup-"+randomName()+".sock")
-	out, err := rewriteConfig(data, socket, attach.RuntimeNotifiedCalls(), namespaceMaps(head.Linux))
+	out, err := rewriteConfig(data, socket, notifiedCalls(settings.Mode), namespaceMaps(head.Linux))
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,17 @@ func precreate(stdin io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return out.Config, nil
+}
+
+// notifiedCalls are the calls the runtime's filter sends to the supervisor
+// in mode m: in mode creds the supervisor's traces are lazy (processes are
+// attached only while they need it), so every emulated call is notified;
+// mode full traces every process and notifies the value-answered calls.
+func notifiedCalls(m config.Mode) []string {
+	if m == config.ModeFull {
+		return attach.RuntimeNotifiedCalls()
+	}
+	return attach.LazyRuntimeNotifiedCalls()
 }
 
 // startSupervisor starts the detached supervisor and waits until it

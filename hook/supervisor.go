@@ -222,7 +222,7 @@ func (s *supervisor) trace(pid int, listener *os.File, user *attach.Identity) {
 	}
 	log := s.log.With("session", kind, "pid", pid)
 	opts := attach.Options{Log: log, EmulateFromExec: true, Files: s.full, OwnThreadOnly: true,
-		RefusedIDsBeforeExec: true, Admit: s.admit(isInit)}
+		RefusedIDsBeforeExec: true, Admit: s.admit(isInit), Lazy: !s.full}
 	opts.Identity = user
 	res, err := attach.Trace(opts, func(sess *attach.Session) error {
 		return sess.AdoptListener(pid, fd, s.filter, func(err error) {

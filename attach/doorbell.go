@@ -1,0 +1,143 @@
+package attach
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The doorbell is how the notification goroutine wakes the tracer's
+// thread, which sleeps in wait4 and alone may make ptrace requests: a
+// small process of remainroot's own (DoorbellRole) that the tracer seizes.
+// Ringing it is a signal to it; its signal-delivery-stop ends the
+// tracer's wait4, the tracer discards the signal and does the work queued
+// for it. Started and reaped by the tracer's thread (its parent-death
+// signal is tied to that thread).
+
+// DoorbellRole is the hidden first argument of the doorbell process.
+const DoorbellRole = "__doorbell"
+
+// doorbellSignal rings the doorbell; never delivered.
+const doorbellSignal = unix.SIGURG
+
+type doorbell struct {
+	pid  int
+	work chan *tracerWork
+}
+
+// Doorbell is the doorbell role: it waits for signals, forever.
+func Doorbell() {
+	for {
+		unix.Pause()
+	}
+}
+
+// startDoorbell starts and seizes the doorbell. On the tracer's thread.
+func (t *Tracer) startDoorbell() error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	proc, err := os.StartProcess(self, []string{"remainroot", DoorbellRole}, &os.ProcAttr{
+		Files: []*os.File{null, null, null},
+		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+	})
+	if err != nil {
+		return fmt.Errorf("start the doorbell: %w", err)
+	}
+	pid := proc.Pid
+	proc.Release()
+	// Only EXITKILL: its own threads (the Go runtime's) are not followed.
+	if err := retry("ptrace(PTRACE_SEIZE)", func() error {
+		return ptraceRaw(unix.PTRACE_SEIZE, pid, 0, unix.PTRACE_O_EXITKILL)
+	}); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		wait4Flags(pid, t.waitFlags())
+		return fmt.Errorf("seize the doorbell: %w", err)
+	}
+	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16)}
+	return nil
+}
+
+// stopDoorbell kills and reaps the doorbell. On the tracer's thread.
+func (t *Tracer) stopDoorbell() {
+	b := t.bell
+	if b == nil {
+		return
+	}
+	t.bell = nil
+	unix.Kill(b.pid, unix.SIGKILL)
+	for {
+		_, ws, err := wait4Flags(b.pid, t.waitFlags())
+		if err != nil || ws.Exited() || ws.Signaled() {
+			break
+		}
+	}
+	b.fail()
+}
+
+// fail answers every queued work with errNoDoorbell.
+func (b *doorbell) fail() {
+	for {
+		select {
+		case w := <-b.work:
+			w.done <- errNoDoorbell
+		default:
+			return
+		}
+	}
+}
+
+// onDoorbell handles a wait status of the doorbell: at its stop, the
+// queued work is done. Callers hold t.mu.
+func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
+	b := t.bell
+	if ws.Exited() || ws.Signaled() {
+		t.log.Error("the doorbell died; unattached processes' calls that need the tracer run natively", "status", ws)
+		t.bell = nil
+		b.fail()
+		return
+	}
+	if !ws.Stopped() {
+		return
+	}
+	if err := resume(b.pid, 0); err != nil {
+		t.log.Error("resume the doorbell", "err", err)
+	}
+	for {
+		select {
+		case w := <-b.work:
+			w.done <- w.do()
+		default:
+			return
+		}
+	}
+}
+
+// onTracerThread has w done by the tracer's thread and waits for it.
+// Callers do not hold t.mu.
+func (t *Tracer) onTracerThread(w *tracerWork) error {
+	t.mu.Lock()
+	b := t.bell
+	t.mu.Unlock()
+	if b == nil {
+		return errNoDoorbell
+	}
+	w.done = make(chan error, 1)
+	b.work <- w
+	if err := unix.Tgkill(b.pid, b.pid, doorbellSignal); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return errNoDoorbell
+		}
+		return os.NewSyscallError("tgkill", err)
+	}
+	return <-w.done
+}

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/config"
 )
 
 var testNotified = []string{"capget", "capset", "getuid", "setgroups", "setresuid", "setuid"}
@@ -222,6 +225,27 @@ func TestProcessFlag(t *testing.T) {
 	for want, argv := range cases {
 		if got := processFlag(argv); got != want {
 			t.Errorf("%v: %q, want %q", argv, got, want)
+		}
+	}
+}
+
+// Mode creds traces lazily, so the runtime's filter must notify every
+// emulated call (a ptrace-only rule fails with ENOSYS in a released
+// process); mode full keeps to the value-answered calls and its own filter.
+func TestNotifiedCallsByMode(t *testing.T) {
+	creds, full := notifiedCalls(config.ModeCreds), notifiedCalls(config.ModeFull)
+	if !slices.Equal(creds, attach.LazyRuntimeNotifiedCalls()) {
+		t.Errorf("mode creds notifies %v", creds)
+	}
+	if !slices.Equal(full, attach.RuntimeNotifiedCalls()) {
+		t.Errorf("mode full notifies %v", full)
+	}
+	for _, name := range []string{"chown", "fchownat", "prctl", "setxattr"} {
+		if !slices.Contains(creds, name) {
+			t.Errorf("mode creds does not notify %s", name)
+		}
+		if slices.Contains(full, name) {
+			t.Errorf("mode full notifies %s", name)
 		}
 	}
 }

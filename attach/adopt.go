@@ -47,6 +47,9 @@ func (s *Session) AdoptListener(pid, fd int, f Filter, ready func(error)) error 
 		}
 	}
 	if err := t.seizeProcess(pid, false); err != nil {
+		if t.lazy && errors.Is(err, unix.EPERM) && len(t.threads) == 0 {
+			return t.adoptUnattached(pid, fd, err, ready)
+		}
 		return err
 	}
 	if t.main == 0 {
@@ -54,6 +57,35 @@ func (s *Session) AdoptListener(pid, fd int, f Filter, ready func(error)) error 
 	}
 	t.adopted = fd
 	return s.InstallFilter(pid, f, ready)
+}
+
+// adoptUnattached answers the listener of process pid without attaching
+// it (a lazy trace), because the kernel refuses to let it be seized
+// (seizeErr): bare rootless crun makes its init non-dumpable, with memory
+// owned by a namespace the tracer has no CAP_SYS_PTRACE in, until the
+// container's program execs. Its calls run natively until then, as the
+// runtime's do (answerUnattached: preExec), and are emulated after it, when
+// the process is dumpable again and can be seized if its credentials
+// diverge. A process that must exec as a user of its own (Identity) can
+// only get it from its exec stop: refused.
+func (t *Tracer) adoptUnattached(pid, fd int, seizeErr error, ready func(error)) error {
+	if t.opts.Identity != nil {
+		return fmt.Errorf("seize process %d: %w; without that, its exec as %d:%d cannot be emulated",
+			pid, seizeErr, t.opts.Identity.UID, t.opts.Identity.GID)
+	}
+	t.log.Info("the process cannot be attached before its exec; its calls run natively until then",
+		"pid", pid, "err", seizeErr)
+	if t.main == 0 {
+		t.main = pid
+	}
+	t.preExec = true
+	t.notifying = true
+	t.listeners++
+	go t.serveNotifications(fd)
+	if ready != nil {
+		ready(nil)
+	}
+	return nil
 }
 
 // firstNotifier waits for the first notification on listener fd and

@@ -75,13 +75,18 @@ func (t *Tracer) stopDoorbell() {
 	}
 	t.bell = nil
 	unix.Kill(b.pid, unix.SIGKILL)
+	b.fail()
+	if !t.opts.OwnThreadOnly {
+		// The process exits next (run, hook): the doorbell's end is not
+		// waited for; its zombie goes to init.
+		return
+	}
 	for {
 		_, ws, err := wait4Flags(b.pid, t.waitFlags())
 		if err != nil || ws.Exited() || ws.Signaled() {
-			break
+			return
 		}
 	}
-	b.fail()
 }
 
 // fail answers every queued work with errNoDoorbell.
@@ -125,6 +130,7 @@ func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 // onTracerThread has w done by the tracer's thread and waits for it.
 // Callers do not hold t.mu.
 func (t *Tracer) onTracerThread(w *tracerWork) error {
+	<-t.bellReady
 	t.mu.Lock()
 	b := t.bell
 	t.mu.Unlock()

@@ -40,6 +40,18 @@ type Command struct {
 // the filter and exec the command. Emulation begins at that exec (the
 // tracer needs Options.EmulateFromExec). It returns the command's pid.
 func (s *Session) StartCommand(c Command) (int, error) {
+	if s.t.lazy && !c.Files {
+		pid, err := s.t.startDirect(c)
+		if err == nil {
+			s.SetMain(pid)
+			s.t.mainChild = true
+			return pid, nil
+		}
+		if !errors.Is(err, errDirectStart) {
+			return 0, err
+		}
+		// The launcher says why, or traces with ptrace alone.
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("find own executable: %w", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -63,6 +64,28 @@ func needsModelUnattached(s shim.Syscall, call shim.Call) bool {
 	return true
 }
 
+// kernelChowns reports whether the kernel's answer to a chown-family call
+// of unattached thread tid is the emulated one: both ids -1 or mapped in
+// the thread's namespace. The thread's emulated credentials are its real
+// ones, and for ids the namespace maps the model decides as the kernel
+// does (the differential probe's cases), so the model is not asked: dpkg's
+// chown of every file to root costs a notification, no /proc read.
+func (t *Tracer) kernelChowns(tid int, s shim.Syscall, call shim.Call) bool {
+	i, ok := s.ChownIDs()
+	if !ok {
+		return false
+	}
+	uid, gid := uint32(call.Args[i]), uint32(call.Args[i+1])
+	if uid == shim.NoID && gid == shim.NoID {
+		return true
+	}
+	m := t.mapper(tid)
+	if !m.written() {
+		return false
+	}
+	return (uid == shim.NoID || insideMapped(m.uidMap, uid)) && (gid == shim.NoID || insideMapped(m.gidMap, gid))
+}
+
 // answerUnattached computes the answer to notification n of a thread the
 // tracer does not hold, and the work the tracer's thread must do before it
 // is sent. Callers hold t.mu.
@@ -71,8 +94,19 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 	tid := int(n.pid)
 	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
 	s, ok := shim.Lookup(call.Nr)
-	if !ok || !needsModelUnattached(s, call) {
+	if !ok || !needsModelUnattached(s, call) || t.kernelChowns(tid, s, call) {
 		return nil
+	}
+	if t.preExec {
+		_, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", tid))
+		if errors.Is(err, os.ErrPermission) {
+			// Still the runtime, non-dumpable before the container's
+			// exec (adoptUnattached): its calls are its own.
+			return nil
+		}
+		if err == nil {
+			t.preExec = false
+		}
 	}
 	real, err := realCreds(tid)
 	if err != nil {

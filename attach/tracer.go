@@ -109,7 +109,12 @@ type Tracer struct {
 	// while one has processes, attached or not).
 	lazy      bool
 	mainChild bool // the main process is the tracer's child (run)
+	// preExec: an adopted process could not be attached before its exec
+	// (adoptUnattached); until a notifying thread is dumpable, calls run
+	// natively.
+	preExec   bool
 	bell      *doorbell
+	bellReady chan struct{} // closed once the doorbell is started, or not
 	loose     map[int]*region
 	listeners int
 }
@@ -129,7 +134,7 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]idMapper),
-		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region)}
+		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region), bellReady: make(chan struct{})}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err
@@ -145,14 +150,16 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		// thread would exit and PTRACE_O_EXITKILL would kill them.
 		runtime.LockOSThread()
 		t.mu.Lock()
-		if opts.Lazy {
-			if err := t.startDoorbell(); err != nil {
-				t.log.Warn("every process is traced: no doorbell", "err", err)
-			} else {
-				t.lazy = true
+		// The doorbell is started after setup (off the command's start-up
+		// path): nothing needs it before the command runs.
+		t.lazy = opts.Lazy
+		err := setup(&Session{t})
+		if err == nil && t.lazy {
+			if derr := t.startDoorbell(); derr != nil {
+				t.log.Error("no doorbell: calls of unattached processes that need the tracer run natively", "err", derr)
 			}
 		}
-		err := setup(&Session{t})
+		close(t.bellReady)
 		t.mu.Unlock()
 		if err != nil {
 			t.mu.Lock()

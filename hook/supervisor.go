@@ -142,9 +142,14 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 		return 1
 	}
 	if s.initNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", s.initPid)); err != nil {
-		s.log.Error("the container's init is gone", "err", err)
-		m.Listener.Close()
-		return 1
+		if !errors.Is(err, os.ErrPermission) {
+			s.log.Error("the container's init is gone", "err", err)
+			m.Listener.Close()
+			return 1
+		}
+		// Bare rootless crun: the init is non-dumpable until it execs;
+		// its namespace is read when an exec needs it (admit).
+		s.initNS = ""
 	}
 	s.log.Info("supervising", "mode", map[bool]string{false: "creds", true: "full"}[s.full])
 	initDone := make(chan struct{})
@@ -251,8 +256,18 @@ func (s *supervisor) admit(isInit bool) func(pid int) error {
 			return nil
 		}
 		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+		if errors.Is(err, os.ErrPermission) {
+			// A non-dumpable exec (bare rootless crun) hides its
+			// namespaces; the socket takes only this user's runtimes,
+			// which can reach the user's processes anyway.
+			s.log.Debug("exec admitted without its pid namespace (not readable)", "pid", pid)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("process %d: %w", pid, err)
+		}
+		if s.initNS == "" {
+			s.initNS, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", s.initPid))
 		}
 		if ns != s.initNS {
 			return fmt.Errorf("process %d is not in the container's pid namespace", pid)

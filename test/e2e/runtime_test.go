@@ -258,12 +258,38 @@ func TestBareRuntimes(t *testing.T) {
 }
 
 // TestBareRootlessCrun: crun run by an unprivileged user creates the user
-// namespace itself and makes init non-dumpable, so the hook cannot seize
-// it: the hook must fail with a clear EPERM explanation and the container
-// must not run its command. Without the hook, su fails as usual.
+// namespace itself and makes init non-dumpable, so the createRuntime hook
+// cannot seize it: the hook must fail with a clear EPERM explanation and
+// the container must not run its command. The listener route works: the
+// config rewritten by `remainroot hook precreate` (listenerPath to a
+// supervisor) lets crun hand over the init's listener, and the supervisor
+// answers it unattached until the container's program has exec'd (the init
+// is dumpable again then, and is seized when su's credentials diverge).
+// Without remainroot, su fails as usual.
 func TestBareRootlessCrun(t *testing.T) {
 	bin := setup(t, "crun")
 	rt := bareRuntime{"crun", true}
+	t.Run("listener", func(t *testing.T) {
+		record(t, rt.label()+", config from `remainroot hook precreate`", "busybox su", true)
+		before := len(supervisors())
+		dir := bundle(t, "", map[string]string{"io.remainroot.mode": "creds"}, suNobody...)
+		cfg := filepath.Join(dir, "config.json")
+		rw := run(t, asUser(t, "sh", "-c", `"$0" hook precreate < "$1" > "$1.new" && mv "$1.new" "$1"`, bin, cfg), time.Minute)
+		if rw.code != 0 {
+			t.Fatalf("remainroot hook precreate < config.json failed\n%s", rw)
+		}
+		r, id := rt.run(t, dir)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != nobodyID {
+			t.Errorf("want nobody's ids\n%s\n%s", r, logReport(id))
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for len(supervisors()) > before && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if n := len(supervisors()); n > before {
+			t.Errorf("%d supervisors still run after the container ended (%d before)", n, before)
+		}
+	})
 	t.Run("no-hook", func(t *testing.T) {
 		record(t, rt.label(), "busybox su", false)
 		r, id := rt.run(t, bundle(t, "", nil, suNobody...))

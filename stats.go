@@ -19,6 +19,11 @@ type stats struct {
 	// FusedPlans counts the plans whose first steps the stub made in the
 	// tracee without a stop (mode full).
 	FusedPlans uint64 `json:"fused_plans"`
+	// Attached, Escalated, Released: a lazy trace's attachments (see
+	// attach.Result).
+	Attached  uint64 `json:"attached"`
+	Escalated uint64 `json:"escalated"`
+	Released  uint64 `json:"released"`
 }
 
 func writeStats(path string, res attach.Result) error {
@@ -27,7 +32,7 @@ func writeStats(path string, res attach.Result) error {
 		return err
 	}
 	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops, Notifications: res.Notifications, StopsBy: res.StopsBy,
-		FusedPlans: res.Fused})
+		FusedPlans: res.Fused, Attached: res.Attached, Escalated: res.Escalated, Released: res.Released})
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 			t.preExec = false
 		}
 	}
-	real, err := realCreds(tid)
+	real, err := realCredsMapped(tid, t.mapper(tid))
 	if err != nil {
 		t.log.Debug("unattached thread gone", "tid", tid, "err", err)
 		return nil
@@ -265,6 +265,14 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 	t.countStop("escalated " + callName(call.Nr))
 	if s, ok := shim.Lookup(call.Nr); ok && s.NeedsStop() && th.region.slotsMissing() {
 		t.mapSlotsAtRestart(th, r)
+	}
+	if rg := th.region; rg != nil && rg.mapped && !t.slotFree(rg, th.tid) {
+		// Every slot is some thread's plan (hundreds of threads chowning
+		// at once): the call restarts, is notified again, and comes back
+		// when plans have ended. A scratch area on the stack could land
+		// on a goroutine's small stack.
+		t.countStop("escalated, no free slot")
+		return t.callDone(th)
 	}
 	lease := &scratchLease{t: t, th: th, sp: r.sp()}
 	before := th.creds

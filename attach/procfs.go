@@ -24,13 +24,27 @@ func realCreds(tid int) (shim.Creds, error) {
 	if err != nil {
 		return c, err
 	}
-	return toTraceeNamespace(tid, c), nil
+	return toTraceeNamespace(newIDMapper(tid), c), nil
+}
+
+// realCredsMapped is realCreds with the thread's id mapper known (the
+// tracer's cache: Tracer.mapper), for the frequent reads of threads that
+// are not attached.
+func realCredsMapped(tid int, m idMapper) (shim.Creds, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return shim.Creds{}, fmt.Errorf("read credentials: %w", err)
+	}
+	c, err := parseStatus(data)
+	if err != nil {
+		return c, err
+	}
+	return toTraceeNamespace(m, c), nil
 }
 
 // toTraceeNamespace rewrites ids that /proc showed in the tracer's user
-// namespace into the ids the thread itself sees.
-func toTraceeNamespace(tid int, c shim.Creds) shim.Creds {
-	m := newIDMapper(tid)
+// namespace into the ids the thread itself sees (m: the thread's mapper).
+func toTraceeNamespace(m idMapper, c shim.Creds) shim.Creds {
 	if m.same {
 		return c
 	}

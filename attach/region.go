@@ -97,6 +97,16 @@ func (t *Tracer) acquireSlot(rg *region, tid int) (int, bool) {
 	return best, true
 }
 
+// slotFree reports whether rg has a free slot, reclaiming those of gone
+// threads and finished fused plans if it has none.
+func (t *Tracer) slotFree(rg *region, tid int) bool {
+	if rg.freeSlot() >= 0 {
+		return true
+	}
+	t.reclaimSlots(rg, tid)
+	return rg.freeSlot() >= 0
+}
+
 // freeSlot returns the least recently used free slot, or -1.
 func (rg *region) freeSlot() int {
 	best := -1

@@ -594,6 +594,41 @@ func TestGoChownsOnSmallStacks(t *testing.T) {
 	}
 }
 
+// TestGoChownsAsRootUnattached: the same program staying root gives the
+// files to uid 1000 from 200 goroutines. Under mode creds the process is
+// never attached for its credentials (they stay the real ones), so each
+// chown reaches the supervisor as a notification and is brought to a
+// ptrace stop from there (issue 9): the first attaches the whole
+// multi-threaded process. The output must be real root's.
+func TestGoChownsAsRootUnattached(t *testing.T) {
+	rr := progSetup(t)
+	_, err := exec.LookPath("go")
+	testenv.Need(t, err == nil, "go not found in PATH")
+	bin := progBuildGo(t, "gochown")
+	native := testenv.FullMapCommand(t, bin)
+	native.Env = append(native.Env, "GOCHOWN_AS_ROOT=1")
+	want, stderr, code := testenv.Run(t, native, time.Minute)
+	if code != 0 || want != "bad 0\nok 20000\n" {
+		t.Fatalf("native run: exit %d\n%s%s", code, want, stderr)
+	}
+	for run := 0; run < 3; run++ {
+		cmd := testenv.SingleIDCommand(t, rr, "run", "--stats", "stats.json", "--", bin)
+		cmd.Env = append(cmd.Env, "GOCHOWN_AS_ROOT=1")
+		stats := filepath.Join(cmd.Dir, "stats.json") // the unprivileged user's directory
+		got, stderr, code := testenv.Run(t, cmd, 2*time.Minute)
+		if code != 0 || got != want {
+			t.Fatalf("under remainroot: exit %d\n%s%s\nwant (real root): %s", code, got, stderr, want)
+		}
+		data, _ := os.ReadFile(stats)
+		var st struct {
+			Escalated uint64 `json:"escalated"`
+		}
+		if err := json.Unmarshal(data, &st); err != nil || st.Escalated == 0 {
+			t.Fatalf("stats %s: want at least one escalated call (err %v)", data, err)
+		}
+	}
+}
+
 // TestGoStatsOnSmallStacks: a static Go program stats from 200 goroutines
 // on small stacks. Mode full's emulation must not write below a thread's
 // stack pointer (plans keep their data in the region remainroot maps);

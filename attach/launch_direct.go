@@ -34,7 +34,7 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 	if err != nil {
 		return 0, errDirectStart
 	}
-	prog, err := SetterFilter.WithNotify().WithLazy().Program()
+	prog, err := SetterFilter.WithLazy().WithNotify().Program()
 	if err != nil {
 		return 0, err
 	}
@@ -78,6 +78,7 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 		return 0, s.err
 	}
 	t.notifying = true
+	t.gettersAtDivergence = true
 	t.listeners++
 	go t.serveNotifications(s.fd)
 	return s.pid, nil

@@ -191,6 +191,9 @@ func (t *Tracer) attachProcess(tid int, creds, real shim.Creds) error {
 		return fmt.Errorf("thread %d was not seized with its process", tid)
 	}
 	th.creds, th.real = creds, real
+	if err := t.getterFilterAfterCall(th); err != nil {
+		return err
+	}
 	t.result.Attached++
 	t.log.Debug("attached: credentials diverge", "tid", tid, "pid", tgid, "creds", slog.AnyValue(creds))
 	return nil
@@ -290,8 +293,8 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 		}
 	}
 	if t.log.Enabled(nil, slog.LevelDebug) {
-		t.log.Debug("syscall at restart stop", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
-			"outcome", out.Kind, "value", out.Value, "changed", !before.Equal(creds))
+		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
+			"via", "ptrace", "answer", stopAnswer(out), "changed", !before.Equal(creds))
 	}
 	switch out.Kind {
 	case shim.Return:
@@ -330,6 +333,24 @@ func (t *Tracer) mapSlotsAtRestart(th *thread, r *regs) {
 	}
 }
 
+// needsGetterFilter reports whether th's credentials now differ from the
+// kernel's while its get*id calls still go to the kernel.
+func (t *Tracer) needsGetterFilter(th *thread) bool {
+	return th.diverged() && !th.getterFilter && (!t.notifying || t.gettersAtDivergence)
+}
+
+// getterFilterAfterCall has th, waiting in a notified call whose answer
+// makes its credentials diverge, get the getter filter at the stop on its
+// way out of the call, before it runs any code of its own. Runs on the
+// tracer's thread.
+func (t *Tracer) getterFilterAfterCall(th *thread) error {
+	if !t.needsGetterFilter(th) || th.injectPending == injectGetters {
+		return nil
+	}
+	th.injectPending = injectGetters
+	return interrupt(th.tid)
+}
+
 // callDone lets th run on after an emulated call: a thread attached only
 // for that call is detached.
 func (t *Tracer) callDone(th *thread) error {
@@ -350,6 +371,6 @@ func (t *Tracer) release(th *thread, why string) error {
 // releasable reports whether th, at an execve stop, can be let go: its
 // emulated credentials are the kernel's and nothing is pending for it.
 func (t *Tracer) releasable(th *thread) bool {
-	return t.lazy && th.emulating && !th.diverged() && th.shadow == nil && th.plan == nil &&
+	return t.lazy && th.emulating && !th.diverged() && !th.getterFilter && th.shadow == nil && th.plan == nil &&
 		th.escalation.call == nil && !th.escalation.signalsOwed()
 }

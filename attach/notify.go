@@ -161,6 +161,9 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (resp seccompNotifResp, work *t
 		} else {
 			resp.val = out.Value
 		}
+		if t.lazy && t.needsGetterFilter(th) {
+			work = &tracerWork{do: func() error { return t.getterFilterAfterCall(th) }}
+		}
 	case out.Kind == shim.Run && out.Args == call.Args:
 		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 	default:
@@ -173,5 +176,5 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (resp seccompNotifResp, work *t
 			resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		}
 	}
-	return resp, nil
+	return resp, work
 }

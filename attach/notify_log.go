@@ -38,6 +38,24 @@ func notifAnswer(resp seccompNotifResp) string {
 	return fmt.Sprint(resp.val)
 }
 
+// stopAnswer says what an outcome at a ptrace stop makes of the call, for
+// logs, in notifAnswer's terms: the value, "-ERRNO", "kernel" when the
+// kernel runs the call (its arguments maybe rewritten), "steps" for a plan.
+func stopAnswer(out shim.Outcome) string {
+	switch out.Kind {
+	case shim.Return:
+		if out.Value < 0 {
+			if name := unix.ErrnoName(unix.Errno(-out.Value)); name != "" {
+				return "-" + name
+			}
+		}
+		return fmt.Sprint(out.Value)
+	case shim.Steps:
+		return "steps"
+	}
+	return "kernel"
+}
+
 // debugEnabled reports whether the tracer logs at debug level.
 func (t *Tracer) debugEnabled() bool {
 	return t.log.Enabled(context.Background(), slog.LevelDebug)

@@ -109,6 +109,10 @@ type Tracer struct {
 	// while one has processes, attached or not).
 	lazy      bool
 	mainChild bool // the main process is the tracer's child (run)
+	// gettersAtDivergence: the listener's filter leaves getters to the
+	// kernel (run's lazy filter), so a thread gets the getter filter when
+	// its credentials first diverge, as without a listener.
+	gettersAtDivergence bool
 	// preExec: an adopted process could not be attached before its exec
 	// (adoptUnattached); until a notifying thread is dumpable, calls run
 	// natively.
@@ -526,7 +530,7 @@ func (t *Tracer) onExec(th *thread) error {
 				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 			}
 		}
-		if th.diverged() && !th.getterFilter && !t.notifying {
+		if t.needsGetterFilter(th) {
 			th.injectPending = injectGetters
 			if err := interrupt(th.tid); err != nil {
 				return err
@@ -586,11 +590,11 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	th.creds = creds
 	if t.log.Enabled(nil, slog.LevelDebug) {
 		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
-			"outcome", out.Kind, "value", out.Value, "changed", !before.Equal(creds))
+			"via", "ptrace", "answer", stopAnswer(out), "changed", !before.Equal(creds))
 	}
 	switch out.Kind {
 	case shim.Return:
-		if th.diverged() && !th.getterFilter && !t.notifying {
+		if t.needsGetterFilter(th) {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.

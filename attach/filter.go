@@ -59,17 +59,7 @@ func (f Filter) WithLazy() Filter { f.Lazy = true; return f }
 // WithNotify returns f that sends value-answered calls to a listener. It
 // includes the getters: they cost a notification, not a ptrace stop, and
 // a getter filter cannot be added later from a notification.
-//
-// A lazy filter (Filter.Lazy) leaves the getters to the kernel: its
-// threads' credentials are the kernel's until they diverge, and a thread
-// that diverges is attached and gets the getter filter then.
-func (f Filter) WithNotify() Filter {
-	f.Notify = true
-	if !f.Lazy {
-		f.Getters = true
-	}
-	return f
-}
+func (f Filter) WithNotify() Filter { f.Notify, f.Getters = true, true; return f }
 
 func (f Filter) wants(c shim.Class) bool {
 	return (c == shim.Setter && f.Setters) || (c == shim.Getter && f.Getters) || (c == shim.File && f.Files)

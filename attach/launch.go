@@ -135,7 +135,6 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 	}
 	if fd >= 0 {
 		t.mu.Lock()
-		t.gettersAtDivergence = t.lazy
 		err := t.takeListener(pid, fd)
 		t.mu.Unlock()
 		if err != nil {

@@ -34,7 +34,7 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 	if err != nil {
 		return 0, errDirectStart
 	}
-	prog, err := SetterFilter.WithLazy().WithNotify().Program()
+	prog, err := SetterFilter.WithNotify().WithLazy().Program()
 	if err != nil {
 		return 0, err
 	}
@@ -78,7 +78,6 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 		return 0, s.err
 	}
 	t.notifying = true
-	t.gettersAtDivergence = true
 	t.listeners++
 	go t.serveNotifications(s.fd)
 	return s.pid, nil

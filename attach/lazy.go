@@ -191,9 +191,6 @@ func (t *Tracer) attachProcess(tid int, creds, real shim.Creds) error {
 		return fmt.Errorf("thread %d was not seized with its process", tid)
 	}
 	th.creds, th.real = creds, real
-	if err := t.getterFilterAfterCall(th); err != nil {
-		return err
-	}
 	t.result.Attached++
 	t.log.Debug("attached: credentials diverge", "tid", tid, "pid", tgid, "creds", slog.AnyValue(creds))
 	return nil
@@ -333,24 +330,6 @@ func (t *Tracer) mapSlotsAtRestart(th *thread, r *regs) {
 	}
 }
 
-// needsGetterFilter reports whether th's credentials now differ from the
-// kernel's while its get*id calls still go to the kernel.
-func (t *Tracer) needsGetterFilter(th *thread) bool {
-	return th.diverged() && !th.getterFilter && (!t.notifying || t.gettersAtDivergence)
-}
-
-// getterFilterAfterCall has th, waiting in a notified call whose answer
-// makes its credentials diverge, get the getter filter at the stop on its
-// way out of the call, before it runs any code of its own. Runs on the
-// tracer's thread.
-func (t *Tracer) getterFilterAfterCall(th *thread) error {
-	if !t.needsGetterFilter(th) || th.injectPending == injectGetters {
-		return nil
-	}
-	th.injectPending = injectGetters
-	return interrupt(th.tid)
-}
-
 // callDone lets th run on after an emulated call: a thread attached only
 // for that call is detached.
 func (t *Tracer) callDone(th *thread) error {
@@ -371,6 +350,6 @@ func (t *Tracer) release(th *thread, why string) error {
 // releasable reports whether th, at an execve stop, can be let go: its
 // emulated credentials are the kernel's and nothing is pending for it.
 func (t *Tracer) releasable(th *thread) bool {
-	return t.lazy && th.emulating && !th.diverged() && !th.getterFilter && th.shadow == nil && th.plan == nil &&
+	return t.lazy && th.emulating && !th.diverged() && th.shadow == nil && th.plan == nil &&
 		th.escalation.call == nil && !th.escalation.signalsOwed()
 }

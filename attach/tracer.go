@@ -109,10 +109,6 @@ type Tracer struct {
 	// while one has processes, attached or not).
 	lazy      bool
 	mainChild bool // the main process is the tracer's child (run)
-	// gettersAtDivergence: the listener's filter leaves getters to the
-	// kernel (run's lazy filter), so a thread gets the getter filter when
-	// its credentials first diverge, as without a listener.
-	gettersAtDivergence bool
 	// preExec: an adopted process could not be attached before its exec
 	// (adoptUnattached); until a notifying thread is dumpable, calls run
 	// natively.
@@ -153,6 +149,9 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 		// Never unlocked: if this goroutine ended while tracees lived, its
 		// thread would exit and PTRACE_O_EXITKILL would kill them.
 		runtime.LockOSThread()
+		if err := shortSlice(); err != nil {
+			t.log.Debug("no short time slice for the tracer's thread", "err", err)
+		}
 		t.mu.Lock()
 		// The doorbell is started after setup (off the command's start-up
 		// path): nothing needs it before the command runs.
@@ -530,7 +529,7 @@ func (t *Tracer) onExec(th *thread) error {
 				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 			}
 		}
-		if t.needsGetterFilter(th) {
+		if th.diverged() && !th.getterFilter && !t.notifying {
 			th.injectPending = injectGetters
 			if err := interrupt(th.tid); err != nil {
 				return err
@@ -594,7 +593,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	}
 	switch out.Kind {
 	case shim.Return:
-		if t.needsGetterFilter(th) {
+		if th.diverged() && !th.getterFilter && !t.notifying {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.

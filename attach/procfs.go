@@ -15,17 +15,7 @@ import (
 // realCreds reads a thread's kernel credentials from /proc/TID/status: the
 // state emulation starts from. Securebits are not shown there and are taken
 // as 0.
-func realCreds(tid int) (shim.Creds, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err != nil {
-		return shim.Creds{}, fmt.Errorf("read credentials: %w", err)
-	}
-	c, err := parseStatus(data)
-	if err != nil {
-		return c, err
-	}
-	return toTraceeNamespace(newIDMapper(tid), c), nil
-}
+func realCreds(tid int) (shim.Creds, error) { return realCredsMapped(tid, newIDMapper(tid)) }
 
 // realCredsMapped is realCreds with the thread's id mapper known (the
 // tracer's cache: Tracer.mapper), for the frequent reads of threads that

@@ -41,14 +41,7 @@ const dbgSuProbe = `if su -s /bin/sh nobody -c true 2>/dev/null; then echo su-ok
 func dbgCompileASan(t *testing.T) string {
 	t.Helper()
 	src := filepath.Join(testenv.ModuleRoot(t), "test", "programs", "asan_leak.c")
-	dir, err := os.MkdirTemp("", "remainroot-e2e-asan-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := testenv.PublicDir(t, "remainroot-e2e-asan-")
 	out := filepath.Join(dir, "asan_leak")
 	args := []string{"-fsanitize=address", "-static-libasan", "-g", "-O0", "-o", out, src}
 	if output, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {

@@ -75,14 +75,7 @@ func dbgCompileASan(t *testing.T, name string) string {
 	t.Helper()
 	_, err := exec.LookPath("gcc")
 	testenv.Need(t, err == nil, "gcc not found in PATH")
-	dir, err := os.MkdirTemp("", "remainroot-asan-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := testenv.PublicDir(t, "remainroot-asan-")
 	out := filepath.Join(dir, strings.TrimSuffix(name, ".c"))
 	args := []string{"-fsanitize=address", "-g", "-O0", "-o", out, progSource(t, name)}
 	if output, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {

@@ -110,14 +110,7 @@ const unmappedOwner = 4242
 // (FILE.link) and a sticky directory (FILE.dir) of the same owner.
 func unmappedFile(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "remainroot-unmapped-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := testenv.PublicDir(t, "remainroot-unmapped-")
 	path := filepath.Join(dir, "file")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -280,11 +280,12 @@ func UnprivUser(t testing.TB) (uid, gid int) {
 	return uid, gid
 }
 
-// WorkDir makes a temporary directory, removed when the test ends, with
-// mode 0755 and the given owner.
-func WorkDir(t testing.TB, uid, gid int) string {
+// PublicDir makes a temporary directory named after prefix, removed when
+// the test ends, with mode 0755: what it holds can be read and run by the
+// unprivileged user and by containers.
+func PublicDir(t testing.TB, prefix string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "remainroot-cwd-")
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,6 +293,14 @@ func WorkDir(t testing.TB, uid, gid int) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// WorkDir makes a temporary directory, removed when the test ends, with
+// mode 0755 and the given owner.
+func WorkDir(t testing.TB, uid, gid int) string {
+	t.Helper()
+	dir := PublicDir(t, "remainroot-cwd-")
 	if err := os.Chown(dir, uid, gid); err != nil {
 		t.Fatal(err)
 	}

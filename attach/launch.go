@@ -35,10 +35,12 @@ type Command struct {
 	Foreground bool
 }
 
-// StartCommand starts argv traced: it re-executes remainroot as the
-// launcher in a new process group, seizes it, and lets it go on to install
-// the filter and exec the command. Emulation begins at that exec (the
-// tracer needs Options.EmulateFromExec). It returns the command's pid.
+// StartCommand starts argv traced: a lazy trace starts it directly with
+// its filter (launch_direct.go); otherwise, or when that cannot be done,
+// it re-executes remainroot as the launcher in a new process group, seizes
+// it, and lets it go on to install the filter and exec the command, and
+// every process is followed. Emulation begins at that exec (the tracer
+// needs Options.EmulateFromExec). It returns the command's pid.
 func (s *Session) StartCommand(c Command) (int, error) {
 	if s.t.lazy && !c.Files {
 		pid, err := s.t.startDirect(c)
@@ -50,8 +52,10 @@ func (s *Session) StartCommand(c Command) (int, error) {
 		if !errors.Is(err, errDirectStart) {
 			return 0, err
 		}
-		// The launcher says why, or traces with ptrace alone.
+		// The launcher says why, or traces every process with its
+		// filter (no listener: ptrace alone).
 	}
+	s.t.lazy = false
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("find own executable: %w", err)
@@ -70,7 +74,7 @@ func (s *Session) StartCommand(c Command) (int, error) {
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, r, reportW},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
 	}
-	proc, err := os.StartProcess(self, launchArgs(c, s.t.lazy), attr)
+	proc, err := os.StartProcess(self, launchArgs(c), attr)
 	r.Close()
 	reportW.Close()
 	if err != nil {
@@ -81,15 +85,11 @@ func (s *Session) StartCommand(c Command) (int, error) {
 	pid := proc.Pid
 	s.SetMain(pid)
 	s.t.mainChild = true
-	// A lazy trace leaves the launcher alone: it installs the filter and
-	// execs with its real credentials, which are the emulated ones.
-	if !s.t.lazy {
-		if err := s.SeizeProcess(pid, false); err != nil {
-			unix.Kill(pid, unix.SIGKILL)
-			w.Close()
-			reportR.Close()
-			return 0, err
-		}
+	if err := s.SeizeProcess(pid, false); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		w.Close()
+		reportR.Close()
+		return 0, err
 	}
 	if _, err := w.Write([]byte{1}); err != nil {
 		w.Close()
@@ -120,19 +120,6 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 		t.log.Error("launcher report", "err", err)
 		return
 	}
-	if fd < 0 && t.lazy {
-		// No listener (another supervisor's, an old kernel): the filter
-		// traces, so every process must be attached from the start.
-		err := t.onTracerThread(&tracerWork{do: func() error {
-			t.lazy = false
-			return t.seizeProcess(pid, false)
-		}})
-		if err != nil {
-			t.log.Error("the command has no seccomp listener and cannot be traced", "err", err)
-			sync.Write([]byte{0})
-			return
-		}
-	}
 	if fd >= 0 {
 		t.mu.Lock()
 		err := t.takeListener(pid, fd)
@@ -146,13 +133,10 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 	sync.Write([]byte{1})
 }
 
-func launchArgs(c Command, lazy bool) []string {
+func launchArgs(c Command) []string {
 	args := []string{"remainroot", LaunchRole}
 	if c.Files {
 		args = append(args, "--files")
-	}
-	if lazy && !c.Files {
-		args = append(args, "--lazy")
 	}
 	return append(append(args, "--"), c.Argv...)
 }
@@ -164,9 +148,6 @@ func Launch(argv []string) (int, error) {
 	filter := SetterFilter
 	if len(argv) > 0 && argv[0] == "--files" {
 		filter, argv = filter.WithFiles(), argv[1:]
-	}
-	if len(argv) > 0 && argv[0] == "--lazy" {
-		filter, argv = filter.WithLazy(), argv[1:]
 	}
 	if len(argv) > 0 && argv[0] == "--" {
 		argv = argv[1:]

@@ -65,25 +65,21 @@ func needsModelUnattached(s shim.Syscall, call shim.Call) bool {
 }
 
 // kernelChowns reports whether the kernel's answer to a chown-family call
-// of unattached thread tid is the emulated one: both ids -1 or mapped in
-// the thread's namespace. The thread's emulated credentials are its real
-// ones, and for ids the namespace maps the model decides as the kernel
-// does (the differential probe's cases), so the model is not asked: dpkg's
-// chown of every file to root costs a notification, no /proc read.
+// of unattached thread tid is the emulated one (shim.KernelAnswersChown),
+// with the thread's id maps: dpkg's chown of every file to root costs a
+// notification, no /proc read of the thread's credentials.
 func (t *Tracer) kernelChowns(tid int, s shim.Syscall, call shim.Call) bool {
-	i, ok := s.ChownIDs()
-	if !ok {
-		return false
-	}
-	uid, gid := uint32(call.Args[i]), uint32(call.Args[i+1])
-	if uid == shim.NoID && gid == shim.NoID {
-		return true
-	}
-	m := t.mapper(tid)
-	if !m.written() {
-		return false
-	}
-	return (uid == shim.NoID || insideMapped(m.uidMap, uid)) && (gid == shim.NoID || insideMapped(m.gidMap, gid))
+	var m *idMapper
+	return shim.KernelAnswersChown(s, call, func(id uint32, group bool) bool {
+		if m == nil {
+			mp := t.mapper(tid)
+			m = &mp
+		}
+		if group {
+			return insideMapped(m.gidMap, id)
+		}
+		return insideMapped(m.uidMap, id)
+	})
 }
 
 // answerUnattached computes the answer to notification n of a thread the

@@ -130,8 +130,8 @@ var touchesMemory = map[int32]bool{
 
 // answer computes the reply to one notification, and what the tracer's
 // thread must do before it is sent (a lazy trace: lazy.go).
-func (t *Tracer) answer(fd int, n *seccompNotif) (resp seccompNotifResp, work *tracerWork) {
-	resp = seccompNotifResp{id: n.id}
+func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork) {
+	resp := seccompNotifResp{id: n.id}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tid := int(n.pid)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/test/testenv"
 )
 
 // rootlessFacts are the facts of a hook run by rootless podman: uid 0 with
@@ -495,12 +497,7 @@ func seizeAs(t *testing.T, bin string, pid, uid int) string {
 // the explanation names the right cause. It needs root, to run helpers as
 // other users.
 func TestExplainSeizeErrorReal(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("needs root to run helpers as other users")
-		}
-		t.Skip("needs root to run helpers as other users")
-	}
+	testenv.RequireRoot(t) // helpers run as other users
 	bin := helperBinary(t)
 	const user, other = 65534, 65533
 

@@ -134,3 +134,20 @@ func (p *credsChownPlan) Next(prev int64) (*Step, int64) {
 	// thread's next chown-family call run unemulated).
 	return &Step{Nr: p.nr, Args: p.noop, Direct: true, Untraced: true}, 0
 }
+
+// KernelAnswersChown reports whether the kernel's own answer to chown-family
+// call call is the emulated one for a thread whose emulated credentials are
+// its real ones (a process remainroot does not attach): both ids -1, or
+// each -1 or mapped by the thread's namespace (mapped). The model's rule
+// for ids the namespace maps is the kernel's (capable_wrt_inode_uidgid,
+// the owner's mapping, EROFS: the differential probe's chown cases), so
+// only a chown to an unmapped id needs the model; the kernel would refuse
+// that one with EINVAL.
+func KernelAnswersChown(s Syscall, call Call, mapped func(id uint32, group bool) bool) bool {
+	i, ok := s.ChownIDs()
+	if !ok {
+		return false
+	}
+	uid, gid := id(call.Args[i]), id(call.Args[i+1])
+	return (uid == NoID || mapped(uid, false)) && (gid == NoID || mapped(gid, true))
+}

@@ -200,3 +200,20 @@ func TestStatsForkExecLoop(t *testing.T) {
 			st.Stops, maxStops, by.String(), st.Notifications, strings.TrimSpace(string(data)))
 	}
 }
+
+// TestUnattachedAfterTracerDeath: a process that is not attached outlives
+// a killed tracer (no PTRACE_O_EXITKILL reaches it), and every emulated
+// call it makes from then on fails with ENOSYS, getters too: geteuid's raw
+// result is then -ENOSYS as an id (README, "When a process is attached").
+// Here the shell kills remainroot, its parent, itself.
+func TestUnattachedAfterTracerDeath(t *testing.T) {
+	rr := progSetup(t)
+	cmd := testenv.SingleIDCommand(t, rr, "run", "--", "sh", "-c", `kill -KILL $PPID; sleep 0.5; id -u; echo done`)
+	stdout, stderr, code := testenv.Run(t, cmd, time.Minute)
+	if code == 0 {
+		t.Errorf("remainroot was killed but exited 0\n%s%s", stdout, stderr)
+	}
+	if want := "4294967258\ndone\n"; stdout != want { // (uid_t)-ENOSYS
+		t.Errorf("after the tracer's death: got %q, want %q\nstderr:\n%s", stdout, want, stderr)
+	}
+}

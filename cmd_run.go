@@ -49,6 +49,7 @@ func runCommand(args []string) int {
 		return nil
 	})
 	jobs.stop()
+	attach.StopFallback()
 	if *statsFile != "" {
 		if err := writeStats(*statsFile, res); err != nil {
 			log.Error("write stats", "err", err)

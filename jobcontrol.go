@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,12 +22,17 @@ import (
 //   - when the command stops (ctrl-z), remainroot takes the terminal back
 //     and stops itself with the same signal, so the shell sees the job stop;
 //     when the shell continues remainroot (fg), it gives the terminal back
-//     and continues the command's group.
+//     and continues the command's group;
+//   - a signal that would end a process, sent to remainroot once the
+//     command is gone (while the trace waits for the command's own
+//     children), ends remainroot itself with that signal, as `timeout` and
+//     CI runners expect of any wrapper.
 type jobControl struct {
 	log        *slog.Logger
 	foreground bool
 	tty        int
 	pid        int
+	pidfd      int // the command's, so a reaped pid is never signalled
 	sigs       chan os.Signal
 	stops      chan unix.Signal
 	done       chan struct{}
@@ -40,7 +46,7 @@ var forwardedSignals = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.
 	unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
 
 func newJobControl(log *slog.Logger) *jobControl {
-	j := &jobControl{log: log, tty: int(os.Stdin.Fd()), sigs: make(chan os.Signal, 16),
+	j := &jobControl{log: log, tty: int(os.Stdin.Fd()), pidfd: -1, sigs: make(chan os.Signal, 16),
 		stops: make(chan unix.Signal, 4), done: make(chan struct{})}
 	if pgrp, err := unix.IoctlGetInt(j.tty, unix.TIOCGPGRP); err == nil && pgrp == unix.Getpgrp() {
 		j.foreground = true
@@ -54,6 +60,14 @@ func newJobControl(log *slog.Logger) *jobControl {
 // start begins forwarding to the command pid, which leads its own group.
 func (j *jobControl) start(pid int) {
 	j.pid = pid
+	// Opened before the trace can reap the command: the command is the
+	// caller's unreaped child here.
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		j.log.Debug("pidfd_open of the command", "pid", pid, "err", err)
+		fd = -1
+	}
+	j.pidfd = fd
 	if j.foreground {
 		// tcsetpgrp from a background group raises SIGTTOU unless ignored.
 		signal.Ignore(unix.SIGTTOU)
@@ -82,13 +96,58 @@ func (j *jobControl) relay() {
 				j.resumed()
 				continue
 			}
-			if err := unix.Kill(j.pid, sig); err != nil {
-				j.log.Debug("forward signal", "signal", sig, "err", err)
-			}
+			j.forward(sig)
 		case sig := <-j.stops:
 			j.stopSelf(sig)
 		}
 	}
+}
+
+// forward sends sig to the command; when the command is gone, a signal
+// whose default action ends a process ends remainroot instead.
+func (j *jobControl) forward(sig unix.Signal) {
+	if j.pidfd < 0 {
+		if err := unix.Kill(j.pid, sig); err != nil {
+			j.log.Debug("forward signal", "signal", sig, "err", err)
+		}
+		return
+	}
+	err := unix.PidfdSendSignal(j.pidfd, sig, nil, 0)
+	if err != nil && !errors.Is(err, unix.ESRCH) {
+		j.log.Debug("forward signal", "signal", sig, "err", err)
+	}
+	if err == nil && !commandGone(j.pidfd) {
+		return
+	}
+	if !endsProcess(sig) {
+		return
+	}
+	j.log.Debug("the command is gone: the signal ends remainroot", "signal", sig)
+	signal.Reset(sig)
+	unix.Kill(unix.Getpid(), sig)
+}
+
+// commandGone reports whether the process behind pidfd has exited (a
+// zombie not yet reaped by the trace counts as gone).
+func commandGone(pidfd int) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	if err != nil {
+		return errors.Is(err, unix.ECHILD) || errors.Is(err, unix.ESRCH)
+	}
+	// With WNOHANG and no exited child, the kernel leaves si_signo 0;
+	// otherwise it is SIGCHLD.
+	return info.Signo != 0
+}
+
+// endsProcess reports whether sig's default action terminates a process
+// (signal(7): Term or Core).
+func endsProcess(sig unix.Signal) bool {
+	switch sig {
+	case unix.SIGCONT, unix.SIGWINCH, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGCHLD, unix.SIGURG:
+		return false
+	}
+	return true
 }
 
 // stopSelf mirrors the command's stop on remainroot, so the shell that
@@ -126,6 +185,9 @@ func (j *jobControl) stop() {
 	close(j.done)
 	j.wg.Wait()
 	signal.Stop(j.sigs)
+	if j.pidfd >= 0 {
+		unix.Close(j.pidfd)
+	}
 	if j.foreground {
 		unix.IoctlSetPointerInt(j.tty, unix.TIOCSPGRP, unix.Getpgrp())
 	}

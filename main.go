@@ -43,6 +43,8 @@ func main() {
 		code = launch(args)
 	case attach.DoorbellRole:
 		attach.Doorbell()
+	case attach.FallbackRole:
+		code = attach.Fallback()
 	case hook.TracerRole:
 		code = hook.TracerMain(args)
 	case hook.SupervisorRole:

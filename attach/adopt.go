@@ -81,7 +81,7 @@ func (t *Tracer) adoptUnattached(pid, fd int, seizeErr error, ready func(error))
 	t.preExec = true
 	t.notifying = true
 	t.listeners++
-	go t.serveNotifications(fd)
+	go t.serveNotifications(fd, listenerSlot{})
 	if ready != nil {
 		ready(nil)
 	}
@@ -145,6 +145,6 @@ func (t *Tracer) addFilterToAdopted(th *thread) error {
 	t.adopted = -1
 	t.notifying = true
 	t.listeners++
-	go t.serveNotifications(fd)
+	go t.serveNotifications(fd, listenerSlot{})
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -40,13 +39,13 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 	}
 	type started struct {
 		pid, fd int
+		slot    listenerSlot
 		err     error
 	}
+	// Started here, on a thread without the filter (fallback.go).
+	processFallback.ensure()
 	ch := make(chan started, 1)
-	go func() {
-		// Never unlocked: the goroutine's end ends the thread and the
-		// filter it holds.
-		runtime.LockOSThread()
+	onDisposableThread(func() {
 		if !hasCapSysAdmin() {
 			if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 				ch <- started{err: fmt.Errorf("set no_new_privs: %w", err)}
@@ -59,11 +58,16 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 			ch <- started{err: errDirectStart}
 			return
 		}
+		// The fallback answerer holds the listener before the command
+		// runs: a tracer killed at any moment leaves the command the
+		// kernel's answers (fallback.go).
+		slot := processFallback.hand(fd, t.log)
 		proc, err := os.StartProcess(path, c.Argv, &os.ProcAttr{
 			Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
 			Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
 		})
 		if err != nil {
+			slot.done()
 			unix.Close(fd)
 			t.log.Debug("direct start failed", "err", err)
 			ch <- started{err: errDirectStart}
@@ -71,14 +75,14 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 		}
 		pid := proc.Pid
 		proc.Release()
-		ch <- started{pid: pid, fd: fd}
-	}()
+		ch <- started{pid: pid, fd: fd, slot: slot}
+	})
 	s := <-ch
 	if s.err != nil {
 		return 0, s.err
 	}
 	t.notifying = true
 	t.listeners++
-	go t.serveNotifications(s.fd)
+	go t.serveNotifications(s.fd, s.slot)
 	return s.pid, nil
 }

@@ -42,14 +42,16 @@ func (t *Tracer) takeListener(pid, fd int) error {
 	}
 	t.notifying = true // callers hold t.mu
 	t.listeners++
-	go t.serveNotifications(own)
+	go t.serveNotifications(own, listenerSlot{})
 	return nil
 }
 
 // serveNotifications answers one listener until every thread using its
 // filter has gone.
 // Callers count it in t.listeners, which it takes back when it returns.
-func (t *Tracer) serveNotifications(fd int) {
+// slot is the listener's slot with the fallback answerer when the caller
+// handed it over already; otherwise a lazy trace hands it over here.
+func (t *Tracer) serveNotifications(fd int, slot listenerSlot) {
 	defer unix.Close(fd)
 	defer t.listenerDone()
 	runtime.LockOSThread()
@@ -60,8 +62,16 @@ func (t *Tracer) serveNotifications(fd int) {
 	// Wake the answered thread on this CPU (Linux 6.6): the thread and its
 	// supervisor take turns, so a direct switch saves a cross-CPU wakeup.
 	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccompIoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	if !slot.ok && t.lazy {
+		// Processes left unattached must outlive the tracer (fallback.go).
+		slot = processFallback.hand(fd, t.log)
+	}
+	defer slot.done()
 	var n seccompNotif
 	for {
+		if !recvEndsWithUsers && !waitNotification(fd) {
+			return // no thread uses the filter any more
+		}
 		if err := notifRecv(fd, &n); err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
@@ -74,6 +84,7 @@ func (t *Tracer) serveNotifications(fd int) {
 			}
 			return
 		}
+		slot.record(n.id)
 		resp, work := t.answer(fd, &n)
 		if work != nil {
 			if err := t.onTracerThread(work); err != nil {
@@ -110,6 +121,25 @@ func (t *Tracer) listenerDone() {
 func shortSlice() error {
 	attr := unix.SchedAttr{Policy: unix.SCHED_NORMAL, Runtime: 100_000}
 	return unix.SchedSetAttr(0, &attr, 0)
+}
+
+// recvEndsWithUsers: the kernel ends a waiting SECCOMP_IOCTL_NOTIF_RECV
+// when the last thread using the filter is gone (Linux 6.11: "seccomp:
+// interrupt SECCOMP_IOCTL_NOTIF_RECV when all users have exited"). Before
+// that only poll(2) learns it (POLLHUP), and a RECV waits for ever.
+var recvEndsWithUsers = kernelAtLeast(6, 11)
+
+// waitNotification waits until a notification is pending on fd (true) or
+// no thread uses its filter any more (false).
+func waitNotification(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(pfd, -1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return err == nil && pfd[0].Revents&unix.POLLIN != 0
+	}
 }
 
 // orphaned reports whether no thread uses the listener's filter any more

@@ -106,6 +106,7 @@ func SupervisorMain(args []string) int {
 	sendMessage(report, message{Ready: true})
 	report.Close()
 	code := s.serve(ln)
+	attach.StopFallback()
 	s.logOut.close(s.logDir, "unclaimed-"+filepath.Base(*socket))
 	return code
 }

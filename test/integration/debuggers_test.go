@@ -202,10 +202,11 @@ func TestStatsForkExecLoop(t *testing.T) {
 }
 
 // TestUnattachedAfterTracerDeath: a process that is not attached outlives
-// a killed tracer (no PTRACE_O_EXITKILL reaches it), and every emulated
-// call it makes from then on fails with ENOSYS, getters too: geteuid's raw
-// result is then -ENOSYS as an id (README, "When a process is attached").
-// Here the shell kills remainroot, its parent, itself.
+// a killed tracer (no PTRACE_O_EXITKILL reaches it), and the calls it makes
+// from then on get the kernel's own answers from the fallback answerer
+// (README, "When a process is attached"): its real credentials, which were
+// its emulated ones; before the answerer they failed with ENOSYS (`id -u`
+// printed 4294967258). Here the shell kills remainroot, its parent, itself.
 func TestUnattachedAfterTracerDeath(t *testing.T) {
 	rr := progSetup(t)
 	cmd := testenv.SingleIDCommand(t, rr, "run", "--", "sh", "-c", `kill -KILL $PPID; sleep 0.5; id -u; echo done`)
@@ -213,7 +214,7 @@ func TestUnattachedAfterTracerDeath(t *testing.T) {
 	if code == 0 {
 		t.Errorf("remainroot was killed but exited 0\n%s%s", stdout, stderr)
 	}
-	if want := "4294967258\ndone\n"; stdout != want { // (uid_t)-ENOSYS
+	if want := "0\ndone\n"; stdout != want { // the kernel's answer: the fallback answerer
 		t.Errorf("after the tracer's death: got %q, want %q\nstderr:\n%s", stdout, want, stderr)
 	}
 }

@@ -136,4 +136,3 @@ func receivedFds(oob []byte) []int {
 	}
 	return fds
 }
-

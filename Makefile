@@ -78,13 +78,25 @@ uninstall:
 	rm -f $(DESTDIR)$(SHAREDIR)/build-hooks.d/remainroot-build.json $(DESTDIR)$(SHAREDIR)/build-hooks-full.d/remainroot-build.json
 	-rmdir $(DESTDIR)$(PRECREATEDIR) $(DESTDIR)$(SHAREDIR)/build-hooks.d $(DESTDIR)$(SHAREDIR)/build-hooks-full.d $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
-# The man page, remainroot(1), from markdown with go-md2man (Debian's package).
+# The man page, remainroot(1), from markdown with go-md2man: the one on
+# PATH (Debian's package go-md2man), else the Go module at GO_MD2MAN_MODULE
+# through `go run` (from the module cache or the module proxy; -mod=mod
+# because a pinned version is not this module's dependency).
+GO_MD2MAN_MODULE ?= github.com/cpuguy83/go-md2man/v2@v2.0.7
 man: bin/remainroot.1
 
 bin/remainroot.1: docs/remainroot.1.md
-	@command -v go-md2man >/dev/null 2>&1 || { echo "make: go-md2man not found: it builds the man page (apt-get install go-md2man)" >&2; exit 1; }
 	@mkdir -p bin
-	go-md2man -in docs/remainroot.1.md -out $@
+	@if command -v go-md2man >/dev/null 2>&1; then \
+		echo "go-md2man -in docs/remainroot.1.md -out $@"; \
+		go-md2man -in docs/remainroot.1.md -out $@; \
+	elif command -v $(GO) >/dev/null 2>&1; then \
+		echo "$(GO) run $(GO_MD2MAN_MODULE) -in docs/remainroot.1.md -out $@"; \
+		GOFLAGS=-mod=mod $(GO) run $(GO_MD2MAN_MODULE) -in docs/remainroot.1.md -out $@ || \
+		{ echo "make: $(GO) run $(GO_MD2MAN_MODULE) failed: install go-md2man (apt-get install go-md2man) to build the man page offline" >&2; exit 1; }; \
+	else \
+		echo "make: neither go-md2man nor $(GO) found: install go-md2man (apt-get install go-md2man) or Go to build the man page" >&2; exit 1; \
+	fi
 
 # bin/remainroot_<version>_<arch>.deb with dpkg-deb (packaging/deb/build.sh).
 deb: man

@@ -8,10 +8,8 @@ import (
 	"os/user"
 	"strconv"
 
-	"github.com/remainroot/remainroot/attach"
 	"github.com/remainroot/remainroot/config"
 	"github.com/remainroot/remainroot/doctor"
-	"github.com/remainroot/remainroot/hook"
 )
 
 // stringList is a repeatable string flag.
@@ -57,8 +55,7 @@ func doctorCommand(args []string) int {
 	}
 	podman, _ := exec.LookPath("podman")
 
-	checks := attach.KernelChecks()
-	checks = append(checks, hook.PodmanChecks(hook.DoctorOptions{
+	checks := doctor.All(doctor.Options{
 		Places:        places,
 		HooksDirs:     hooksDirs,
 		BuildHooksDir: *buildHooks,
@@ -66,7 +63,7 @@ func doctorCommand(args []string) int {
 		EUID:          euid,
 		User:          name,
 		Podman:        podman,
-	})...)
+	})
 
 	if *asJSON {
 		err = doctor.WriteJSON(os.Stdout, version, euid, checks)

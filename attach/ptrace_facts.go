@@ -72,3 +72,11 @@ func ActiveLSMs() []string {
 
 // PtraceLSMs are the LSMs able to refuse a ptrace attach.
 var PtraceLSMs = []string{"apparmor", "selinux", "smack", "landlock", "bpf"}
+
+// The case where a ptrace attach fails for want of CAP_SYS_PTRACE in the
+// container's user namespace, as the hook's failure message and doctor's
+// runtime check both name it, and its remedy.
+const (
+	BareRootlessCrun       = "bare rootless crun, which creates the container's user namespace itself"
+	BareRootlessCrunRemedy = "run the container through rootless podman, or as root, or with runc"
+)

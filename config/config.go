@@ -1,6 +1,8 @@
 // Package config parses remainroot's settings: the emulation mode, the log
 // level and the log directory, as they arrive in OCI annotations, on the
-// command line or in the environment.
+// command line or in the environment. It also reads the configuration of
+// podman that `remainroot doctor` checks (containers.conf, storage.conf)
+// and names the hooks.d documents remainroot puts in podman's directories.
 package config
 
 import (

@@ -1,16 +1,13 @@
-// Package doctor is the vocabulary of `remainroot doctor`: the result of
-// one check of the host's setup (ok, warn or fail, with a one-sentence
-// remedy) and how a list of them is printed. The checks themselves live
-// with what they check: kernel and ptrace facts in package attach, podman
-// and runtime configuration in package hook.
+// Package doctor is `remainroot doctor`: every check of the host's setup
+// (the kernel, podman, its storage and network, the hooks directories, the
+// OCI runtimes), each a verdict of ok, warn or fail with a one-sentence
+// remedy, and how a list of them is printed. It judges facts that package
+// attach (the kernel's seccomp and ptrace facilities, Yama, the LSMs) and
+// package config (containers.conf, storage.conf, the hooks.d file names)
+// export, and what it finds by running podman and the runtimes.
 package doctor
 
-import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"strings"
-)
+import "fmt"
 
 // Status is a check's verdict.
 type Status string
@@ -65,45 +62,4 @@ func Count(checks []Check, s Status) int {
 		}
 	}
 	return n
-}
-
-// WriteText prints one line per check, "ok|warn|fail  NAME: MESSAGE", and
-// for warnings and failures an indented "-> REMEDY" line, then a summary.
-func WriteText(w io.Writer, checks []Check) error {
-	var b strings.Builder
-	for _, c := range checks {
-		fmt.Fprintf(&b, "%-4s  %s: %s\n", c.Status, c.Name, c.Message)
-		if c.Remedy != "" && c.Status != OK {
-			fmt.Fprintf(&b, "      -> %s\n", c.Remedy)
-		}
-	}
-	fmt.Fprintf(&b, "%d ok, %d warn, %d fail\n", Count(checks, OK), Count(checks, Warn), Count(checks, Fail))
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// Report is the JSON document `remainroot doctor --json` prints.
-type Report struct {
-	Version string  `json:"version"` // remainroot's version
-	UID     int     `json:"uid"`     // the user doctor ran as
-	Checks  []Check `json:"checks"`
-	OK      int     `json:"ok"`
-	Warn    int     `json:"warn"`
-	Fail    int     `json:"fail"`
-}
-
-// WriteJSON prints checks as an indented Report.
-func WriteJSON(w io.Writer, version string, uid int, checks []Check) error {
-	if checks == nil {
-		checks = []Check{}
-	}
-	r := Report{Version: version, UID: uid, Checks: checks,
-		OK: Count(checks, OK), Warn: Count(checks, Warn), Fail: Count(checks, Fail)}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("encode doctor report: %w", err)
-	}
-	return nil
 }

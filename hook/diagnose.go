@@ -233,7 +233,7 @@ func explainSeize(pid int, err error, f seizeFacts) string {
 	ownerDiffers := idsKnown && f.TargetOwner >= 0 && f.TargetOwner != f.TargetUIDs[1]
 	nsDenied := errors.Is(f.TargetUserNSErr, fs.ErrPermission)
 	if !globalCap && (ownerDiffers || nsDenied) {
-		return head + fmt.Sprintf("the init is non-dumpable and its memory belongs to a user namespace in which the hook (%s) lacks CAP_SYS_PTRACE; typical of "+bareRootlessCrun+": "+bareRootlessCrunRemedy,
+		return head + fmt.Sprintf("the init is non-dumpable and its memory belongs to a user namespace in which the hook (%s) lacks CAP_SYS_PTRACE; typical of "+attach.BareRootlessCrun+": "+attach.BareRootlessCrunRemedy,
 			selfDesc(f))
 	}
 

@@ -11,15 +11,6 @@ import (
 	"github.com/remainroot/remainroot/config"
 )
 
-// HooksFileName is the name the hooks.d document is installed under.
-const HooksFileName = "remainroot.json"
-
-// Stage is the only OCI hook stage remainroot runs at: after the runtime
-// has created the container's namespaces and init, before pivot_root and
-// before the user's process is exec'd. (prestart is deprecated and newer
-// podman maps it onto createRuntime: listing both would run the hook twice.)
-const Stage = "createRuntime"
-
 // ModeKeyRegex is the hooks.d annotation-key pattern: exactly the mode
 // annotation. hooks.d patterns are unanchored, hence ^ and $.
 var ModeKeyRegex = "^" + regexp.QuoteMeta(config.AnnotationMode) + "$"
@@ -59,24 +50,12 @@ type hooksWhen struct {
 // (OCI requires it); it need not exist yet, but podman rejects the document,
 // and skips the hook, while it does not.
 func HooksJSON(binaryPath string) ([]byte, error) {
-	return hooksJSON(binaryPath, []string{"remainroot", "hook"}, Stage,
+	return hooksJSON(binaryPath, []string{"remainroot", "hook"}, config.HookStage,
 		hooksWhen{Annotations: map[string]string{ModeKeyRegex: ModeValueRegex}})
 }
 
-// Hooks files of the other two directories.
-const (
-	// PrecreateFileName is the precreate hook's file, in a directory of
-	// its own that podman's hooks_dir lists (PrecreateDropIn): buildah
-	// reads /usr/share/containers/oci/hooks.d for root builds, loads hooks
-	// without extension stages, and fails every build that finds a
-	// precreate hook there ("unknown stage").
-	PrecreateFileName = "remainroot-precreate.json"
-	// BuildFileName is the build hooks directory's hook (podman build
-	// --hooks-dir DIR).
-	BuildFileName = "remainroot-build.json"
-	// DefaultHooksDir is podman's default hooks_dir.
-	DefaultHooksDir = "/usr/share/containers/oci/hooks.d"
-)
+// DefaultHooksDir is podman's default hooks_dir.
+const DefaultHooksDir = "/usr/share/containers/oci/hooks.d"
 
 // PrecreateHooksJSON returns the precreate hook's document: podman runs
 // binaryPath as "remainroot hook precreate" with the proposed config of
@@ -91,7 +70,7 @@ func PrecreateHooksJSON(binaryPath string) ([]byte, error) {
 // every RUN container (they carry no annotations to match).
 func BuildHooksJSON(binaryPath string, mode config.Mode) ([]byte, error) {
 	always := true
-	return hooksJSON(binaryPath, []string{"remainroot", "hook", "--mode", mode.String()}, Stage,
+	return hooksJSON(binaryPath, []string{"remainroot", "hook", "--mode", mode.String()}, config.HookStage,
 		hooksWhen{Always: &always})
 }
 

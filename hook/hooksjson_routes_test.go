@@ -36,12 +36,12 @@ func writeHook(t *testing.T, name string, doc func(bin string) ([]byte, error)) 
 // extension stages; buildah, which loads hooks without them, refuses it:
 // the reason it has a directory of its own.
 func TestPrecreateHooksJSON(t *testing.T) {
-	dir, data := writeHook(t, PrecreateFileName, PrecreateHooksJSON)
+	dir, data := writeHook(t, config.PrecreateFileName, PrecreateHooksJSON)
 	all := map[string]*current.Hook{}
 	if err := hooks.ReadDir(dir, []string{"precreate", "poststop"}, all); err != nil {
 		t.Fatalf("podman's view: %v", err)
 	}
-	h := all[PrecreateFileName]
+	h := all[config.PrecreateFileName]
 	if h == nil || strings.Join(h.Hook.Args, " ") != "remainroot hook precreate" || strings.Join(h.Stages, ",") != "precreate" {
 		t.Fatalf("hook %+v\n%s", h, data)
 	}
@@ -58,13 +58,13 @@ func TestPrecreateHooksJSON(t *testing.T) {
 
 func TestBuildHooksJSON(t *testing.T) {
 	for _, m := range []config.Mode{config.ModeCreds, config.ModeFull} {
-		dir, data := writeHook(t, BuildFileName, func(bin string) ([]byte, error) { return BuildHooksJSON(bin, m) })
+		dir, data := writeHook(t, config.BuildFileName, func(bin string) ([]byte, error) { return BuildHooksJSON(bin, m) })
 		all := map[string]*current.Hook{}
 		// buildah loads build hooks without extension stages.
 		if err := hooks.ReadDir(dir, nil, all); err != nil {
 			t.Fatalf("%s: %v", m, err)
 		}
-		h := all[BuildFileName]
+		h := all[config.BuildFileName]
 		if want := "remainroot hook --mode " + m.String(); h == nil || strings.Join(h.Hook.Args, " ") != want {
 			t.Fatalf("%s: args %v, want %q\n%s", m, h, want, data)
 		}
@@ -72,7 +72,7 @@ func TestBuildHooksJSON(t *testing.T) {
 		if ok, err := h.When.Match(&rspec.Spec{}, nil, false); err != nil || !ok {
 			t.Errorf("%s: does not match a RUN container without annotations: %v %v", m, ok, err)
 		}
-		if strings.Join(h.Stages, ",") != Stage {
+		if strings.Join(h.Stages, ",") != config.HookStage {
 			t.Errorf("%s: stages %v", m, h.Stages)
 		}
 	}

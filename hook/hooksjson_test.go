@@ -92,7 +92,7 @@ func TestHooksJSONValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, HooksFileName)
+	file := filepath.Join(dir, config.HooksFileName)
 	if err := os.WriteFile(file, doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +115,8 @@ func TestHooksJSONValidates(t *testing.T) {
 	if err := hooks.ReadDir(dir, nil, all); err != nil {
 		t.Fatalf("hooks.ReadDir: %v", err)
 	}
-	if all[HooksFileName] == nil {
-		t.Fatalf("hooks.ReadDir found %v, not %s", all, HooksFileName)
+	if all[config.HooksFileName] == nil {
+		t.Fatalf("hooks.ReadDir found %v, not %s", all, config.HooksFileName)
 	}
 
 	// Validation is real: the same document naming a missing binary fails.

@@ -1,63 +1,19 @@
-package hook
+package doctor
 
 import (
 	"fmt"
 	"os/exec"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/remainroot/remainroot/attach"
 	"github.com/remainroot/remainroot/config"
-	"github.com/remainroot/remainroot/doctor"
 )
 
 // The OCI runtimes doctor knows: their versions, whether they support the
 // seccomp agent route (runtime-spec listenerPath with SCMP_ACT_NOTIFY), and
 // the known bugs that bite remainroot's users.
-
-// version is a dotted version number.
-type version []int
-
-var versionRE = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
-
-func parseVersion(s string) (version, bool) {
-	m := versionRE.FindStringSubmatch(s)
-	if m == nil {
-		return nil, false
-	}
-	v := make(version, 3)
-	for i := range 3 {
-		v[i], _ = strconv.Atoi(m[i+1])
-	}
-	return v, true
-}
-
-// atLeast reports v >= w.
-func (v version) atLeast(w version) bool {
-	for i := range max(len(v), len(w)) {
-		a, b := 0, 0
-		if i < len(v) {
-			a = v[i]
-		}
-		if i < len(w) {
-			b = w[i]
-		}
-		if a != b {
-			return a > b
-		}
-	}
-	return true
-}
-
-func (v version) String() string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ".")
-}
 
 // RuntimeInfo is what `RUNTIME --version` says.
 type RuntimeInfo struct {
@@ -103,15 +59,9 @@ var (
 	crunFixedDevNullChown = version{1, 23, 2} // the first version after 1.23.1
 )
 
-// The case the hook's failure message (diagnose.go) and doctor both name.
-const (
-	bareRootlessCrun       = "bare rootless crun, which creates the container's user namespace itself"
-	bareRootlessCrunRemedy = "run the container through rootless podman, or as root, or with runc"
-)
-
 // RuntimeChecks finds runc and crun and judges them for a user with euid.
-func RuntimeChecks(euid int, conf config.ContainersConf) []doctor.Check {
-	var out []doctor.Check
+func RuntimeChecks(euid int, conf config.ContainersConf) []Check {
+	var out []Check
 	var found int
 	for _, name := range []string{"crun", "runc"} {
 		path := lookRuntime(name, conf)
@@ -121,19 +71,19 @@ func RuntimeChecks(euid int, conf config.ContainersConf) []doctor.Check {
 		found++
 		text, err := runOutput(10*time.Second, path, "--version")
 		if err != nil {
-			out = append(out, doctor.Warning("runtime: "+name, "Reinstall "+name+".", "%s: %v", path, err))
+			out = append(out, Warning("runtime: "+name, "Reinstall "+name+".", "%s: %v", path, err))
 			continue
 		}
 		info, err := parseRuntimeVersion(name, text)
 		info.Path = path
 		if err != nil {
-			out = append(out, doctor.Warning("runtime: "+name, "Reinstall "+name+".", "%v", err))
+			out = append(out, Warning("runtime: "+name, "Reinstall "+name+".", "%v", err))
 			continue
 		}
 		out = append(out, judgeRuntime(info, euid))
 	}
 	if found == 0 {
-		out = append(out, doctor.Warning("runtimes", "Install crun or runc (podman needs one of them).", "neither crun nor runc found in PATH or containers.conf's [engine.runtimes]"))
+		out = append(out, Warning("runtimes", "Install crun or runc (podman needs one of them).", "neither crun nor runc found in PATH or containers.conf's [engine.runtimes]"))
 	}
 	return out
 }
@@ -157,31 +107,31 @@ func lookRuntime(name string, conf config.ContainersConf) string {
 }
 
 // judgeRuntime says what a runtime means for remainroot.
-func judgeRuntime(info RuntimeInfo, euid int) doctor.Check {
+func judgeRuntime(info RuntimeInfo, euid int) Check {
 	name := "runtime: " + info.Name
 	head := fmt.Sprintf("%s %s (%s)", info.Name, info.Version, info.Path)
 	switch info.Name {
 	case "runc":
 		listener := info.Version.atLeast(runcListener) && info.Libseccomp != nil && info.Libseccomp.atLeast(libseccompNotify)
 		if !listener {
-			return doctor.Warning(name, "Use runc 1.1.0 or later built with libseccomp 2.5 or later.",
+			return Warning(name, "Use runc 1.1.0 or later built with libseccomp 2.5 or later.",
 				"%s, libseccomp %s: no seccomp listenerPath (SCMP_ACT_NOTIFY) support; the createRuntime hook works", head, info.Libseccomp)
 		}
-		return doctor.Pass(name, "%s, libseccomp %s: seccomp listenerPath (SCMP_ACT_NOTIFY) supported; works rootless (podman or bare) and as root", head, info.Libseccomp)
+		return Pass(name, "%s, libseccomp %s: seccomp listenerPath (SCMP_ACT_NOTIFY) supported; works rootless (podman or bare) and as root", head, info.Libseccomp)
 	case "crun":
 		listener := info.Version.atLeast(crunListener) && info.Seccomp
 		if euid == 0 && !info.Version.atLeast(crunFixedDevNullChown) {
-			return doctor.Warning(name, "As root, run containers with a user namespace through runc (podman --runtime runc), or use a crun with the fix, and never hand a container the host's /dev/null as stdio.",
+			return Warning(name, "As root, run containers with a user namespace through runc (podman --runtime runc), or use a crun with the fix, and never hand a container the host's /dev/null as stdio.",
 				"%s: as root with a user namespace, crun up to %s chowns the container's stdio before joining it, /dev/null included, so the host's /dev/null ends up owned by the container's root (crun #1845, fixed by #1847)", head, crunLastDevNullChown)
 		}
 		if !listener {
-			return doctor.Warning(name, "Use crun 0.19 or later built with seccomp.", "%s: no seccomp listenerPath (SCMP_ACT_NOTIFY) support; the createRuntime hook works", head)
+			return Warning(name, "Use crun 0.19 or later built with seccomp.", "%s: no seccomp listenerPath (SCMP_ACT_NOTIFY) support; the createRuntime hook works", head)
 		}
 		note := "works under rootless podman and as root"
 		if euid != 0 {
-			note = "works under rootless podman; with " + bareRootlessCrun + ", the init is non-dumpable in a namespace the hook cannot trace: " + bareRootlessCrunRemedy
+			note = "works under rootless podman; with " + attach.BareRootlessCrun + ", the init is non-dumpable in a namespace the hook cannot trace: " + attach.BareRootlessCrunRemedy
 		}
-		return doctor.Pass(name, "%s: seccomp listenerPath (SCMP_ACT_NOTIFY) supported; %s", head, note)
+		return Pass(name, "%s: seccomp listenerPath (SCMP_ACT_NOTIFY) supported; %s", head, note)
 	}
-	return doctor.Pass(name, "%s", head)
+	return Pass(name, "%s", head)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -27,7 +28,7 @@ const auxvLimit = 1 << 20
 // secure mode after a set-user-ID exec. /proc/PID/auxv keeps the kernel's
 // values.
 func fixAuxv(tid int, sp uint64, c shim.Creds, secure bool) error {
-	return fixAuxvIn(memory{tid}, sp, c, secure)
+	return fixAuxvIn(ptrace.Memory{Tid: tid}, sp, c, secure)
 }
 
 // fixAuxvIn is fixAuxv on any memory: the stack it walks is the traced

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -28,7 +29,7 @@ type Identity = shim.Identity
 // reports false when the kernel is to run the call.
 func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNotifResp) bool {
 	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
-	mem := memory{th.tid}
+	mem := ptrace.Memory{Tid: th.tid}
 	if th.shadow == nil {
 		if !shim.SetsIDs(call.Nr) || !shim.RefusedByMapping(call, mem, t.idSpace(th.tid)) {
 			return false
@@ -115,9 +116,9 @@ func (t *Tracer) startEmulatingAs(th *thread, id *Identity) error {
 	if !th.diverged() {
 		return nil
 	}
-	if r, err := getRegs(th.tid); err != nil {
+	if r, err := ptrace.GetRegs(th.tid); err != nil {
 		t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
-	} else if err := fixAuxv(th.tid, r.sp(), th.creds, shim.SecureExec(pre, th.creds)); err != nil {
+	} else if err := fixAuxv(th.tid, r.SP(), th.creds, shim.SecureExec(pre, th.creds)); err != nil {
 		t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -31,16 +32,16 @@ func findSyscallInsn(tid int) (uint64, error) {
 		return 0, fmt.Errorf("find a syscall instruction: %w", err)
 	}
 	buf := make([]byte, end-start)
-	if err := (memory{tid}).ReadAt(buf, start); err != nil {
+	if err := (ptrace.Memory{Tid: tid}).ReadAt(buf, start); err != nil {
 		return 0, fmt.Errorf("read vdso: %w", err)
 	}
 	for off := 0; ; {
-		i := bytes.Index(buf[off:], syscallInsn)
+		i := bytes.Index(buf[off:], ptrace.SyscallInsn)
 		if i < 0 {
 			return 0, errors.New("no syscall instruction in the vdso")
 		}
 		// Instructions are aligned on arm64; any offset works on x86.
-		if addr := start + uint64(off+i); addr%uint64(insnAlign) == 0 {
+		if addr := start + uint64(off+i); addr%uint64(ptrace.InsnAlign) == 0 {
 			return addr, nil
 		}
 		off += i + 1
@@ -51,11 +52,11 @@ func findSyscallInsn(tid int) (uint64, error) {
 // Signals that arrive first are delivered as usual (their handlers run and
 // return to the same point); the thread dying ends the injection.
 func waitSyscallStop(tid int) error {
-	if err := resumeToSyscall(tid); err != nil {
+	if err := ptrace.ResumeToSyscall(tid); err != nil {
 		return err
 	}
 	for {
-		_, ws, err := wait4(tid)
+		_, ws, err := ptrace.Wait4(tid)
 		if err != nil {
 			return err
 		}
@@ -66,15 +67,15 @@ func waitSyscallStop(tid int) error {
 			continue
 		case ws.StopSignal() == syscallStop:
 			return nil
-		case stopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP:
+		case ptrace.StopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP:
 			// A signal-delivery-stop: deliver it and go on.
-			if err := retry("ptrace(PTRACE_SYSCALL)", func() error {
+			if err := ptrace.Retry("ptrace(PTRACE_SYSCALL)", func() error {
 				return unix.PtraceSyscall(tid, int(ws.StopSignal()))
 			}); err != nil {
 				return err
 			}
 		default:
-			if err := resumeToSyscall(tid); err != nil {
+			if err := ptrace.ResumeToSyscall(tid); err != nil {
 				return err
 			}
 		}
@@ -86,7 +87,7 @@ func waitSyscallStop(tid int) error {
 // the sock_fprog and the bytes to write there.
 func filterArgs(sp uint64, prog []byte) (addr uint64, data []byte) {
 	size := uint64(16 + len(prog))
-	addr = (sp - redZone - size) &^ 15
+	addr = (sp - ptrace.RedZone - size) &^ 15
 	data = make([]byte, size)
 	binary.LittleEndian.PutUint16(data[0:], uint16(len(prog)/8))
 	binary.LittleEndian.PutUint64(data[8:], addr+16)
@@ -99,18 +100,18 @@ func filterArgs(sp uint64, prog []byte) (addr uint64, data []byte) {
 // and restores its registers. It returns seccomp's result (0, a listener
 // descriptor with NEW_LISTENER, a thread id for a failed TSYNC, or -errno).
 func injectFilter(tid int, prog []byte, flags uint64) (int64, error) {
-	saved, err := getRegs(tid)
+	saved, err := ptrace.GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
-	addr, data := filterArgs(saved.sp(), prog)
+	addr, data := filterArgs(saved.SP(), prog)
 	return injectSyscall(tid, saved, unix.SYS_SECCOMP,
 		[6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr, shim.InjectMarker}, data, addr)
 }
 
 // injectClose closes descriptor fd in tid, at the same kind of stop.
 func injectClose(tid, fd int) (int64, error) {
-	saved, err := getRegs(tid)
+	saved, err := ptrace.GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
@@ -121,14 +122,14 @@ func injectClose(tid, fd int) (int64, error) {
 // data at addr first, and restores the registers. A blocking call that the
 // stop interrupted is set up to restart, as the kernel's signal code would
 // have done.
-func injectSyscall(tid int, saved *regs, nr int64, args [6]uint64, data []byte, addr uint64) (int64, error) {
+func injectSyscall(tid int, saved *ptrace.Regs, nr int64, args [6]uint64, data []byte, addr uint64) (int64, error) {
 	insn, err := findSyscallInsn(tid)
 	if err != nil {
 		return 0, err
 	}
-	r := saved.clone()
-	r.prepareInjection(insn, nr, args)
-	if err := setRegs(tid, r); err != nil {
+	r := saved.Clone()
+	r.PrepareInjection(insn, nr, args)
+	if err := ptrace.SetRegs(tid, r); err != nil {
 		return 0, err
 	}
 	if err := waitSyscallStop(tid); err != nil { // entry
@@ -137,54 +138,54 @@ func injectSyscall(tid int, saved *regs, nr int64, args [6]uint64, data []byte, 
 	// Written only now: no user code runs between entry and exit, so no
 	// signal frame can overwrite it.
 	if len(data) > 0 {
-		if err := (memory{tid}).WriteAt(data, addr); err != nil {
+		if err := (ptrace.Memory{Tid: tid}).WriteAt(data, addr); err != nil {
 			return 0, fmt.Errorf("write to tracee stack: %w", err)
 		}
 	}
 	if err := waitSyscallStop(tid); err != nil { // exit
 		return 0, err
 	}
-	done, err := getRegs(tid)
+	done, err := ptrace.GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
-	restore := saved.clone()
-	restore.restartInterrupted()
-	if err := setRegs(tid, restore); err != nil {
+	restore := saved.Clone()
+	restore.RestartInterrupted()
+	if err := ptrace.SetRegs(tid, restore); err != nil {
 		return 0, err
 	}
-	return done.returnValue(), nil
+	return done.ReturnValue(), nil
 }
 
 // replaceWithFilter turns the system call tid is stopped at (a seccomp stop)
 // into seccomp(SECCOMP_SET_MODE_FILTER, 0, prog), runs it to its exit, and
 // then makes the original call return result instead. It returns seccomp's
 // own result. The thread is left at the syscall-exit stop, to be resumed.
-func replaceWithFilter(tid int, saved *regs, prog []byte, result int64) (int64, error) {
-	addr, data := filterArgs(saved.sp(), prog)
-	if err := (memory{tid}).WriteAt(data, addr); err != nil {
+func replaceWithFilter(tid int, saved *ptrace.Regs, prog []byte, result int64) (int64, error) {
+	addr, data := filterArgs(saved.SP(), prog)
+	if err := (ptrace.Memory{Tid: tid}).WriteAt(data, addr); err != nil {
 		return 0, fmt.Errorf("write filter to tracee stack: %w", err)
 	}
-	r := saved.clone()
-	r.setSyscallNr(unix.SYS_SECCOMP)
-	r.setArgs([6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, addr, shim.InjectMarker})
-	if err := setRegs(tid, r); err != nil {
+	r := saved.Clone()
+	r.SetSyscallNr(unix.SYS_SECCOMP)
+	r.SetArgs([6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, addr, shim.InjectMarker})
+	if err := ptrace.SetRegs(tid, r); err != nil {
 		return 0, err
 	}
 	if err := waitSyscallStop(tid); err != nil { // exit of seccomp()
 		return 0, err
 	}
-	done, err := getRegs(tid)
+	done, err := ptrace.GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
 	// Every register but the result is the caller's: the injected call's
 	// arguments must not leak into it (the kernel preserves them, and
 	// inline syscall code relies on that).
-	final := saved.clone()
-	final.setReturnValue(result)
-	if err := setRegs(tid, final); err != nil {
+	final := saved.Clone()
+	final.SetReturnValue(result)
+	if err := ptrace.SetRegs(tid, final); err != nil {
 		return 0, err
 	}
-	return done.returnValue(), nil
+	return done.ReturnValue(), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -113,7 +114,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 		return nil
 	}
 	tmp := &thread{tid: tid, emulating: true, creds: real, real: real}
-	creds, out := t.emulate(tmp, real, call, memory{tid}, env{t: t, th: tmp})
+	creds, out := t.emulate(tmp, real, call, ptrace.Memory{Tid: tid}, env{t: t, th: tmp})
 	if !notifIDValid(fd, n.id) {
 		return nil
 	}
@@ -145,7 +146,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 		return nil
 	}
 	// Arguments to rewrite or steps to run: a ptrace stop.
-	resp.flags, resp.error = 0, -errRestartNoIntr
+	resp.flags, resp.error = 0, -ptrace.ERestartNoIntr
 	return &tracerWork{do: func() error {
 		if err := t.escalateUnattached(tid, real, call); err != nil {
 			return fmt.Errorf("thread %d: %s needs a ptrace stop and cannot be attached: %w",
@@ -204,7 +205,7 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 	if n, err := statusField(tgid, "Threads"); err == nil && n == "1" && tgid == tid {
 		// Alone in its process and inside the call: no thread can be
 		// created or exec meanwhile, so it can be let go afterwards.
-		if err := seize(tid); err != nil {
+		if err := ptrace.Seize(tid); err != nil {
 			return err
 		}
 		th = &thread{tid: tid, emulating: true, creds: real, real: real, loose: true,
@@ -218,7 +219,7 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 	}
 	th.escalation.call, th.escalation.byInterrupt = &call, true
 	t.result.Escalated++
-	return interrupt(tid)
+	return ptrace.Interrupt(tid)
 }
 
 // looseRegion returns the slots region of process tgid for a thread taken
@@ -238,7 +239,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 		t.loose[tgid] = rg
 		return rg
 	}
-	if rg.mapped && (memory{tid}).ReadAt(make([]byte, 1), dataAddr) != nil {
+	if rg.mapped && (ptrace.Memory{Tid: tid}).ReadAt(make([]byte, 1), dataAddr) != nil {
 		// A new program: the slots went with the old one.
 		*rg = region{lazy: true}
 	}
@@ -252,8 +253,8 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 // is made here: a value, rewritten arguments (the call runs again as
 // those), or a plan whose first step re-executes the system call
 // instruction.
-func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
-	if r.returnValue() != -errRestartNoIntr {
+func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) error {
+	if r.ReturnValue() != -ptrace.ERestartNoIntr {
 		// Not on the way out of the answered call (it was restarted by
 		// a signal handler first): it will be notified again.
 		return t.callDone(th)
@@ -270,9 +271,9 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 		t.countStop("escalated, no free slot")
 		return t.callDone(th)
 	}
-	lease := &scratchLease{t: t, th: th, sp: r.sp()}
+	lease := &scratchLease{t: t, th: th, sp: r.SP()}
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
+	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
@@ -291,18 +292,18 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 	}
 	switch out.Kind {
 	case shim.Return:
-		r.setReturnValue(out.Value)
-		r.setSyscallNr(-1)
-		if err := setRegs(th.tid, r); err != nil {
+		r.SetReturnValue(out.Value)
+		r.SetSyscallNr(-1)
+		if err := ptrace.SetRegs(th.tid, r); err != nil {
 			return err
 		}
 		return t.callDone(th)
 	case shim.Steps:
 		return t.startPlanAtRestart(th, r, out.Plan, lease)
 	}
-	r.rerunSyscall(int64(call.Nr))
-	r.setArgs(out.Args)
-	if err := setRegs(th.tid, r); err != nil {
+	r.RerunSyscall(int64(call.Nr))
+	r.SetArgs(out.Args)
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
 	return t.callDone(th)
@@ -311,7 +312,7 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 // mapSlotsAtRestart maps the slots of th's lazy region from a stop
 // outside a system call (emulateAtRestart's), by an injected mmap. A
 // mapping already there is the region of an earlier attachment.
-func (t *Tracer) mapSlotsAtRestart(th *thread, r *regs) {
+func (t *Tracer) mapSlotsAtRestart(th *thread, r *ptrace.Regs) {
 	rg := th.region
 	res, err := injectSyscall(th.tid, r, unix.SYS_MMAP, mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
 	if err == nil {
@@ -330,7 +331,7 @@ func (t *Tracer) mapSlotsAtRestart(th *thread, r *regs) {
 // for that call is detached.
 func (t *Tracer) callDone(th *thread) error {
 	if !th.loose {
-		return resume(th.tid, 0)
+		return ptrace.Resume(th.tid, 0)
 	}
 	return t.release(th, "call done")
 }
@@ -340,7 +341,7 @@ func (t *Tracer) release(th *thread, why string) error {
 	delete(t.threads, th.tid)
 	t.result.Released++
 	t.log.Debug("released", "tid", th.tid, "why", why)
-	return retry("ptrace(PTRACE_DETACH)", func() error { return ptraceRaw(unix.PTRACE_DETACH, th.tid, 0, 0) })
+	return ptrace.Retry("ptrace(PTRACE_DETACH)", func() error { return ptrace.Raw(unix.PTRACE_DETACH, th.tid, 0, 0) })
 }
 
 // releasable reports whether th, at an execve stop, can be let go: its

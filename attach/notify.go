@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -163,7 +164,7 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 		return resp, nil
 	}
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, memory{tid}, env{t: t, th: th})
+	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: tid}, env{t: t, th: th})
 	if touches && !notifIDValid(fd, n.id) {
 		return resp, nil
 	}

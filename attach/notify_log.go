@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -26,7 +27,7 @@ func notifAnswer(resp seccompNotifResp) string {
 	switch {
 	case resp.flags&unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE != 0:
 		return "kernel"
-	case resp.error == -errRestartNoIntr:
+	case resp.error == -ptrace.ERestartNoIntr:
 		return "ptrace"
 	case resp.error != 0:
 		e := unix.Errno(-resp.error)

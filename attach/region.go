@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/ptrace"
 )
 
 // The region is memory the tracer maps into each traced process in mode
@@ -161,7 +163,7 @@ func releaseSlot(rg *region, i int) {
 // mapRegion maps the region into tid's process, stopped at a stop outside
 // a system call with registers saved (an exec or attach stop), and writes
 // the stub (writeCode: its page is not writable).
-func mapRegion(tid int, saved *regs) error {
+func mapRegion(tid int, saved *ptrace.Regs) error {
 	if len(stubCode) == 0 {
 		return fmt.Errorf("no stub on this architecture")
 	}
@@ -179,7 +181,7 @@ func mapRegion(tid int, saved *regs) error {
 			return err
 		}
 	}
-	if err := writeCode(tid, stubCode, stubAddr); err != nil {
+	if err := ptrace.WriteCode(tid, stubCode, stubAddr); err != nil {
 		return fmt.Errorf("write the stub: %w", err)
 	}
 	return nil
@@ -209,33 +211,33 @@ func mmapError(addr uint64, res int64) error {
 // its system call instruction with its own registers, so that it makes
 // the call again and stops at the filter once more, now with its slots.
 // This costs two stops, once per process.
-func (t *Tracer) mapSlotsAtSeccomp(th *thread, r *regs) error {
+func (t *Tracer) mapSlotsAtSeccomp(th *thread, r *ptrace.Regs) error {
 	rg := th.region
-	cur := r.clone()
-	cur.setSyscallNr(unix.SYS_MMAP)
-	cur.setArgs(mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE))
-	if err := setRegs(th.tid, cur); err != nil {
+	cur := r.Clone()
+	cur.SetSyscallNr(unix.SYS_MMAP)
+	cur.SetArgs(mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE))
+	if err := ptrace.SetRegs(th.tid, cur); err != nil {
 		return err
 	}
 	if err := waitSyscallStop(th.tid); err != nil { // exit of mmap
 		return err
 	}
-	done, err := getRegs(th.tid)
+	done, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
 	}
-	if err := mmapError(dataAddr, done.returnValue()); err != nil {
+	if err := mmapError(dataAddr, done.ReturnValue()); err != nil {
 		rg.failed = true
 		t.log.Warn("cannot map the region's slots; plans use the stack", "tid", th.tid, "err", err)
 	} else {
 		rg.mapped = true
 	}
-	back := r.clone()
-	back.rerunSyscall(r.syscallNr())
-	if err := setRegs(th.tid, back); err != nil {
+	back := r.Clone()
+	back.RerunSyscall(r.SyscallNr())
+	if err := ptrace.SetRegs(th.tid, back); err != nil {
 		return err
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 // scratchLease is the scratch area of one emulated call: a slot of the
@@ -299,7 +301,7 @@ func (t *Tracer) newRegion(th *thread, atExec bool) error {
 	th.region = &region{}
 	if atExec {
 		th.regionPending = true
-		return interrupt(th.tid)
+		return ptrace.Interrupt(th.tid)
 	}
 	t.mapRegionOf(th)
 	return nil
@@ -308,7 +310,7 @@ func (t *Tracer) newRegion(th *thread, atExec bool) error {
 // mapRegionOf maps th's region, th being at a stop outside a system call.
 func (t *Tracer) mapRegionOf(th *thread) {
 	rg := th.region
-	r, err := getRegs(th.tid)
+	r, err := ptrace.GetRegs(th.tid)
 	if err == nil {
 		err = mapRegion(th.tid, r)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -47,15 +48,15 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 	if len(first.In) > 0 {
 		pieces, addrs = append(pieces, first.In), append(addrs, first.InAddr)
 	}
-	if err := (memory{th.tid}).WriteScattered(pieces, addrs); err != nil {
+	if err := (ptrace.Memory{Tid: th.tid}).WriteScattered(pieces, addrs); err != nil {
 		t.log.Debug("stub: cannot write the frame", "tid", th.tid, "err", err)
 		return false, nil
 	}
-	cur := run.saved.clone()
-	cur.enterStub(frame)
-	cur.setSyscallNr(-1) // at the seccomp stop: the call itself is not made
-	cur.setReturnValue(0)
-	if err := setRegs(th.tid, cur); err != nil {
+	cur := run.saved.Clone()
+	enterStub(cur, frame)
+	cur.SetSyscallNr(-1) // at the seccomp stop: the call itself is not made
+	cur.SetReturnValue(0)
+	if err := ptrace.SetRegs(th.tid, cur); err != nil {
 		return false, err
 	}
 	s := &run.lease.rg.slots[run.lease.slot]
@@ -63,14 +64,14 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 	run.step = first
 	th.plan = nil
 	t.result.Fused++
-	return true, resume(th.tid, 0)
+	return true, ptrace.Resume(th.tid, 0)
 }
 
 // onStubTrap carries on with the plan of a stub that trapped: the results
 // are in the frame, the thread at the trap call's seccomp stop. It reports
 // false if the trap is no fused plan's of this thread.
-func (t *Tracer) onStubTrap(th *thread, r *regs) (bool, error) {
-	frame := r.stubFrameOf()
+func (t *Tracer) onStubTrap(th *thread, r *ptrace.Regs) (bool, error) {
+	frame := stubFrameOf(r)
 	i, ok := slotOf(frame)
 	if !ok || th.region == nil {
 		return false, nil
@@ -82,7 +83,7 @@ func (t *Tracer) onStubTrap(th *thread, r *regs) (bool, error) {
 	run := s.run
 	s.state, s.run = slotPlan, nil
 	b := make([]byte, frameSecondDone+8-frameRes1)
-	if err := (memory{th.tid}).ReadAt(b, frame+frameRes1); err != nil {
+	if err := (ptrace.Memory{Tid: th.tid}).ReadAt(b, frame+frameRes1); err != nil {
 		return true, fmt.Errorf("stub: read result: %w", err)
 	}
 	word := func(off int) int64 { return int64(binary.LittleEndian.Uint64(b[off-frameRes1:])) }

@@ -3,6 +3,7 @@ package attach
 import (
 	"encoding/binary"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -175,7 +176,7 @@ var stubCode = []byte{
 
 // stubFrame lays out the frame for a fused plan: its two calls, the rule,
 // and the registers the stub restores before it returns to the caller.
-func stubFrame(saved *regs, first, second *shim.Step, rule shim.FuseRule) []byte {
+func stubFrame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule) []byte {
 	b := make([]byte, frameSize)
 	put := func(off int, v uint64) { binary.LittleEndian.PutUint64(b[off:], v) }
 	put(frameNr1, uint64(first.Nr))
@@ -189,12 +190,12 @@ func stubFrame(saved *regs, first, second *shim.Step, rule shim.FuseRule) []byte
 		errno = uint64(-int64(rule.Errno))
 	}
 	put(frameErrno, errno)
-	for i, a := range saved.args() {
+	for i, a := range saved.Args() {
 		put(frameSavedArgs+8*i, a)
 	}
-	put(frameSavedR12, saved.r.R12)
-	put(frameReturnIP, saved.pc())
-	put(frameFlags, saved.r.Eflags)
+	put(frameSavedR12, saved.Raw().R12)
+	put(frameReturnIP, saved.PC())
+	put(frameFlags, saved.Raw().Eflags)
 	if rule.OnlySuccess {
 		put(frameOnlySuccess, 1)
 	}
@@ -211,10 +212,10 @@ func stubFrame(saved *regs, first, second *shim.Step, rule shim.FuseRule) []byte
 }
 
 // enterStub sends a thread to the stub with its frame.
-func (r *regs) enterStub(frame uint64) {
-	r.r.Rip = stubAddr
-	r.r.R12 = frame
+func enterStub(r *ptrace.Regs, frame uint64) {
+	r.Raw().Rip = stubAddr
+	r.Raw().R12 = frame
 }
 
 // stubFrameOf returns the frame a thread in the stub works on.
-func (r *regs) stubFrameOf() uint64 { return r.r.R12 }
+func stubFrameOf(r *ptrace.Regs) uint64 { return r.Raw().R12 }

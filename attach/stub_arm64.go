@@ -1,6 +1,9 @@
 package attach
 
-import "github.com/remainroot/remainroot/shim"
+import (
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/shim"
+)
 
 // No stub on arm64 yet: stats of paths there keep their two stops, and
 // plans keep their scratch area on the stack.
@@ -18,8 +21,8 @@ const (
 
 var stubCode []byte
 
-func stubFrame(saved *regs, first, second *shim.Step, rule shim.FuseRule) []byte { return nil }
+func stubFrame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule) []byte { return nil }
 
-func (r *regs) enterStub(frame uint64) {}
+func enterStub(r *ptrace.Regs, frame uint64) {}
 
-func (r *regs) stubFrameOf() uint64 { return 0 }
+func stubFrameOf(r *ptrace.Regs) uint64 { return 0 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -206,7 +207,7 @@ func (s *Session) InstallFilter(pid int, f Filter, ready func(error)) error {
 	}
 	t.attachFilter, t.onReady = f, ready
 	th.injectPending = injectAttach
-	return interrupt(pid)
+	return ptrace.Interrupt(pid)
 }
 
 func (t *Tracer) seizeProcess(pid int, emulate bool) error {
@@ -226,7 +227,7 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 			if _, known := t.threads[tid]; known {
 				continue
 			}
-			if err := seize(tid); err != nil {
+			if err := ptrace.Seize(tid); err != nil {
 				if errors.Is(err, unix.ESRCH) {
 					continue
 				}
@@ -272,7 +273,7 @@ func (t *Tracer) loop() error {
 			return fatal
 		}
 		t.mu.Unlock()
-		tid, ws, err := wait4Flags(-1, t.waitFlags())
+		tid, ws, err := ptrace.Wait4Flags(-1, t.waitFlags())
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
 				return nil
@@ -349,7 +350,7 @@ func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
 		return
 	}
 	th := t.threads[tid]
-	if th == nil && t.lazy && stopEvent(ws) == 0 {
+	if th == nil && t.lazy && ptrace.StopEvent(ws) == 0 {
 		// Not a tracee: a released child (run's command) in a group-stop.
 		t.countStop("untraced-stop")
 		if tid == t.main && t.opts.OnMainStop != nil {
@@ -368,12 +369,12 @@ func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
 }
 
 func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
-	sig, ev := ws.StopSignal(), stopEvent(ws)
+	sig, ev := ws.StopSignal(), ptrace.StopEvent(ws)
 	var err error
 	switch {
 	case th.plan != nil && (sig == syscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
 		// A step of a multi-step emulation.
-		t.countStop("plan " + callName(uintptr(th.plan.saved.syscallNr())))
+		t.countStop("plan " + callName(uintptr(th.plan.saved.SyscallNr())))
 		err = t.onPlanStop(th, ev == unix.PTRACE_EVENT_SECCOMP)
 	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP:
 		// A traced system call, stopped before it runs.
@@ -387,7 +388,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		// A successful execve, maybe from a thread that was not the leader.
 		t.countStop("exec")
 		err = t.onExec(th)
-	case ev == unix.PTRACE_EVENT_STOP && isStopSignal(sig):
+	case ev == unix.PTRACE_EVENT_STOP && ptrace.IsStopSignal(sig):
 		// Group-stop (ctrl-z, SIGSTOP): LISTEN keeps it stopped until
 		// SIGCONT without the tracer having to watch it.
 		t.countStop("group-stop")
@@ -396,14 +397,14 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 			t.opts.OnMainStop(sig)
 		}
 		if err == nil {
-			err = listen(th.tid)
+			err = ptrace.Listen(th.tid)
 		}
 	case ev == unix.PTRACE_EVENT_STOP && th.escalation.byInterrupt:
 		// The stop of a lazy trace's interrupted call (lazy.go).
 		call := th.escalation.call
 		th.escalation.call, th.escalation.byInterrupt = nil, false
-		var r *regs
-		if r, err = getRegs(th.tid); err == nil {
+		var r *ptrace.Regs
+		if r, err = ptrace.GetRegs(th.tid); err == nil {
 			err = t.emulateAtRestart(th, r, *call)
 		}
 	case ev == unix.PTRACE_EVENT_STOP:
@@ -413,9 +414,9 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		err = t.injectIfPending(th)
 		if err == nil && th.plan != nil {
 			// A plan in progress still needs its syscall stops.
-			err = resumeToSyscall(th.tid)
+			err = ptrace.ResumeToSyscall(th.tid)
 		} else if err == nil {
-			err = resume(th.tid, 0)
+			err = ptrace.Resume(th.tid, 0)
 		}
 	case sig == syscallStop && th.arg5AtExit != nil:
 		// The exit of an escalated call that ran as it was: the thread's
@@ -425,7 +426,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 	case sig == syscallStop:
 		// Only injection asks for syscall stops, and it consumes them.
 		t.countStop("syscall")
-		err = resume(th.tid, 0)
+		err = ptrace.Resume(th.tid, 0)
 	default:
 		// Signal-delivery-stop: deliver the signal, never swallow it,
 		// unless it is the tracer's own escalation signal.
@@ -436,7 +437,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		}
 		t.countStop("signal")
 		if err == nil {
-			err = resume(th.tid, int(sig))
+			err = ptrace.Resume(th.tid, int(sig))
 		}
 	}
 	if err != nil {
@@ -455,7 +456,7 @@ func (t *Tracer) tolerate(tid int, err error) {
 }
 
 func (t *Tracer) onClone(parent *thread, ev int) error {
-	msg, err := eventMsg(parent.tid)
+	msg, err := ptrace.EventMsg(parent.tid)
 	if err != nil {
 		return err
 	}
@@ -468,11 +469,11 @@ func (t *Tracer) onClone(parent *thread, ev int) error {
 	} else if !ok {
 		t.threads[tid] = parent.child(tid, sharesVM(parent, tid, ev))
 	}
-	return resume(parent.tid, 0)
+	return ptrace.Resume(parent.tid, 0)
 }
 
 func (t *Tracer) onExec(th *thread) error {
-	msg, err := eventMsg(th.tid)
+	msg, err := ptrace.EventMsg(th.tid)
 	if err != nil {
 		return err
 	}
@@ -523,15 +524,15 @@ func (t *Tracer) onExec(th *thread) error {
 		// The kernel filled the auxiliary vector from the real credentials;
 		// unless those are the emulated ones, correct it.
 		if secure := shim.SecureExec(before, th.creds); secure || th.diverged() {
-			if r, err := getRegs(th.tid); err != nil {
+			if r, err := ptrace.GetRegs(th.tid); err != nil {
 				t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
-			} else if err := fixAuxv(th.tid, r.sp(), th.creds, secure); err != nil {
+			} else if err := fixAuxv(th.tid, r.SP(), th.creds, secure); err != nil {
 				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 			}
 		}
 		if th.diverged() && !th.getterFilter && !t.notifying {
 			th.injectPending = injectGetters
-			if err := interrupt(th.tid); err != nil {
+			if err := ptrace.Interrupt(th.tid); err != nil {
 				return err
 			}
 		}
@@ -540,33 +541,33 @@ func (t *Tracer) onExec(th *thread) error {
 			return t.release(th, "exec with real credentials")
 		}
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 func (t *Tracer) onSeccomp(th *thread) error {
-	r, err := getRegs(th.tid)
+	r, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
 	}
-	if stubTrapNr != 0 && r.syscallNr() == stubTrapNr && r.pc()-stubAddr < stubPageSize {
+	if stubTrapNr != 0 && r.SyscallNr() == stubTrapNr && r.PC()-stubAddr < stubPageSize {
 		t.countStop("stub-trap")
 		if mine, err := t.onStubTrap(th, r); mine {
 			return err
 		}
 	} else {
-		t.countStop("seccomp " + callName(uintptr(r.syscallNr())))
+		t.countStop("seccomp " + callName(uintptr(r.SyscallNr())))
 	}
 	if !th.emulating {
-		return resume(th.tid, 0)
+		return ptrace.Resume(th.tid, 0)
 	}
 	if th.passSeccomp != 0 {
 		nr := th.passSeccomp
 		th.passSeccomp = 0
-		if uintptr(r.syscallNr()) == nr {
-			return resume(th.tid, 0)
+		if uintptr(r.SyscallNr()) == nr {
+			return ptrace.Resume(th.tid, 0)
 		}
 	}
-	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
+	call := shim.Call{Nr: uintptr(r.SyscallNr()), Args: r.Args()}
 	if s, ok := shim.Lookup(call.Nr); ok && s.NeedsStop() && th.region.slotsMissing() {
 		// Plan data goes to the region's slots, never below the stack
 		// pointer (a goroutine's stack has no room there).
@@ -581,8 +582,8 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		arg5, th.escalation.arg5Valid = &v, false
 	}
 	before := th.creds
-	lease := &scratchLease{t: t, th: th, sp: r.sp()}
-	creds, out := t.emulate(th, th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
+	lease := &scratchLease{t: t, th: th, sp: r.SP()}
+	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
@@ -607,22 +608,22 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			} else {
 				th.getterFilter = true
 			}
-			return resume(th.tid, 0)
+			return ptrace.Resume(th.tid, 0)
 		}
-		r.setSyscallNr(-1)
-		r.setReturnValue(out.Value)
+		r.SetSyscallNr(-1)
+		r.SetReturnValue(out.Value)
 		if arg5 != nil {
-			r.setArg5(*arg5)
+			r.SetArg5(*arg5)
 		}
-		if err := setRegs(th.tid, r); err != nil {
+		if err := ptrace.SetRegs(th.tid, r); err != nil {
 			return err
 		}
 	case shim.Steps:
 		return t.startPlan(th, r, out.Plan, arg5, lease)
 	case shim.Run:
 		if out.Args != call.Args {
-			r.setArgs(out.Args)
-			if err := setRegs(th.tid, r); err != nil {
+			r.SetArgs(out.Args)
+			if err := ptrace.SetRegs(th.tid, r); err != nil {
 				return err
 			}
 		}
@@ -630,10 +631,10 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			// The marker stays for the call (the filter's recheck after
 			// this stop would notify it again); its exit stop removes it.
 			th.arg5AtExit = arg5
-			return resumeToSyscall(th.tid)
+			return ptrace.ResumeToSyscall(th.tid)
 		}
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 func (t *Tracer) injectIfPending(th *thread) error {

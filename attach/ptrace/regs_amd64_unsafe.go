@@ -1,6 +1,6 @@
 //go:build amd64
 
-package attach
+package ptrace
 
 import (
 	"unsafe"

@@ -1,15 +1,15 @@
-package attach
+package ptrace
 
 import "golang.org/x/sys/unix"
 
-// stopEvent decodes the PTRACE_EVENT_* of a stop (status>>16).
+// StopEvent decodes the PTRACE_EVENT_* of a stop (status>>16).
 // WaitStatus.TrapCause is -1 unless the stop signal is SIGTRAP, so the
 // event is read from the status directly.
-func stopEvent(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }
+func StopEvent(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }
 
-// isStopSignal reports whether sig stops a process by default: a
+// IsStopSignal reports whether sig stops a process by default: a
 // PTRACE_EVENT_STOP with one of these is a group-stop.
-func isStopSignal(sig unix.Signal) bool {
+func IsStopSignal(sig unix.Signal) bool {
 	switch sig {
 	case unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
 		return true

@@ -1,6 +1,6 @@
 //go:build arm64
 
-package attach
+package ptrace
 
 import (
 	"unsafe"
@@ -11,7 +11,7 @@ import (
 func getSyscallNr(tid int) (int64, error) {
 	var nr int32
 	iov := unix.Iovec{Base: (*byte)(unsafe.Pointer(&nr)), Len: 4}
-	err := retry("ptrace(PTRACE_GETREGSET, NT_ARM_SYSTEM_CALL)", func() error {
+	err := Retry("ptrace(PTRACE_GETREGSET, NT_ARM_SYSTEM_CALL)", func() error {
 		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(tid), ntArmSystemCall,
 			uintptr(unsafe.Pointer(&iov)), 0, 0)
 		if e != 0 {
@@ -25,7 +25,7 @@ func getSyscallNr(tid int) (int64, error) {
 func setSyscallNrReg(tid int, nr int64) error {
 	v := int32(nr)
 	iov := unix.Iovec{Base: (*byte)(unsafe.Pointer(&v)), Len: 4}
-	return retry("ptrace(PTRACE_SETREGSET, NT_ARM_SYSTEM_CALL)", func() error {
+	return Retry("ptrace(PTRACE_SETREGSET, NT_ARM_SYSTEM_CALL)", func() error {
 		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGSET, uintptr(tid), ntArmSystemCall,
 			uintptr(unsafe.Pointer(&iov)), 0, 0)
 		if e != 0 {

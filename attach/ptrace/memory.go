@@ -1,4 +1,4 @@
-package attach
+package ptrace
 
 import (
 	"errors"
@@ -9,31 +9,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// memory reads and writes a tracee's address space with
+// Memory reads and writes a tracee's address space with
 // process_vm_readv/process_vm_writev, which honour the tracee's page
 // protections as the kernel's copy_from_user/copy_to_user do for the
 // tracee itself: a PROT_NONE page cannot be read, a read-only one cannot
 // be written, and either makes the emulated call fail with EFAULT. (The
 // tracer's own code page, which is not writable, is written once with
-// writeCode.)
-type memory struct{ tid int }
+// WriteCode.)
+type Memory struct{ Tid int }
 
-func (m memory) ReadAt(p []byte, addr uint64) error {
+func (m Memory) ReadAt(p []byte, addr uint64) error {
 	if len(p) == 0 {
 		return nil
 	}
-	n, err := unix.ProcessVMReadv(m.tid, []unix.Iovec{{Base: &p[0], Len: uint64(len(p))}},
+	n, err := unix.ProcessVMReadv(m.Tid, []unix.Iovec{{Base: &p[0], Len: uint64(len(p))}},
 		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}, 0)
-	return accessError(m.tid, addr, n, len(p), err)
+	return accessError(m.Tid, addr, n, len(p), err)
 }
 
-func (m memory) WriteAt(p []byte, addr uint64) error {
+func (m Memory) WriteAt(p []byte, addr uint64) error {
 	if len(p) == 0 {
 		return nil
 	}
-	n, err := unix.ProcessVMWritev(m.tid, []unix.Iovec{{Base: &p[0], Len: uint64(len(p))}},
+	n, err := unix.ProcessVMWritev(m.Tid, []unix.Iovec{{Base: &p[0], Len: uint64(len(p))}},
 		[]unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}, 0)
-	return accessError(m.tid, addr, n, len(p), err)
+	return accessError(m.Tid, addr, n, len(p), err)
 }
 
 // accessError turns the result of a process_vm_* call for want bytes at
@@ -51,7 +51,7 @@ func accessError(tid int, addr uint64, n, want int, err error) error {
 
 // WriteScattered writes each piece at its address with one
 // process_vm_writev.
-func (m memory) WriteScattered(pieces [][]byte, addrs []uint64) error {
+func (m Memory) WriteScattered(pieces [][]byte, addrs []uint64) error {
 	local := make([]unix.Iovec, 0, len(pieces))
 	remote := make([]unix.RemoteIovec, 0, len(pieces))
 	total := 0
@@ -63,21 +63,21 @@ func (m memory) WriteScattered(pieces [][]byte, addrs []uint64) error {
 		remote = append(remote, unix.RemoteIovec{Base: uintptr(addrs[i]), Len: len(p)})
 		total += len(p)
 	}
-	n, err := unix.ProcessVMWritev(m.tid, local, remote, 0)
+	n, err := unix.ProcessVMWritev(m.Tid, local, remote, 0)
 	if err != nil {
 		return err
 	}
 	if n != total {
-		return fmt.Errorf("tracee %d: partial write: %w", m.tid, unix.EFAULT)
+		return fmt.Errorf("tracee %d: partial write: %w", m.Tid, unix.EFAULT)
 	}
 	return nil
 }
 
-// writeCode writes the tracer's own code into a page it has mapped
-// read-and-execute into the tracee (the stub, region.go), through
+// WriteCode writes the tracer's own code into a page it has mapped
+// read-and-execute into the tracee (the stub, package stub), through
 // /proc/TID/mem, which writes pages the protections forbid. It is never
 // used at an address that comes from the tracee.
-func writeCode(tid int, p []byte, addr uint64) error {
+func WriteCode(tid int, p []byte, addr uint64) error {
 	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/mem", tid), os.O_WRONLY, 0)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package attach
+package ptrace
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ func TestMemoryHonoursProtections(t *testing.T) {
 	none := mapPage(t, unix.PROT_NONE)
 	ro := mapPage(t, unix.PROT_READ)
 	rw := mapPage(t, unix.PROT_READ|unix.PROT_WRITE)
-	m := memory{os.Getpid()}
+	m := Memory{os.Getpid()}
 	buf := []byte("remainroot")
 	if err := m.ReadAt(buf, none); !errors.Is(err, unix.EFAULT) {
 		t.Errorf("read of a PROT_NONE page: %v, want EFAULT", err)
@@ -52,7 +52,7 @@ func TestMemoryHonoursProtections(t *testing.T) {
 		t.Errorf("read back %q, %v", back, err)
 	}
 	// The tracer's own code page is written whatever its protections.
-	if err := writeCode(os.Getpid(), buf, ro); err != nil {
+	if err := WriteCode(os.Getpid(), buf, ro); err != nil {
 		t.Errorf("writeCode to a read-only page: %v", err)
 	}
 	if err := m.ReadAt(back, ro); err != nil || string(back) != string(buf) {

@@ -1,4 +1,4 @@
-package attach
+package ptrace
 
 import (
 	"golang.org/x/sys/unix"
@@ -15,34 +15,31 @@ import (
 // returns EINTR to the thread instead.
 
 const (
-	auditArch = unix.AUDIT_ARCH_AARCH64
-	// x32SyscallBit: arm64 has no x32-like ABI to reject.
-	x32SyscallBit = 0
 	// sysRestartSyscall is __NR_restart_syscall.
 	sysRestartSyscall = unix.SYS_RESTART_SYSCALL
 	// redZone: the AArch64 ABI has none, but leave room all the same.
-	redZone = 128
+	RedZone = 128
 	// insnAlign is the alignment of instructions.
-	insnAlign = 4
+	InsnAlign = 4
 	// ntArmSystemCall is the NT_ARM_SYSTEM_CALL register set.
 	ntArmSystemCall = 0x404
 	ntPrstatus      = 1
 )
 
-// syscallInsn is `svc #0`.
-var syscallInsn = []byte{0x01, 0x00, 0x00, 0xd4}
+// SyscallInsn is `svc #0`.
+var SyscallInsn = []byte{0x01, 0x00, 0x00, 0xd4}
 
-// regs are a stopped thread's general registers and its system call number.
-type regs struct {
+// Regs are a stopped thread's general registers and its system call number.
+type Regs struct {
 	r  unix.PtraceRegsArm64
 	nr int64
 	// nrChanged says whether setRegs must write the number back.
 	nrChanged bool
 }
 
-func getRegs(tid int) (*regs, error) {
-	var r regs
-	err := retry("ptrace(PTRACE_GETREGSET)", func() error { return unix.PtraceGetRegSetArm64(tid, ntPrstatus, &r.r) })
+func GetRegs(tid int) (*Regs, error) {
+	var r Regs
+	err := Retry("ptrace(PTRACE_GETREGSET)", func() error { return unix.PtraceGetRegSetArm64(tid, ntPrstatus, &r.r) })
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +51,8 @@ func getRegs(tid int) (*regs, error) {
 	return &r, nil
 }
 
-func setRegs(tid int, r *regs) error {
-	if err := retry("ptrace(PTRACE_SETREGSET)", func() error { return unix.PtraceSetRegSetArm64(tid, ntPrstatus, &r.r) }); err != nil {
+func SetRegs(tid int, r *Regs) error {
+	if err := Retry("ptrace(PTRACE_SETREGSET)", func() error { return unix.PtraceSetRegSetArm64(tid, ntPrstatus, &r.r) }); err != nil {
 		return err
 	}
 	if r.nrChanged {
@@ -64,53 +61,53 @@ func setRegs(tid int, r *regs) error {
 	return nil
 }
 
-func (r *regs) syscallNr() int64 { return r.nr }
+func (r *Regs) SyscallNr() int64 { return r.nr }
 
-func (r *regs) args() [6]uint64 {
+func (r *Regs) Args() [6]uint64 {
 	return [6]uint64{r.r.Regs[0], r.r.Regs[1], r.r.Regs[2], r.r.Regs[3], r.r.Regs[4], r.r.Regs[5]}
 }
 
-func (r *regs) setArgs(a [6]uint64) { copy(r.r.Regs[:6], a[:]) }
+func (r *Regs) SetArgs(a [6]uint64) { copy(r.r.Regs[:6], a[:]) }
 
-func (r *regs) setSyscallNr(nr int64) { r.nr, r.nrChanged = nr, true }
+func (r *Regs) SetSyscallNr(nr int64) { r.nr, r.nrChanged = nr, true }
 
-func (r *regs) returnValue() int64 { return int64(r.r.Regs[0]) }
+func (r *Regs) ReturnValue() int64 { return int64(r.r.Regs[0]) }
 
-func (r *regs) setReturnValue(v int64) { r.r.Regs[0] = uint64(v) }
+func (r *Regs) SetReturnValue(v int64) { r.r.Regs[0] = uint64(v) }
 
-func (r *regs) pc() uint64 { return r.r.Pc }
+func (r *Regs) PC() uint64 { return r.r.Pc }
 
-func (r *regs) setPC(pc uint64) { r.r.Pc = pc }
+func (r *Regs) SetPC(pc uint64) { r.r.Pc = pc }
 
-func (r *regs) sp() uint64 { return r.r.Sp }
+func (r *Regs) SP() uint64 { return r.r.Sp }
 
-func (r *regs) prepareInjection(insn uint64, nr int64, args [6]uint64) {
+func (r *Regs) PrepareInjection(insn uint64, nr int64, args [6]uint64) {
 	r.r.Pc = insn
 	r.r.Regs[8] = uint64(nr)
-	r.setArgs(args)
-	r.setSyscallNr(-1)
+	r.SetArgs(args)
+	r.SetSyscallNr(-1)
 }
 
 // restartInterrupted: see the package note above; only restart_syscall
 // (whose argument is not needed) can be set up.
-func (r *regs) restartInterrupted() bool {
-	if r.nr < 0 || -int64(r.r.Regs[0]) != errRestartRestartBlock {
+func (r *Regs) RestartInterrupted() bool {
+	if r.nr < 0 || -int64(r.r.Regs[0]) != ERestartRestartBlock {
 		return false
 	}
 	r.r.Regs[8] = sysRestartSyscall
-	r.r.Pc -= uint64(len(syscallInsn))
+	r.r.Pc -= uint64(len(SyscallInsn))
 	return true
 }
 
 // setArg5 sets the sixth argument register.
-func (r *regs) setArg5(v uint64) { r.r.Regs[5] = v }
+func (r *Regs) SetArg5(v uint64) { r.r.Regs[5] = v }
 
-func (r *regs) clone() *regs { c := *r; return &c }
+func (r *Regs) Clone() *Regs { c := *r; return &c }
 
 // rerunSyscall makes a thread at a syscall-exit stop execute its system
 // call instruction again, as call nr.
-func (r *regs) rerunSyscall(nr int64) {
-	r.r.Pc -= uint64(len(syscallInsn))
+func (r *Regs) RerunSyscall(nr int64) {
+	r.r.Pc -= uint64(len(SyscallInsn))
 	r.r.Regs[8] = uint64(nr)
-	r.setSyscallNr(-1)
+	r.SetSyscallNr(-1)
 }

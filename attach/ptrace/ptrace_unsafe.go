@@ -1,4 +1,4 @@
-package attach
+package ptrace
 
 import (
 	"unsafe"
@@ -15,11 +15,11 @@ func ptraceGetSiginfo(tid int, si *unix.Siginfo) error {
 	return nil
 }
 
-// getSigmask and setSigmask read and write a stopped thread's blocked
+// GetSigmask and setSigmask read and write a stopped thread's blocked
 // signals (PTRACE_GETSIGMASK, PTRACE_SETSIGMASK).
-func getSigmask(tid int) (uint64, error) {
+func GetSigmask(tid int) (uint64, error) {
 	var mask uint64
-	err := retry("ptrace(PTRACE_GETSIGMASK)", func() error {
+	err := Retry("ptrace(PTRACE_GETSIGMASK)", func() error {
 		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGMASK, uintptr(tid), 8,
 			uintptr(unsafe.Pointer(&mask)), 0, 0)
 		if e != 0 {
@@ -30,8 +30,8 @@ func getSigmask(tid int) (uint64, error) {
 	return mask, err
 }
 
-func setSigmask(tid int, mask uint64) error {
-	return retry("ptrace(PTRACE_SETSIGMASK)", func() error {
+func SetSigmask(tid int, mask uint64) error {
+	return Retry("ptrace(PTRACE_SETSIGMASK)", func() error {
 		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SETSIGMASK, uintptr(tid), 8,
 			uintptr(unsafe.Pointer(&mask)), 0, 0)
 		if e != 0 {
@@ -41,7 +41,7 @@ func setSigmask(tid int, mask uint64) error {
 	})
 }
 
-// ptracePtr is ptraceRaw with a pointer for data (GETREGS, SETREGS,
+// ptracePtr is Raw with a pointer for data (GETREGS, SETREGS,
 // GETEVENTMSG), converted in the call as unsafe.Pointer rules require.
 func ptracePtr(req, tid int, data unsafe.Pointer) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), 0, uintptr(data), 0, 0)
@@ -55,8 +55,8 @@ func ptraceGetEventMsg(tid int, msg *uint) error {
 	return ptracePtr(unix.PTRACE_GETEVENTMSG, tid, unsafe.Pointer(msg))
 }
 
-// siginfoPid returns si_pid of a signal sent by kill, tkill or sigqueue
+// SiginfoPid returns si_pid of a signal sent by kill, tkill or sigqueue
 // (offset 16 of struct siginfo on 64-bit machines).
-func siginfoPid(si *unix.Siginfo) int32 {
+func SiginfoPid(si *unix.Siginfo) int32 {
 	return *(*int32)(unsafe.Add(unsafe.Pointer(si), 16))
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -172,7 +173,7 @@ func (t *Tracer) restoreArg5(th *thread) error {
 // The real-time signals that glibc keeps for itself (32, 33) are left
 // alone.
 func escalationSignal(tid int) (unix.Signal, error) {
-	blk, err := statusField(tid, "SigBlk")
+	blk, err := procfs.StatusField(tid, "SigBlk")
 	if err != nil {
 		return 0, err
 	}

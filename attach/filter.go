@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -301,8 +302,8 @@ func encodeProgram(raw []bpf.RawInstruction) []byte {
 // (CAP_SYS_ADMIN in its user namespace, or no_new_privs); otherwise getters
 // are traced from the start.
 func FilterFor(pid int) Filter {
-	eff, err := statusField(pid, "CapEff")
-	nnp, _ := statusField(pid, "NoNewPrivs")
+	eff, err := procfs.StatusField(pid, "CapEff")
+	nnp, _ := procfs.StatusField(pid, "NoNewPrivs")
 	var caps uint64
 	if err == nil {
 		fmt.Sscanf(eff, "%x", &caps)

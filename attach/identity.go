@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -34,7 +35,7 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNoti
 		if !shim.SetsIDs(call.Nr) || !shim.RefusedByMapping(call, mem, t.idSpace(th.tid)) {
 			return false
 		}
-		real, err := realCreds(th.tid)
+		real, err := procfs.RealCreds(th.tid)
 		if err != nil {
 			t.log.Warn("cannot read the credentials of a runtime thread; its call runs natively", "tid", th.tid, "err", err)
 			return false
@@ -61,8 +62,8 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNoti
 
 // idSpace tells which ids tid's user namespace maps.
 func (t *Tracer) idSpace(tid int) shim.IDSpace {
-	uids := readIDMap(fmt.Sprintf("/proc/%d/uid_map", tid))
-	gids := readIDMap(fmt.Sprintf("/proc/%d/gid_map", tid))
+	uids := procfs.ReadIDMap(fmt.Sprintf("/proc/%d/uid_map", tid))
+	gids := procfs.ReadIDMap(fmt.Sprintf("/proc/%d/gid_map", tid))
 	sg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/setgroups", tid))
 	return shim.IDSpace{
 		UIDMapped:       func(id uint32) bool { return mappedInside(uids, id) },
@@ -72,9 +73,9 @@ func (t *Tracer) idSpace(tid int) shim.IDSpace {
 }
 
 // mappedInside reports whether id, as the namespace sees it, is mapped.
-func mappedInside(ext []idExtent, id uint32) bool {
+func mappedInside(ext []procfs.IDExtent, id uint32) bool {
 	for _, e := range ext {
-		if uint64(id) >= e.inside && uint64(id) < e.inside+e.count {
+		if uint64(id) >= e.Inside && uint64(id) < e.Inside+e.Count {
 			return true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -27,7 +28,7 @@ const syscallStop = unix.SIGTRAP | 0x80
 // thread's vDSO, a mapping every process has. Injection from a stop that is
 // not at a system call jumps there.
 func findSyscallInsn(tid int) (uint64, error) {
-	start, end, err := vdsoRange(tid)
+	start, end, err := procfs.VDSORange(tid)
 	if err != nil {
 		return 0, fmt.Errorf("find a syscall instruction: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/procfs"
 )
 
 // LaunchRole is the hidden first argument that makes remainroot act as the
@@ -194,7 +196,7 @@ func Launch(argv []string) (int, error) {
 }
 
 func hasCapSysAdmin() bool {
-	v, err := statusField(os.Getpid(), "CapEff")
+	v, err := procfs.StatusField(os.Getpid(), "CapEff")
 	if err != nil {
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -70,16 +71,16 @@ func needsModelUnattached(s shim.Syscall, call shim.Call) bool {
 // with the thread's id maps: dpkg's chown of every file to root costs a
 // notification, no /proc read of the thread's credentials.
 func (t *Tracer) kernelChowns(tid int, s shim.Syscall, call shim.Call) bool {
-	var m *idMapper
+	var m *procfs.IDMapper
 	return shim.KernelAnswersChown(s, call, func(id uint32, group bool) bool {
 		if m == nil {
 			mp := t.mapper(tid)
 			m = &mp
 		}
 		if group {
-			return insideMapped(m.gidMap, id)
+			return insideMapped(m.GIDMap, id)
 		}
-		return insideMapped(m.uidMap, id)
+		return insideMapped(m.UIDMap, id)
 	})
 }
 
@@ -105,7 +106,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 			t.preExec = false
 		}
 	}
-	real, err := realCredsMapped(tid, t.mapper(tid))
+	real, err := procfs.RealCredsMapped(tid, t.mapper(tid))
 	if err != nil {
 		t.log.Debug("unattached thread gone", "tid", tid, "err", err)
 		return nil
@@ -176,7 +177,7 @@ func (t *Tracer) attachProcess(tid int, creds, real shim.Creds) error {
 		return err
 	}
 	rg := t.looseRegion(tid, tgid)
-	if tids, err := taskIDs(tgid); err == nil {
+	if tids, err := procfs.TaskIDs(tgid); err == nil {
 		for _, id := range tids {
 			if o := t.threads[id]; o != nil && o.region == nil {
 				o.region = rg
@@ -202,7 +203,7 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 		return fmt.Errorf("thread %d: %w", tid, unix.ESRCH)
 	}
 	var th *thread
-	if n, err := statusField(tgid, "Threads"); err == nil && n == "1" && tgid == tid {
+	if n, err := procfs.StatusField(tgid, "Threads"); err == nil && n == "1" && tgid == tid {
 		// Alone in its process and inside the call: no thread can be
 		// created or exec meanwhile, so it can be let go afterwards.
 		if err := ptrace.Seize(tid); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -90,7 +91,7 @@ type Tracer struct {
 	result  Result
 	progs   map[Filter][]byte
 	special ownerTable
-	mappers map[string]idMapper
+	mappers map[string]procfs.IDMapper
 	// missing are calls found to fail with ENOSYS (a seccomp profile).
 	missing map[uintptr]bool
 	// attachFilter and onReady belong to an InstallFilter in progress.
@@ -127,14 +128,14 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	if last, err := capLastCap(); err == nil {
+	if last, err := procfs.CapLastCap(); err == nil {
 		shim.SetValidCaps(last)
 	}
 	if err := quietStopNotifications(); err != nil {
 		opts.Log.Debug("SA_NOCLDSTOP", "err", err)
 	}
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
-		special: make(ownerTable), mappers: make(map[string]idMapper),
+		special: make(ownerTable), mappers: make(map[string]procfs.IDMapper),
 		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region), bellReady: make(chan struct{})}
 	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
 		if _, err := t.program(f); err != nil {
@@ -215,7 +216,7 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 	self := fmt.Sprint(unix.Gettid())
 	seized := 0
 	for {
-		tids, err := taskIDs(pid)
+		tids, err := procfs.TaskIDs(pid)
 		if err != nil {
 			if seized == 0 {
 				return fmt.Errorf("list threads of %d: %w", pid, unix.ESRCH)
@@ -231,7 +232,7 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 				if errors.Is(err, unix.ESRCH) {
 					continue
 				}
-				if tp, _ := statusField(tid, "TracerPid"); tp == self {
+				if tp, _ := procfs.StatusField(tid, "TracerPid"); tp == self {
 					// Created by a thread already seized: auto-attached.
 					continue
 				}
@@ -254,7 +255,7 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 }
 
 func (t *Tracer) startEmulating(th *thread) error {
-	c, err := realCreds(th.tid)
+	c, err := procfs.RealCreds(th.tid)
 	if err != nil {
 		return fmt.Errorf("thread %d: %w", th.tid, err)
 	}
@@ -517,7 +518,7 @@ func (t *Tracer) onExec(th *thread) error {
 			// this common path.
 			th.real = th.real.Exec(f)
 		default:
-			if real, err := realCreds(th.tid); err == nil {
+			if real, err := procfs.RealCreds(th.tid); err == nil {
 				th.real = real
 			}
 		}
@@ -697,7 +698,7 @@ func filterError(tid int, res int64) error {
 
 // tgidOf returns the process id of thread tid.
 func tgidOf(tid int) int {
-	v, err := statusField(tid, "Tgid")
+	v, err := procfs.StatusField(tid, "Tgid")
 	if err != nil {
 		return 0
 	}

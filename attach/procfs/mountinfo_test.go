@@ -1,4 +1,4 @@
-package attach
+package procfs
 
 import "testing"
 
@@ -16,7 +16,7 @@ func TestMountReadOnly(t *testing.T) {
 		{"garbage", 1, false, false},
 	}
 	for _, c := range cases {
-		if ro, ok := mountReadOnly(c.line, c.id); ro != c.ro || ok != c.ok {
+		if ro, ok := MountReadOnly(c.line, c.id); ro != c.ro || ok != c.ok {
 			t.Errorf("%q id %d: got %v %v, want %v %v", c.line, c.id, ro, ok, c.ro, c.ok)
 		}
 	}

@@ -1,4 +1,4 @@
-package attach
+package procfs
 
 import (
 	"bufio"
@@ -12,20 +12,20 @@ import (
 	"github.com/remainroot/remainroot/shim"
 )
 
-// realCreds reads a thread's kernel credentials from /proc/TID/status: the
+// RealCreds reads a thread's kernel credentials from /proc/TID/status: the
 // state emulation starts from. Securebits are not shown there and are taken
 // as 0.
-func realCreds(tid int) (shim.Creds, error) { return realCredsMapped(tid, newIDMapper(tid)) }
+func RealCreds(tid int) (shim.Creds, error) { return RealCredsMapped(tid, NewIDMapper(tid)) }
 
-// realCredsMapped is realCreds with the thread's id mapper known (the
+// RealCredsMapped is realCreds with the thread's id mapper known (the
 // tracer's cache: Tracer.mapper), for the frequent reads of threads that
 // are not attached.
-func realCredsMapped(tid int, m idMapper) (shim.Creds, error) {
+func RealCredsMapped(tid int, m IDMapper) (shim.Creds, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
 	if err != nil {
 		return shim.Creds{}, fmt.Errorf("read credentials: %w", err)
 	}
-	c, err := parseStatus(data)
+	c, err := ParseStatus(data)
 	if err != nil {
 		return c, err
 	}
@@ -34,19 +34,19 @@ func realCredsMapped(tid int, m idMapper) (shim.Creds, error) {
 
 // toTraceeNamespace rewrites ids that /proc showed in the tracer's user
 // namespace into the ids the thread itself sees (m: the thread's mapper).
-func toTraceeNamespace(m idMapper, c shim.Creds) shim.Creds {
-	if m.same {
+func toTraceeNamespace(m IDMapper, c shim.Creds) shim.Creds {
+	if m.Same {
 		return c
 	}
 	for _, p := range []*uint32{&c.UID, &c.EUID, &c.SUID, &c.FSUID} {
-		*p = m.uid(*p)
+		*p = m.UID(*p)
 	}
 	for _, p := range []*uint32{&c.GID, &c.EGID, &c.SGID, &c.FSGID} {
-		*p = m.gid(*p)
+		*p = m.GID(*p)
 	}
 	groups := make([]uint32, len(c.Groups))
 	for i, g := range c.Groups {
-		groups[i] = m.gid(g)
+		groups[i] = m.GID(g)
 	}
 	if len(groups) > 0 {
 		slices.Sort(groups)
@@ -55,7 +55,7 @@ func toTraceeNamespace(m idMapper, c shim.Creds) shim.Creds {
 	return c
 }
 
-func parseStatus(data []byte) (shim.Creds, error) {
+func ParseStatus(data []byte) (shim.Creds, error) {
 	var c shim.Creds
 	seen := 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -125,8 +125,8 @@ func parseStatus(data []byte) (shim.Creds, error) {
 	return c, nil
 }
 
-// statusField returns one field of /proc/TID/status ("NoNewPrivs", ...).
-func statusField(tid int, name string) (string, error) {
+// StatusField returns one field of /proc/TID/status ("NoNewPrivs", ...).
+func StatusField(tid int, name string) (string, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
 	if err != nil {
 		return "", err
@@ -139,8 +139,8 @@ func statusField(tid int, name string) (string, error) {
 	return "", fmt.Errorf("/proc/%d/status has no %s", tid, name)
 }
 
-// taskIDs lists the threads of process pid.
-func taskIDs(pid int) ([]int, error) {
+// TaskIDs lists the threads of process pid.
+func TaskIDs(pid int) ([]int, error) {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
 		return nil, err
@@ -154,8 +154,8 @@ func taskIDs(pid int) ([]int, error) {
 	return tids, nil
 }
 
-// vdsoRange returns the address range of the [vdso] mapping of tid.
-func vdsoRange(tid int) (start, end uint64, err error) {
+// VDSORange returns the address range of the [vdso] mapping of tid.
+func VDSORange(tid int) (start, end uint64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", tid))
 	if err != nil {
 		return 0, 0, err
@@ -176,8 +176,8 @@ func vdsoRange(tid int) (start, end uint64, err error) {
 	return 0, 0, fmt.Errorf("/proc/%d/maps has no [vdso]", tid)
 }
 
-// capLastCap reads /proc/sys/kernel/cap_last_cap.
-func capLastCap() (uint, error) {
+// CapLastCap reads /proc/sys/kernel/cap_last_cap.
+func CapLastCap() (uint, error) {
 	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return 0, err

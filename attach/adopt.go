@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/inject"
 )
 
 // A container runtime that supports runtime-spec's listenerPath installs
@@ -133,7 +135,7 @@ func firstNotifier(fd int, timeout time.Duration) (int, error) {
 // fail with ENOSYS once the process is released.
 func (t *Tracer) addFilterToAdopted(th *thread) error {
 	if !t.lazy {
-		res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
+		res, err := inject.Filter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
 		if err == nil && res != 0 {
 			err = filterError(th.tid, res)
 		}

@@ -44,7 +44,7 @@ func (t *Tracer) abandon() {
 			continue
 		}
 		sig := 0
-		if ptrace.StopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP && ws.StopSignal() != syscallStop {
+		if ptrace.StopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP && ws.StopSignal() != ptrace.SyscallStop {
 			sig = int(ws.StopSignal())
 		}
 		if pending[tid] || t.threads[tid] == nil {

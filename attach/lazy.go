@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
@@ -315,7 +316,7 @@ func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) er
 // mapping already there is the region of an earlier attachment.
 func (t *Tracer) mapSlotsAtRestart(th *thread, r *ptrace.Regs) {
 	rg := th.region
-	res, err := injectSyscall(th.tid, r, unix.SYS_MMAP, mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
+	res, err := inject.Syscall(th.tid, r, unix.SYS_MMAP, mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
 	if err == nil {
 		err = mmapError(dataAddr, res)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/ptrace"
 )
 
@@ -173,7 +174,7 @@ func mapRegion(tid int, saved *ptrace.Regs) error {
 		{stubAddr, stubPageSize, unix.PROT_READ | unix.PROT_EXEC},
 		{dataAddr, regionSlots * slotSize, unix.PROT_READ | unix.PROT_WRITE},
 	} {
-		res, err := injectSyscall(tid, saved, unix.SYS_MMAP, mmapArgs(m.addr, m.size, m.prot), nil, 0)
+		res, err := inject.Syscall(tid, saved, unix.SYS_MMAP, mmapArgs(m.addr, m.size, m.prot), nil, 0)
 		if err != nil {
 			return err
 		}
@@ -219,7 +220,7 @@ func (t *Tracer) mapSlotsAtSeccomp(th *thread, r *ptrace.Regs) error {
 	if err := ptrace.SetRegs(th.tid, cur); err != nil {
 		return err
 	}
-	if err := waitSyscallStop(th.tid); err != nil { // exit of mmap
+	if err := inject.WaitSyscallStop(th.tid); err != nil { // exit of mmap
 		return err
 	}
 	done, err := ptrace.GetRegs(th.tid)

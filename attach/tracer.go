@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
@@ -373,7 +374,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 	sig, ev := ws.StopSignal(), ptrace.StopEvent(ws)
 	var err error
 	switch {
-	case th.plan != nil && (sig == syscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
+	case th.plan != nil && (sig == ptrace.SyscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
 		// A step of a multi-step emulation.
 		t.countStop("plan " + callName(uintptr(th.plan.saved.SyscallNr())))
 		err = t.onPlanStop(th, ev == unix.PTRACE_EVENT_SECCOMP)
@@ -419,12 +420,12 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		} else if err == nil {
 			err = ptrace.Resume(th.tid, 0)
 		}
-	case sig == syscallStop && th.arg5AtExit != nil:
+	case sig == ptrace.SyscallStop && th.arg5AtExit != nil:
 		// The exit of an escalated call that ran as it was: the thread's
 		// own sixth argument register back.
 		t.countStop("syscall")
 		err = t.restoreArg5(th)
-	case sig == syscallStop:
+	case sig == ptrace.SyscallStop:
 		// Only injection asks for syscall stops, and it consumes them.
 		t.countStop("syscall")
 		err = ptrace.Resume(th.tid, 0)
@@ -449,7 +450,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 // tolerate logs an error about one tracee. ESRCH means it was killed
 // meanwhile; its exit is reported by wait4.
 func (t *Tracer) tolerate(tid int, err error) {
-	if errors.Is(err, unix.ESRCH) || errors.Is(err, errTraceeGone) {
+	if errors.Is(err, unix.ESRCH) || errors.Is(err, inject.ErrTraceeGone) {
 		t.log.Debug("tracee gone", "tid", tid, "err", err)
 		return
 	}
@@ -599,7 +600,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.
-			res, err := replaceWithFilter(th.tid, r, t.mustProgram(GetterFilter), out.Value)
+			res, err := inject.ReplaceWithFilter(th.tid, r, t.mustProgram(GetterFilter), out.Value)
 			if err != nil {
 				return err
 			}
@@ -647,7 +648,7 @@ func (t *Tracer) injectIfPending(th *thread) error {
 	th.injectPending = injectNone
 	switch pending {
 	case injectGetters:
-		res, err := injectFilter(th.tid, t.mustProgram(GetterFilter), 0)
+		res, err := inject.Filter(th.tid, t.mustProgram(GetterFilter), 0)
 		if err != nil {
 			return err
 		}
@@ -737,7 +738,7 @@ func (t *Tracer) attachFilterTo(th *thread) error {
 	if t.adopted >= 0 {
 		return t.addFilterToAdopted(th)
 	}
-	res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter.WithNotify()), tsync|listenerFlags)
+	res, err := inject.Filter(th.tid, t.mustProgram(t.attachFilter.WithNotify()), tsync|listenerFlags)
 	if err != nil {
 		return err
 	}
@@ -748,7 +749,7 @@ func (t *Tracer) attachFilterTo(th *thread) error {
 			// process cannot run on. This is fatal for the trace.
 			return fmt.Errorf("take the seccomp listener: %w", err)
 		}
-		if r, err := injectClose(th.tid, fd); err != nil || r != 0 {
+		if r, err := inject.Close(th.tid, fd); err != nil || r != 0 {
 			t.log.Warn("could not close the listener descriptor in the tracee", "tid", th.tid, "fd", fd, "res", r, "err", err)
 		}
 		return nil
@@ -756,7 +757,7 @@ func (t *Tracer) attachFilterTo(th *thread) error {
 	// EBUSY: the process already has a listener (another supervisor);
 	// EINVAL: a kernel without these flags. Trace with ptrace alone.
 	t.log.Info("no seccomp listener; every emulated call stops the tracee", "tid", th.tid, "errno", unix.Errno(-res))
-	res, err = injectFilter(th.tid, t.mustProgram(t.attachFilter), tsync)
+	res, err = inject.Filter(th.tid, t.mustProgram(t.attachFilter), tsync)
 	if err == nil && res != 0 {
 		err = filterError(th.tid, res)
 	}

@@ -2,6 +2,10 @@ package ptrace
 
 import "golang.org/x/sys/unix"
 
+// SyscallStop is the stop signal of a syscall-entry or -exit stop with
+// PTRACE_O_TRACESYSGOOD.
+const SyscallStop = unix.SIGTRAP | 0x80
+
 // StopEvent decodes the PTRACE_EVENT_* of a stop (status>>16).
 // WaitStatus.TrapCause is -1 unless the stop signal is SIGTRAP, so the
 // event is read from the status directly.

@@ -1,4 +1,4 @@
-package attach
+package inject
 
 import (
 	"bytes"
@@ -17,12 +17,8 @@ import (
 // tracer's choosing (here, seccomp(2) to install a filter) and then carry on
 // exactly where it was.
 
-// errTraceeGone means the thread died while the tracer was working on it.
-var errTraceeGone = errors.New("tracee exited")
-
-// syscallStop is the stop signal of a syscall-entry or -exit stop with
-// PTRACE_O_TRACESYSGOOD.
-const syscallStop = unix.SIGTRAP | 0x80
+// ErrTraceeGone means the thread died while the tracer was working on it.
+var ErrTraceeGone = errors.New("tracee exited")
 
 // findSyscallInsn returns the address of a system call instruction in the
 // thread's vDSO, a mapping every process has. Injection from a stop that is
@@ -49,10 +45,10 @@ func findSyscallInsn(tid int) (uint64, error) {
 	}
 }
 
-// waitSyscallStop resumes tid to its next syscall stop and waits for it.
+// WaitSyscallStop resumes tid to its next syscall stop and waits for it.
 // Signals that arrive first are delivered as usual (their handlers run and
 // return to the same point); the thread dying ends the injection.
-func waitSyscallStop(tid int) error {
+func WaitSyscallStop(tid int) error {
 	if err := ptrace.ResumeToSyscall(tid); err != nil {
 		return err
 	}
@@ -63,10 +59,10 @@ func waitSyscallStop(tid int) error {
 		}
 		switch {
 		case ws.Exited() || ws.Signaled():
-			return errTraceeGone
+			return ErrTraceeGone
 		case !ws.Stopped():
 			continue
-		case ws.StopSignal() == syscallStop:
+		case ws.StopSignal() == ptrace.SyscallStop:
 			return nil
 		case ptrace.StopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP:
 			// A signal-delivery-stop: deliver it and go on.
@@ -96,34 +92,34 @@ func filterArgs(sp uint64, prog []byte) (addr uint64, data []byte) {
 	return addr, data
 }
 
-// injectFilter makes tid, stopped at a PTRACE_EVENT_STOP or another stop
+// Filter makes tid, stopped at a PTRACE_EVENT_STOP or another stop
 // outside a system call, call seccomp(SECCOMP_SET_MODE_FILTER, flags, prog)
 // and restores its registers. It returns seccomp's result (0, a listener
 // descriptor with NEW_LISTENER, a thread id for a failed TSYNC, or -errno).
-func injectFilter(tid int, prog []byte, flags uint64) (int64, error) {
+func Filter(tid int, prog []byte, flags uint64) (int64, error) {
 	saved, err := ptrace.GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
 	addr, data := filterArgs(saved.SP(), prog)
-	return injectSyscall(tid, saved, unix.SYS_SECCOMP,
+	return Syscall(tid, saved, unix.SYS_SECCOMP,
 		[6]uint64{unix.SECCOMP_SET_MODE_FILTER, flags, addr, shim.InjectMarker}, data, addr)
 }
 
-// injectClose closes descriptor fd in tid, at the same kind of stop.
-func injectClose(tid, fd int) (int64, error) {
+// Close closes descriptor fd in tid, at the same kind of stop.
+func Close(tid, fd int) (int64, error) {
 	saved, err := ptrace.GetRegs(tid)
 	if err != nil {
 		return 0, err
 	}
-	return injectSyscall(tid, saved, unix.SYS_CLOSE, [6]uint64{uint64(fd)}, nil, 0)
+	return Syscall(tid, saved, unix.SYS_CLOSE, [6]uint64{uint64(fd)}, nil, 0)
 }
 
-// injectSyscall runs nr(args) in tid, whose registers are saved, writing
+// Syscall runs nr(args) in tid, whose registers are saved, writing
 // data at addr first, and restores the registers. A blocking call that the
 // stop interrupted is set up to restart, as the kernel's signal code would
 // have done.
-func injectSyscall(tid int, saved *ptrace.Regs, nr int64, args [6]uint64, data []byte, addr uint64) (int64, error) {
+func Syscall(tid int, saved *ptrace.Regs, nr int64, args [6]uint64, data []byte, addr uint64) (int64, error) {
 	insn, err := findSyscallInsn(tid)
 	if err != nil {
 		return 0, err
@@ -133,7 +129,7 @@ func injectSyscall(tid int, saved *ptrace.Regs, nr int64, args [6]uint64, data [
 	if err := ptrace.SetRegs(tid, r); err != nil {
 		return 0, err
 	}
-	if err := waitSyscallStop(tid); err != nil { // entry
+	if err := WaitSyscallStop(tid); err != nil { // entry
 		return 0, err
 	}
 	// Written only now: no user code runs between entry and exit, so no
@@ -143,7 +139,7 @@ func injectSyscall(tid int, saved *ptrace.Regs, nr int64, args [6]uint64, data [
 			return 0, fmt.Errorf("write to tracee stack: %w", err)
 		}
 	}
-	if err := waitSyscallStop(tid); err != nil { // exit
+	if err := WaitSyscallStop(tid); err != nil { // exit
 		return 0, err
 	}
 	done, err := ptrace.GetRegs(tid)
@@ -158,11 +154,11 @@ func injectSyscall(tid int, saved *ptrace.Regs, nr int64, args [6]uint64, data [
 	return done.ReturnValue(), nil
 }
 
-// replaceWithFilter turns the system call tid is stopped at (a seccomp stop)
+// ReplaceWithFilter turns the system call tid is stopped at (a seccomp stop)
 // into seccomp(SECCOMP_SET_MODE_FILTER, 0, prog), runs it to its exit, and
 // then makes the original call return result instead. It returns seccomp's
 // own result. The thread is left at the syscall-exit stop, to be resumed.
-func replaceWithFilter(tid int, saved *ptrace.Regs, prog []byte, result int64) (int64, error) {
+func ReplaceWithFilter(tid int, saved *ptrace.Regs, prog []byte, result int64) (int64, error) {
 	addr, data := filterArgs(saved.SP(), prog)
 	if err := (ptrace.Memory{Tid: tid}).WriteAt(data, addr); err != nil {
 		return 0, fmt.Errorf("write filter to tracee stack: %w", err)
@@ -173,7 +169,7 @@ func replaceWithFilter(tid int, saved *ptrace.Regs, prog []byte, result int64) (
 	if err := ptrace.SetRegs(tid, r); err != nil {
 		return 0, err
 	}
-	if err := waitSyscallStop(tid); err != nil { // exit of seccomp()
+	if err := WaitSyscallStop(tid); err != nil { // exit of seccomp()
 		return 0, err
 	}
 	done, err := ptrace.GetRegs(tid)

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -172,16 +173,16 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	if x32SyscallBit != 0 {
 		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
 	}
-	if f.Files && len(stubCode) > 0 {
+	if f.Files && len(stub.Code) > 0 {
 		// From the stub's page: the trap call stops, every other call is
 		// one of a fused plan's steps and runs (stub.go).
 		add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
-		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stubAddr >> 32), SkipFalse: 4})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.Addr >> 32), SkipFalse: 4})
 		add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
-		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stubAddr&0xffffffff) + stubPageSize, SkipTrue: 2})
+		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stub.Addr&0xffffffff) + stub.PageSize, SkipTrue: 2})
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 		fixes = append(fixes, fix{len(prog), &labelTrace, true}, fix{len(prog), &labelAllow, false})
-		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: stubTrapNr})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: stub.TrapNr})
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	}
 	for _, nr := range plainTrace {

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -45,21 +46,21 @@ func TestFilterStubPage(t *testing.T) {
 		args [6]uint64
 		want uint32
 	}{
-		{"newfstatat from the stub", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr + 0x7f, path, allow},
-		{"getxattr from the stub", SetterFilter.WithFiles().WithNotify(), unix.SYS_GETXATTR, stubAddr + 0x24, path, allow},
-		{"setresuid from the stub", SetterFilter.WithFiles(), unix.SYS_SETRESUID, stubAddr + 0x24, [6]uint64{1, 1, 1}, allow},
-		{"setxattr from the stub (a fused chown)", SetterFilter.WithFiles(), unix.SYS_SETXATTR, stubAddr + 0x24, path, allow},
+		{"newfstatat from the stub", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stub.Addr + 0x7f, path, allow},
+		{"getxattr from the stub", SetterFilter.WithFiles().WithNotify(), unix.SYS_GETXATTR, stub.Addr + 0x24, path, allow},
+		{"setresuid from the stub", SetterFilter.WithFiles(), unix.SYS_SETRESUID, stub.Addr + 0x24, [6]uint64{1, 1, 1}, allow},
+		{"setxattr from the stub (a fused chown)", SetterFilter.WithFiles(), unix.SYS_SETXATTR, stub.Addr + 0x24, path, allow},
 		{"setxattr elsewhere in mode full", SetterFilter.WithFiles(), unix.SYS_SETXATTR, 0x7f0000001234, path, trace},
 		{"newfstatat elsewhere", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, 0x7f0000001234, path, trace},
-		{"newfstatat past the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr + stubPageSize, path, trace},
-		{"newfstatat below the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stubAddr - 2, path, trace},
+		{"newfstatat past the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stub.Addr + stub.PageSize, path, trace},
+		{"newfstatat below the page", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, stub.Addr - 2, path, trace},
 		{"newfstatat, same low half", SetterFilter.WithFiles(), unix.SYS_NEWFSTATAT, 0x7f0000000020, path, trace},
-		{"trap from the stub", SetterFilter.WithFiles(), stubTrapNr, stubAddr + 0x150, [6]uint64{}, trace},
-		{"trap from the stub, listener", SetterFilter.WithFiles().WithNotify(), stubTrapNr, stubAddr + 0x150, [6]uint64{}, trace},
-		{"getpid elsewhere", SetterFilter.WithFiles().WithNotify(), stubTrapNr, 0x401000, [6]uint64{}, allow},
-		{"getpid past the page", SetterFilter.WithFiles(), stubTrapNr, stubAddr + stubPageSize, [6]uint64{}, allow},
-		{"trap in mode creds", SetterFilter, stubTrapNr, stubAddr + 0x150, [6]uint64{}, allow},
-		{"setresuid from the stub page in mode creds", SetterFilter, unix.SYS_SETRESUID, stubAddr + 0x24, [6]uint64{1, 1, 1}, trace},
+		{"trap from the stub", SetterFilter.WithFiles(), stub.TrapNr, stub.Addr + 0x150, [6]uint64{}, trace},
+		{"trap from the stub, listener", SetterFilter.WithFiles().WithNotify(), stub.TrapNr, stub.Addr + 0x150, [6]uint64{}, trace},
+		{"getpid elsewhere", SetterFilter.WithFiles().WithNotify(), stub.TrapNr, 0x401000, [6]uint64{}, allow},
+		{"getpid past the page", SetterFilter.WithFiles(), stub.TrapNr, stub.Addr + stub.PageSize, [6]uint64{}, allow},
+		{"trap in mode creds", SetterFilter, stub.TrapNr, stub.Addr + 0x150, [6]uint64{}, allow},
+		{"setresuid from the stub page in mode creds", SetterFilter, unix.SYS_SETRESUID, stub.Addr + 0x24, [6]uint64{1, 1, 1}, trace},
 	} {
 		if got := runFilterData(t, c.f, at(c.nr, c.ip, c.args)); got != c.want {
 			t.Errorf("%s: got %#x, want %#x", c.name, got, c.want)

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -127,7 +128,7 @@ func TestFilterCommonCallsStayCached(t *testing.T) {
 	}
 	// The check can tell: mode full's stub exception reads the instruction
 	// pointer of every call first.
-	if len(stubCode) > 0 {
+	if len(stub.Code) > 0 {
 		prog, err := SetterFilter.WithFiles().Program()
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -241,7 +242,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 		t.loose[tgid] = rg
 		return rg
 	}
-	if rg.mapped && (ptrace.Memory{Tid: tid}).ReadAt(make([]byte, 1), dataAddr) != nil {
+	if rg.mapped && (ptrace.Memory{Tid: tid}).ReadAt(make([]byte, 1), stub.DataAddr) != nil {
 		// A new program: the slots went with the old one.
 		*rg = region{lazy: true}
 	}
@@ -316,9 +317,9 @@ func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) er
 // mapping already there is the region of an earlier attachment.
 func (t *Tracer) mapSlotsAtRestart(th *thread, r *ptrace.Regs) {
 	rg := th.region
-	res, err := inject.Syscall(th.tid, r, unix.SYS_MMAP, mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
+	res, err := inject.Syscall(th.tid, r, unix.SYS_MMAP, stub.MmapArgs(stub.DataAddr, stub.Slots*stub.SlotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
 	if err == nil {
-		err = mmapError(dataAddr, res)
+		err = stub.MmapError(stub.DataAddr, res)
 	}
 	switch {
 	case err == nil, errors.Is(err, unix.EEXIST):

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -15,8 +16,8 @@ import (
 // from a stop the thread can make one call and must stop again for the
 // tracer to see its result, although the result nearly always only says
 // "no owner recorded", after which the stat goes straight to the caller.
-// The stub is a page of code (stub_<arch>.go) at the start of the region
-// (region.go). A fused plan (shim.FusablePlan) hands it its first two
+// The stub is a page of code (package stub) at the start of the region
+// (region.go, stub/region.go). A fused plan (shim.FusablePlan) hands it its first two
 // steps in a frame in the plan's slot; the tracer sends the thread there
 // from the seccomp stop instead of running the call. The stub makes the
 // first call; when the result is one the plan's rule lets through, it makes
@@ -43,8 +44,8 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 	if !ok {
 		return false, nil
 	}
-	frame := slotFrame(run.lease.slot)
-	pieces, addrs := [][]byte{stubFrame(run.saved, first, second, rule)}, []uint64{frame}
+	frame := stub.SlotFrame(run.lease.slot)
+	pieces, addrs := [][]byte{stub.Frame(run.saved, first, second, rule)}, []uint64{frame}
 	if len(first.In) > 0 {
 		pieces, addrs = append(pieces, first.In), append(addrs, first.InAddr)
 	}
@@ -53,7 +54,7 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 		return false, nil
 	}
 	cur := run.saved.Clone()
-	enterStub(cur, frame)
+	stub.Enter(cur, frame)
 	cur.SetSyscallNr(-1) // at the seccomp stop: the call itself is not made
 	cur.SetReturnValue(0)
 	if err := ptrace.SetRegs(th.tid, cur); err != nil {
@@ -71,8 +72,8 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 // are in the frame, the thread at the trap call's seccomp stop. It reports
 // false if the trap is no fused plan's of this thread.
 func (t *Tracer) onStubTrap(th *thread, r *ptrace.Regs) (bool, error) {
-	frame := stubFrameOf(r)
-	i, ok := slotOf(frame)
+	frame := stub.FrameOf(r)
+	i, ok := stub.SlotOf(frame)
 	if !ok || th.region == nil {
 		return false, nil
 	}
@@ -82,17 +83,17 @@ func (t *Tracer) onStubTrap(th *thread, r *ptrace.Regs) (bool, error) {
 	}
 	run := s.run
 	s.state, s.run = slotPlan, nil
-	b := make([]byte, frameSecondDone+8-frameRes1)
-	if err := (ptrace.Memory{Tid: th.tid}).ReadAt(b, frame+frameRes1); err != nil {
+	b := make([]byte, stub.FrameSecondDone+8-stub.FrameRes1)
+	if err := (ptrace.Memory{Tid: th.tid}).ReadAt(b, frame+stub.FrameRes1); err != nil {
 		return true, fmt.Errorf("stub: read result: %w", err)
 	}
-	word := func(off int) int64 { return int64(binary.LittleEndian.Uint64(b[off-frameRes1:])) }
-	res := word(frameRes1)
+	word := func(off int) int64 { return int64(binary.LittleEndian.Uint64(b[off-stub.FrameRes1:])) }
+	res := word(stub.FrameRes1)
 	th.plan = run
-	if word(frameSecondDone) == 1 {
+	if word(stub.FrameSecondDone) == 1 {
 		// Back after the second step: a special file's stat to patch.
 		th.plan = nil
-		return true, t.finishPlan(th, run, run.plan.(shim.FusablePlan).Fused(word(frameRes2)))
+		return true, t.finishPlan(th, run, run.plan.(shim.FusablePlan).Fused(word(stub.FrameRes2)))
 	}
 	step := run.step.Else
 	if step == nil || res != -int64(run.step.ElseOn) {

@@ -13,6 +13,7 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -551,7 +552,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	if err != nil {
 		return err
 	}
-	if stubTrapNr != 0 && r.SyscallNr() == stubTrapNr && r.PC()-stubAddr < stubPageSize {
+	if stub.TrapNr != 0 && r.SyscallNr() == stub.TrapNr && r.PC()-stub.Addr < stub.PageSize {
 		t.countStop("stub-trap")
 		if mine, err := t.onStubTrap(th, r); mine {
 			return err

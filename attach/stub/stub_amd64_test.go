@@ -1,4 +1,4 @@
-package attach
+package stub
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 func TestStubBytesMatchSource(t *testing.T) {
 	dir := t.TempDir()
 	src, obj, bin := filepath.Join(dir, "stub.S"), filepath.Join(dir, "stub.o"), filepath.Join(dir, "stub.bin")
-	if err := os.WriteFile(src, []byte(stubSource), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(source), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, argv := range [][]string{{"as", "-o", obj, src}, {"objcopy", "-O", "binary", "-j", ".text", obj, bin}} {
@@ -29,26 +29,26 @@ func TestStubBytesMatchSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, stubCode) {
-		t.Fatalf("stubCode (%d bytes) is not what stubSource assembles to (%d bytes): regenerate it", len(stubCode), len(got))
+	if !bytes.Equal(got, Code) {
+		t.Fatalf("Code (%d bytes) is not what source assembles to (%d bytes): regenerate it", len(Code), len(got))
 	}
-	if len(stubCode) > stubPageSize {
-		t.Fatalf("stub of %d bytes does not fit its page", len(stubCode))
+	if len(Code) > PageSize {
+		t.Fatalf("stub of %d bytes does not fit its page", len(Code))
 	}
 }
 
 // The frame offsets the stub's source uses are exactly the ones
-// stubFrame and onStubTrap use.
+// Frame and onStubTrap use.
 func TestStubFrameLayout(t *testing.T) {
-	want := map[int]bool{frameNr1: true, frameNr2: true, frameRes1: true, frameErrno: true,
+	want := map[int]bool{frameNr1: true, frameNr2: true, FrameRes1: true, frameErrno: true,
 		frameSavedR12: true, frameReturnIP: true, frameFlags: true, frameOnlySuccess: true,
-		frameModeAddr: true, frameRes2: true, frameSecondDone: true, frameBusy: true,
+		frameModeAddr: true, FrameRes2: true, FrameSecondDone: true, FrameBusy: true,
 		frameAlso: true, frameAlso + 8: true}
 	for i := range 6 {
 		want[frameArgs1+8*i], want[frameArgs2+8*i], want[frameSavedArgs+8*i] = true, true, true
 	}
 	used := map[int]bool{}
-	for _, m := range regexp.MustCompile(`\[r12(?:\+(\d+))?\]`).FindAllStringSubmatch(stubSource, -1) {
+	for _, m := range regexp.MustCompile(`\[r12(?:\+(\d+))?\]`).FindAllStringSubmatch(source, -1) {
 		off := 0
 		if m[1] != "" {
 			off, _ = strconv.Atoi(m[1])
@@ -58,8 +58,8 @@ func TestStubFrameLayout(t *testing.T) {
 		if !want[off] {
 			t.Errorf("the stub uses [r12+%d], which is no frame field", off)
 		}
-		if off+8 > frameSize {
-			t.Errorf("[r12+%d] lies outside the %d-byte frame", off, frameSize)
+		if off+8 > FrameSize {
+			t.Errorf("[r12+%d] lies outside the %d-byte frame", off, FrameSize)
 		}
 	}
 	for off := range want {
@@ -67,7 +67,7 @@ func TestStubFrameLayout(t *testing.T) {
 			t.Errorf("frame field at %d unused by the stub", off)
 		}
 	}
-	if frameSize+shim.ScratchSize > slotSize {
-		t.Errorf("a slot of %d bytes cannot hold a frame and a scratch area", slotSize)
+	if FrameSize+shim.ScratchSize > SlotSize {
+		t.Errorf("a slot of %d bytes cannot hold a frame and a scratch area", SlotSize)
 	}
 }

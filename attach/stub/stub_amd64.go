@@ -1,4 +1,4 @@
-package attach
+package stub
 
 import (
 	"encoding/binary"
@@ -7,28 +7,28 @@ import (
 	"github.com/remainroot/remainroot/shim"
 )
 
-// The x86-64 stub (see stub.go). stubSource is its GNU as source;
+// The x86-64 stub (see doc.go). source is its GNU as source;
 // TestStubBytesMatchSource assembles it and compares. The stub finds its
 // frame through r12, which the tracer sets (the caller's r12 is in the
 // frame): it never touches the stack, so a signal handler that runs while
 // the thread is in the stub finds the stack as the thread left it.
 
-// stubAddr is where the stub's page is mapped (read and execute) in every
+// Addr is where the stub's page is mapped (read and execute) in every
 // process that uses it, with the slots' data pages (read and write) right
 // after it: a fixed address, because the filter recognises the stub's
 // own calls by their instruction pointer. It lies far from where Linux puts
 // programs, heaps, stacks and mmap areas on x86-64 (and from sanitizer
 // shadows).
-const stubAddr = 0x3e3e00000000
+const Addr = 0x3e3e00000000
 
-// stubPageSize is the size of the mapping that holds the stub's code.
-const stubPageSize = 4096
+// PageSize is the size of the mapping that holds the stub's code.
+const PageSize = 4096
 
-// stubTrapNr is the number of the stub's "trap" call: getpid, which every
+// TrapNr is the number of the stub's "trap" call: getpid, which every
 // seccomp profile allows (a container's profile refuses unknown numbers
 // before the tracer could see them) and which has no effect. The filter
 // sends it to the tracer when it comes from the stub's page.
-const stubTrapNr = 39 // SYS_getpid
+const TrapNr = 39 // SYS_getpid
 
 // Offsets in the stub's frame, which r12 points to.
 const (
@@ -36,7 +36,7 @@ const (
 	frameArgs1       = 8   // arguments
 	frameNr2         = 56  // second call: number,
 	frameArgs2       = 64  // arguments
-	frameRes1        = 112 // the first call's result, written by the stub
+	FrameRes1        = 112 // the first call's result, written by the stub
 	frameErrno       = 120 // -errno of FuseRule
 	frameSavedArgs   = 128 // the thread's rdi, rsi, rdx, r10, r8, r9
 	frameSavedR12    = 176 // its r12,
@@ -44,14 +44,14 @@ const (
 	frameFlags       = 192 // its rflags
 	frameOnlySuccess = 200 // FuseRule.OnlySuccess
 	frameModeAddr    = 208 // FuseRule.ModeAddr
-	frameRes2        = 216 // the second call's result, when the stub traps after it,
-	frameSecondDone  = 224 // which it says with 1 here
-	frameBusy        = 232 // 1 while the stub may still read the frame
+	FrameRes2        = 216 // the second call's result, when the stub traps after it,
+	FrameSecondDone  = 224 // which it says with 1 here
+	FrameBusy        = 232 // 1 while the stub may still read the frame
 	frameAlso        = 240 // FuseRule.Also, two more -errno (1: none)
-	frameSize        = 256
+	FrameSize        = 256
 )
 
-const stubSource = `	.intel_syntax noprefix
+const source = `	.intel_syntax noprefix
 	.globl stub
 stub:
 	mov rax, [r12]
@@ -140,7 +140,7 @@ trap:
 	ud2
 `
 
-var stubCode = []byte{
+var Code = []byte{
 	0x49, 0x8b, 0x04, 0x24, 0x49, 0x8b, 0x7c, 0x24, 0x08, 0x49, 0x8b, 0x74,
 	0x24, 0x10, 0x49, 0x8b, 0x54, 0x24, 0x18, 0x4d, 0x8b, 0x54, 0x24, 0x20,
 	0x4d, 0x8b, 0x44, 0x24, 0x28, 0x4d, 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05,
@@ -174,10 +174,10 @@ var stubCode = []byte{
 	0x05, 0x0f, 0x0b,
 }
 
-// stubFrame lays out the frame for a fused plan: its two calls, the rule,
+// Frame lays out the frame for a fused plan: its two calls, the rule,
 // and the registers the stub restores before it returns to the caller.
-func stubFrame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule) []byte {
-	b := make([]byte, frameSize)
+func Frame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule) []byte {
+	b := make([]byte, FrameSize)
 	put := func(off int, v uint64) { binary.LittleEndian.PutUint64(b[off:], v) }
 	put(frameNr1, uint64(first.Nr))
 	put(frameNr2, uint64(second.Nr))
@@ -207,15 +207,15 @@ func stubFrame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule)
 		}
 		put(frameAlso+8*k, v)
 	}
-	put(frameBusy, 1)
+	put(FrameBusy, 1)
 	return b
 }
 
-// enterStub sends a thread to the stub with its frame.
-func enterStub(r *ptrace.Regs, frame uint64) {
-	r.Raw().Rip = stubAddr
+// Enter sends a thread to the stub with its frame.
+func Enter(r *ptrace.Regs, frame uint64) {
+	r.Raw().Rip = Addr
 	r.Raw().R12 = frame
 }
 
-// stubFrameOf returns the frame a thread in the stub works on.
-func stubFrameOf(r *ptrace.Regs) uint64 { return r.Raw().R12 }
+// FrameOf returns the frame a thread in the stub works on.
+func FrameOf(r *ptrace.Regs) uint64 { return r.Raw().R12 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/inject"
+	"github.com/remainroot/remainroot/attach/seccomp"
 )
 
 // A container runtime that supports runtime-spec's listenerPath installs
@@ -31,7 +32,7 @@ const FirstNotificationTimeout = 30 * time.Second
 // value-answered calls are the runtime filter's notifications), and ready
 // is called with the outcome. The process's own calls run untouched until
 // its first execve (Options.EmulateFromExec).
-func (s *Session) AdoptListener(pid, fd int, f Filter, ready func(error)) error {
+func (s *Session) AdoptListener(pid, fd int, f seccomp.Filter, ready func(error)) error {
 	t := s.t
 	if pid == 0 {
 		tid, err := firstNotifier(fd, FirstNotificationTimeout)
@@ -96,7 +97,7 @@ func (t *Tracer) adoptUnattached(pid, fd int, seizeErr error, ready func(error))
 // kernel restarts the call, which then notifies again.
 func firstNotifier(fd int, timeout time.Duration) (int, error) {
 	deadline := time.Now().Add(timeout)
-	var n seccompNotif
+	var n seccomp.Notif
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -116,13 +117,13 @@ func firstNotifier(fd int, timeout time.Duration) (int, error) {
 		if pfd[0].Revents&unix.POLLHUP != 0 {
 			return 0, fmt.Errorf("the runtime's listener has no process any more: %w", unix.ESRCH)
 		}
-		if err := notifRecv(fd, &n); err != nil {
+		if err := seccomp.Recv(fd, &n); err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOENT) {
 				continue
 			}
 			return 0, fmt.Errorf("receive from the runtime's listener: %w", err)
 		}
-		return int(n.pid), nil
+		return int(n.Pid), nil
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -77,7 +78,7 @@ func (e *escalation) owns(r *ptrace.Regs) bool {
 
 // escalate prepares the answer to notification n of th, whose emulation
 // needs a ptrace stop. Callers hold t.mu.
-func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccompNotifResp) error {
+func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccomp.NotifResp) error {
 	sig, err := escalationSignal(th.tid)
 	if err != nil {
 		return err
@@ -104,8 +105,8 @@ func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccompNotifResp) er
 		}
 		th.escalation.pending[sig]++
 	}
-	resp.error = -ptrace.ERestartNoIntr
-	resp.val = 0
+	resp.Error = -ptrace.ERestartNoIntr
+	resp.Val = 0
 	if t.lazy {
 		// No marker: the filter that notified the call may be the
 		// runtime's, which knows none; the call is emulated at the

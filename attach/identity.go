@@ -8,6 +8,7 @@ import (
 
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -28,8 +29,8 @@ type Identity = shim.Identity
 // answerBeforeExec answers notification n of th, a thread that has not
 // exec'd yet, when the call is one the runtime cannot make natively. It
 // reports false when the kernel is to run the call.
-func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNotifResp) bool {
-	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+func (t *Tracer) answerBeforeExec(th *thread, n *seccomp.Notif, resp *seccomp.NotifResp) bool {
+	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
 	mem := ptrace.Memory{Tid: th.tid}
 	if th.shadow == nil {
 		if !shim.SetsIDs(call.Nr) || !shim.RefusedByMapping(call, mem, t.idSpace(th.tid)) {
@@ -51,9 +52,9 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNoti
 	}
 	th.shadow = &creds
 	if out.Value < 0 {
-		resp.error = int32(out.Value)
+		resp.Error = int32(out.Value)
 	} else {
-		resp.val = out.Value
+		resp.Val = out.Value
 	}
 	t.log.Debug("before exec: answered for an unmapped id", "tid", th.tid, "call", callName(call.Nr),
 		"args", call.Args[:3], "value", out.Value, "shadow", slog.AnyValue(creds))

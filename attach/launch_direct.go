@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/seccomp"
 )
 
 // A lazy trace starts its command without the launcher: a new OS thread
@@ -34,7 +36,7 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 	if err != nil {
 		return 0, errDirectStart
 	}
-	prog, err := SetterFilter.WithNotify().WithLazy().Program()
+	prog, err := seccomp.SetterFilter.WithNotify().WithLazy().Program()
 	if err != nil {
 		return 0, err
 	}
@@ -53,7 +55,7 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 				return
 			}
 		}
-		fd, err := installFilter(encodeProgram(prog), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+		fd, err := seccomp.Install(seccomp.Encode(prog), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 		if err != nil {
 			t.log.Debug("no listener for a direct start", "err", err)
 			ch <- started{err: errDirectStart}

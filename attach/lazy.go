@@ -11,6 +11,7 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -89,10 +90,10 @@ func (t *Tracer) kernelChowns(tid int, s shim.Syscall, call shim.Call) bool {
 // answerUnattached computes the answer to notification n of a thread the
 // tracer does not hold, and the work the tracer's thread must do before it
 // is sent. Callers hold t.mu.
-func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifResp) *tracerWork {
-	resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-	tid := int(n.pid)
-	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, resp *seccomp.NotifResp) *tracerWork {
+	resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+	tid := int(n.Pid)
+	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
 	s, ok := shim.Lookup(call.Nr)
 	if !ok || !needsModelUnattached(s, call) || t.kernelChowns(tid, s, call) {
 		return nil
@@ -113,12 +114,12 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 		t.log.Debug("unattached thread gone", "tid", tid, "err", err)
 		return nil
 	}
-	if !notifIDValid(fd, n.id) {
+	if !seccomp.IDValid(fd, n.ID) {
 		return nil
 	}
 	tmp := &thread{tid: tid, emulating: true, creds: real, real: real}
 	creds, out := t.emulate(tmp, real, call, ptrace.Memory{Tid: tid}, env{t: t, th: tmp})
-	if !notifIDValid(fd, n.id) {
+	if !seccomp.IDValid(fd, n.ID) {
 		return nil
 	}
 	t.result.Notifications++
@@ -127,11 +128,11 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 	}
 	switch {
 	case out.Kind == shim.Return:
-		resp.flags = 0
+		resp.Flags = 0
 		if out.Value < 0 {
-			resp.error = int32(out.Value)
+			resp.Error = int32(out.Value)
 		} else {
-			resp.val = out.Value
+			resp.Val = out.Value
 		}
 		if creds.Equal(real) {
 			return nil
@@ -149,7 +150,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 		return nil
 	}
 	// Arguments to rewrite or steps to run: a ptrace stop.
-	resp.flags, resp.error = 0, -ptrace.ERestartNoIntr
+	resp.Flags, resp.Error = 0, -ptrace.ERestartNoIntr
 	return &tracerWork{do: func() error {
 		if err := t.escalateUnattached(tid, real, call); err != nil {
 			return fmt.Errorf("thread %d: %s needs a ptrace stop and cannot be attached: %w",

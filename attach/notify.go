@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -60,10 +61,10 @@ func (t *Tracer) serveNotifications(fd int) {
 	}
 	// Wake the answered thread on this CPU (Linux 6.6): the thread and its
 	// supervisor take turns, so a direct switch saves a cross-CPU wakeup.
-	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccompIoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
-	var n seccompNotif
+	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccomp.IoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	var n seccomp.Notif
 	for {
-		if err := notifRecv(fd, &n); err != nil {
+		if err := seccomp.Recv(fd, &n); err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
@@ -80,11 +81,11 @@ func (t *Tracer) serveNotifications(fd int) {
 			if err := t.onTracerThread(work); err != nil {
 				// The kernel's answer stands: the call runs natively.
 				t.log.Error(err.Error())
-				resp = seccompNotifResp{id: n.id, flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+				resp = seccomp.NotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 			}
 		}
-		if err := notifSend(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
-			t.log.Error("answer seccomp notification", "tid", n.pid, "err", err)
+		if err := seccomp.Send(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
+			t.log.Error("answer seccomp notification", "tid", n.Pid, "err", err)
 		}
 	}
 }
@@ -131,16 +132,16 @@ var touchesMemory = map[int32]bool{
 
 // answer computes the reply to one notification, and what the tracer's
 // thread must do before it is sent (a lazy trace: lazy.go).
-func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork) {
-	resp := seccompNotifResp{id: n.id}
+func (t *Tracer) answer(fd int, n *seccomp.Notif) (seccomp.NotifResp, *tracerWork) {
+	resp := seccomp.NotifResp{ID: n.ID}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tid := int(n.pid)
+	tid := int(n.Pid)
 	th := t.threads[tid]
-	if n.arch != auditArch {
+	if n.Arch != seccomp.AuditArch {
 		// Another ABI's numbers (int 0x80), notified by a runtime's filter:
 		// not emulated, as the tracer's own filter leaves them.
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		return resp, nil
 	}
 	if th == nil && t.lazy {
@@ -152,20 +153,20 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 	if th == nil || !th.emulating {
 		// Not emulated yet (the runtime before the container's exec): the
 		// kernel runs the call.
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		return resp, nil
 	}
-	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
 	s, _ := shim.Lookup(call.Nr)
-	touches := touchesMemory[n.nr] || s.Class == shim.File
-	if touches && !notifIDValid(fd, n.id) {
+	touches := touchesMemory[n.Nr] || s.Class == shim.File
+	if touches && !seccomp.IDValid(fd, n.ID) {
 		// The thread is gone (its memory could now be another
 		// process's): the reply is discarded.
 		return resp, nil
 	}
 	before := th.creds
 	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: tid}, env{t: t, th: th})
-	if touches && !notifIDValid(fd, n.id) {
+	if touches && !seccomp.IDValid(fd, n.ID) {
 		return resp, nil
 	}
 	t.result.Notifications++
@@ -176,12 +177,12 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 	case out.Kind == shim.Return:
 		th.creds = creds
 		if out.Value < 0 {
-			resp.error = int32(out.Value)
+			resp.Error = int32(out.Value)
 		} else {
-			resp.val = out.Value
+			resp.Val = out.Value
 		}
 	case out.Kind == shim.Run && out.Args == call.Args:
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 	default:
 		// Arguments to rewrite or steps to run: only a ptrace stop can.
 		if err := t.escalate(th, call, &resp); err != nil {
@@ -189,7 +190,7 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 			// runs the call.
 			t.log.Error("cannot send a notified call to a ptrace stop; running it natively",
 				"tid", tid, "call", callName(call.Nr), "err", err)
-			resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+			resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		}
 	}
 	return resp, nil

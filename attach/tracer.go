@@ -13,6 +13,7 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -91,13 +92,13 @@ type Tracer struct {
 	threads map[int]*thread
 	main    int
 	result  Result
-	progs   map[Filter][]byte
+	progs   map[seccomp.Filter][]byte
 	special ownerTable
 	mappers map[string]procfs.IDMapper
 	// missing are calls found to fail with ENOSYS (a seccomp profile).
 	missing map[uintptr]bool
 	// attachFilter and onReady belong to an InstallFilter in progress.
-	attachFilter Filter
+	attachFilter seccomp.Filter
 	onReady      func(error)
 	fatal        error
 	// notifying: value-answered calls come as notifications, so getters
@@ -136,10 +137,10 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	if err := quietStopNotifications(); err != nil {
 		opts.Log.Debug("SA_NOCLDSTOP", "err", err)
 	}
-	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
+	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[seccomp.Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]procfs.IDMapper),
 		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region), bellReady: make(chan struct{})}
-	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
+	for _, f := range []seccomp.Filter{seccomp.SetterFilter, seccomp.GetterFilter, seccomp.FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err
 		}
@@ -202,7 +203,7 @@ func (s *Session) SeizeProcess(pid int, emulate bool) error { return s.t.seizePr
 // InstallFilter injects filter f into process pid (all its threads, with
 // SECCOMP_FILTER_FLAG_TSYNC) at the leader's next stop, and calls ready with
 // the outcome. A failure ends the trace: every tracee is detached.
-func (s *Session) InstallFilter(pid int, f Filter, ready func(error)) error {
+func (s *Session) InstallFilter(pid int, f seccomp.Filter, ready func(error)) error {
 	t := s.t
 	th := t.threads[pid]
 	if th == nil {
@@ -601,7 +602,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.
-			res, err := inject.ReplaceWithFilter(th.tid, r, t.mustProgram(GetterFilter), out.Value)
+			res, err := inject.ReplaceWithFilter(th.tid, r, t.mustProgram(seccomp.GetterFilter), out.Value)
 			if err != nil {
 				return err
 			}
@@ -649,7 +650,7 @@ func (t *Tracer) injectIfPending(th *thread) error {
 	th.injectPending = injectNone
 	switch pending {
 	case injectGetters:
-		res, err := inject.Filter(th.tid, t.mustProgram(GetterFilter), 0)
+		res, err := inject.Filter(th.tid, t.mustProgram(seccomp.GetterFilter), 0)
 		if err != nil {
 			return err
 		}
@@ -710,7 +711,7 @@ func tgidOf(tid int) int {
 }
 
 // program returns the encoded seccomp program for f, built once.
-func (t *Tracer) program(f Filter) ([]byte, error) {
+func (t *Tracer) program(f seccomp.Filter) ([]byte, error) {
 	if p, ok := t.progs[f]; ok {
 		return p, nil
 	}
@@ -718,13 +719,13 @@ func (t *Tracer) program(f Filter) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.progs[f] = encodeProgram(raw)
+	t.progs[f] = seccomp.Encode(raw)
 	return t.progs[f], nil
 }
 
 // mustProgram is program for filters whose programs are known to build
 // (every combination is covered by the filter tests).
-func (t *Tracer) mustProgram(f Filter) []byte {
+func (t *Tracer) mustProgram(f seccomp.Filter) []byte {
 	p, err := t.program(f)
 	if err != nil {
 		panic(err)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
 )
 
@@ -35,7 +36,7 @@ type supervisor struct {
 	log      *slog.Logger
 	logOut   *deferredLog
 	logDir   string
-	filter   attach.Filter
+	filter   seccomp.Filter
 	full     bool
 	user     *attach.Identity
 	id       string
@@ -76,7 +77,7 @@ func SupervisorMain(args []string) int {
 	s := &supervisor{logOut: &deferredLog{}, logDir: *logDir, full: m == config.ModeFull,
 		mapped: namespaceMaps(nil)}
 	s.log = slog.New(slog.NewTextHandler(s.logOut, &slog.HandlerOptions{Level: lvl})).With("supervisor", os.Getpid())
-	s.filter = attach.FullFilter
+	s.filter = seccomp.FullFilter
 	if s.full {
 		s.filter = s.filter.WithFiles()
 	}

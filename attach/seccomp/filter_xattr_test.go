@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"testing"
@@ -21,13 +21,13 @@ func TestFilterSetxattrStopsInEveryMode(t *testing.T) {
 	for _, f := range []Filter{SetterFilter, FullFilter, SetterFilter.WithNotify(), FullFilter.WithNotify(),
 		SetterFilter.WithFiles(), FullFilter.WithFiles().WithNotify()} {
 		for _, nr := range setxattrCalls {
-			if got := runFilterData(t, f, seccompDataArgs(auditArch, nr, args)); got != trace {
+			if got := runFilterData(t, f, seccompDataArgs(AuditArch, nr, args)); got != trace {
 				t.Errorf("setxattr call %d with %+v: got %#x, want TRACE", nr, f, got)
 			}
 		}
 	}
 	for _, nr := range setxattrCalls {
-		if got := runFilterData(t, GetterFilter, seccompDataArgs(auditArch, nr, args)); got != allow {
+		if got := runFilterData(t, GetterFilter, seccompDataArgs(AuditArch, nr, args)); got != allow {
 			t.Errorf("setxattr call %d with the getter filter: got %#x, want ALLOW", nr, got)
 		}
 	}
@@ -35,7 +35,7 @@ func TestFilterSetxattrStopsInEveryMode(t *testing.T) {
 	for _, nr := range []uint32{unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_FGETXATTR, unix.SYS_LISTXATTR,
 		unix.SYS_REMOVEXATTR, unix.SYS_GETXATTRAT} {
 		for _, f := range []Filter{SetterFilter, FullFilter, FullFilter.WithNotify()} {
-			if got := runFilterData(t, f, seccompDataArgs(auditArch, nr, args)); got != allow {
+			if got := runFilterData(t, f, seccompDataArgs(AuditArch, nr, args)); got != allow {
 				t.Errorf("xattr call %d with %+v: got %#x, want ALLOW", nr, f, got)
 			}
 		}
@@ -67,7 +67,7 @@ func constAllow(t *testing.T, prog []bpf.RawInstruction, nr uint32) bool {
 			case seccompNr:
 				a = nr
 			case seccompArch:
-				a = auditArch
+				a = AuditArch
 			default:
 				return false
 			}

@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"encoding/binary"
@@ -32,7 +32,7 @@ func archNotifiedCases(atEmpty, marker uint64) []filterCase {
 // plan's steps) and the stub's trap call stops; elsewhere nothing changes.
 func TestFilterStubPage(t *testing.T) {
 	at := func(nr uint32, ip uint64, args [6]uint64) []byte {
-		b := seccompDataArgs(auditArch, nr, args)
+		b := seccompDataArgs(AuditArch, nr, args)
 		binary.BigEndian.PutUint32(b[seccompIP:], uint32(ip))
 		binary.BigEndian.PutUint32(b[seccompIP+4:], uint32(ip>>32))
 		return b

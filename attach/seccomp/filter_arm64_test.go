@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"golang.org/x/sys/unix"

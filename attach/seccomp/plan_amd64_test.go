@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"encoding/binary"
@@ -79,7 +79,7 @@ func TestDirectStepsMatchFilter(t *testing.T) {
 				if step.Direct {
 					plans++
 					for _, f := range []Filter{SetterFilter, SetterFilter.WithNotify()} {
-						passes := runFilterData(t, f, seccompDataArgs(auditArch, uint32(step.Nr), step.Args)) == allow
+						passes := runFilterData(t, f, seccompDataArgs(AuditArch, uint32(step.Nr), step.Args)) == allow
 						if passes != step.Untraced {
 							t.Errorf("%s (eff %#x), %+v: last step args %#x: filter allows it: %v, step.Untraced: %v",
 								name, uint64(creds.Caps.Effective), f, step.Args, passes, step.Untraced)

@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"encoding/binary"
@@ -35,7 +35,7 @@ func runFilterArg(t *testing.T, f Filter, nr uint32, i int, v uint64) uint32 {
 	t.Helper()
 	var args [6]uint64
 	args[i] = v
-	return runFilterData(t, f, seccompDataArgs(auditArch, nr, args))
+	return runFilterData(t, f, seccompDataArgs(AuditArch, nr, args))
 }
 
 func runFilter(t *testing.T, f Filter, arch, nr uint32, arg0 uint64) uint32 {
@@ -51,7 +51,7 @@ func runFilterData(t *testing.T, f Filter, data []byte) uint32 {
 	}
 	// Round-trip through the kernel's byte layout so the VM runs exactly
 	// what would be loaded.
-	enc := encodeProgram(raw)
+	enc := Encode(raw)
 	back := make([]bpf.RawInstruction, len(enc)/8)
 	for i := range back {
 		back[i] = bpf.RawInstruction{
@@ -135,7 +135,7 @@ func TestFilterAllowsEverythingElse(t *testing.T) {
 	for _, nr := range []uint32{unix.SYS_READ, unix.SYS_WRITE, unix.SYS_OPENAT, unix.SYS_CLONE,
 		unix.SYS_EXECVE, unix.SYS_NEWFSTATAT, unix.SYS_SECCOMP, 0, 450} {
 		for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
-			if got := runFilter(t, f, auditArch, nr, 0); got != allow {
+			if got := runFilter(t, f, AuditArch, nr, 0); got != allow {
 				t.Errorf("syscall %d with %+v: got %#x, want ALLOW", nr, f, got)
 			}
 		}
@@ -160,7 +160,7 @@ func TestFilterPrctlOptions(t *testing.T) {
 		{1<<32 | unix.PR_SET_KEEPCAPS, SetterFilter, trace},
 	}
 	for _, c := range cases {
-		if got := runFilter(t, c.f, auditArch, unix.SYS_PRCTL, c.opt); got != c.want {
+		if got := runFilter(t, c.f, AuditArch, unix.SYS_PRCTL, c.opt); got != c.want {
 			t.Errorf("prctl(%#x) with %+v: got %#x, want %#x", c.opt, c.f, got, c.want)
 		}
 	}
@@ -174,12 +174,12 @@ func TestFilterOtherArchitectureAllowed(t *testing.T) {
 }
 
 func TestFilterRejectsX32(t *testing.T) {
-	if x32SyscallBit == 0 {
+	if X32SyscallBit == 0 {
 		t.Skip("no x32 ABI on this architecture")
 	}
 	want := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
-	for _, nr := range []uint32{x32SyscallBit | unix.SYS_SETRESUID, x32SyscallBit | unix.SYS_READ} {
-		if got := runFilter(t, SetterFilter, auditArch, nr, 0); got != want {
+	for _, nr := range []uint32{X32SyscallBit | unix.SYS_SETRESUID, X32SyscallBit | unix.SYS_READ} {
+		if got := runFilter(t, SetterFilter, AuditArch, nr, 0); got != want {
 			t.Errorf("x32 call %#x: got %#x, want ERRNO(ENOSYS)", nr, got)
 		}
 	}
@@ -246,7 +246,7 @@ func TestFilterLetsNoopChownThrough(t *testing.T) {
 	} {
 		var args [6]uint64
 		args[2], args[3] = c.uid, c.gid
-		got := runFilterData(t, SetterFilter.WithFiles(), seccompDataArgs(auditArch, unix.SYS_FCHOWNAT, args))
+		got := runFilterData(t, SetterFilter.WithFiles(), seccompDataArgs(AuditArch, unix.SYS_FCHOWNAT, args))
 		if got != c.want {
 			t.Errorf("fchownat(%#x, %#x): got %#x, want %#x", c.uid, c.gid, got, c.want)
 		}
@@ -279,14 +279,14 @@ func TestFilterNotifiedFileCalls(t *testing.T) {
 	}
 	calls = append(calls, archNotifiedCases(atEmpty, marker)...)
 	for _, c := range calls {
-		if got := runFilterData(t, f, seccompDataArgs(auditArch, c.nr, c.args)); got != c.want {
+		if got := runFilterData(t, f, seccompDataArgs(AuditArch, c.nr, c.args)); got != c.want {
 			t.Errorf("%s with a listener: got %#x, want %#x", c.name, got, c.want)
 		}
 		want := c.want
 		if want == notify {
 			want = trace
 		}
-		if got := runFilterData(t, SetterFilter.WithFiles(), seccompDataArgs(auditArch, c.nr, c.args)); got != want {
+		if got := runFilterData(t, SetterFilter.WithFiles(), seccompDataArgs(AuditArch, c.nr, c.args)); got != want {
 			t.Errorf("%s without a listener: got %#x, want %#x", c.name, got, want)
 		}
 	}
@@ -329,7 +329,7 @@ func TestFilterSeccompFilterCalls(t *testing.T) {
 		{GetterFilter, [6]uint64{unix.SECCOMP_SET_MODE_FILTER, 0, 0x1000}, allow},
 	}
 	for _, c := range cases {
-		if got := runFilterData(t, c.f, seccompDataArgs(auditArch, unix.SYS_SECCOMP, c.args)); got != c.want {
+		if got := runFilterData(t, c.f, seccompDataArgs(AuditArch, unix.SYS_SECCOMP, c.args)); got != c.want {
 			t.Errorf("seccomp%#x with %+v: got %#x, want %#x", c.args, c.f, got, c.want)
 		}
 	}

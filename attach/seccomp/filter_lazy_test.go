@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"testing"
@@ -26,35 +26,35 @@ func TestLazyFilterNotifiesWhatOthersTrace(t *testing.T) {
 		if i, ok := s.ChownIDs(); ok {
 			args[i] = 1000
 		}
-		if got := runFilterData(t, lazy, seccompDataArgs(auditArch, uint32(s.Nr), args)); got != notify {
+		if got := runFilterData(t, lazy, seccompDataArgs(AuditArch, uint32(s.Nr), args)); got != notify {
 			t.Errorf("%s: got %#x, want SECCOMP_RET_USER_NOTIF", s.Name, got)
 		}
 		if i, ok := s.ChownIDs(); ok {
 			args[i], args[i+1] = uint64(shim.NoID), uint64(shim.NoID)
-			if got := runFilterData(t, lazy, seccompDataArgs(auditArch, uint32(s.Nr), args)); got != allow {
+			if got := runFilterData(t, lazy, seccompDataArgs(AuditArch, uint32(s.Nr), args)); got != allow {
 				t.Errorf("%s(-1, -1): got %#x, want SECCOMP_RET_ALLOW", s.Name, got)
 			}
 		}
 	}
 	for opt := range shim.PrctlOptions {
-		if got := runFilter(t, lazy, auditArch, unix.SYS_PRCTL, uint64(opt)); got != notify {
+		if got := runFilter(t, lazy, AuditArch, unix.SYS_PRCTL, uint64(opt)); got != notify {
 			t.Errorf("prctl(%d): got %#x, want SECCOMP_RET_USER_NOTIF", opt, got)
 		}
 	}
-	if got := runFilter(t, lazy, auditArch, unix.SYS_PRCTL, unix.PR_SET_NAME); got != allow {
+	if got := runFilter(t, lazy, AuditArch, unix.SYS_PRCTL, unix.PR_SET_NAME); got != allow {
 		t.Errorf("prctl(PR_SET_NAME): got %#x, want SECCOMP_RET_ALLOW", got)
 	}
 	var args [6]uint64
 	args[0] = unix.SECCOMP_SET_MODE_FILTER
-	if got := runFilterData(t, lazy, seccompDataArgs(auditArch, unix.SYS_SECCOMP, args)); got != notify {
+	if got := runFilterData(t, lazy, seccompDataArgs(AuditArch, unix.SYS_SECCOMP, args)); got != notify {
 		t.Errorf("seccomp(SET_MODE_FILTER): got %#x, want SECCOMP_RET_USER_NOTIF", got)
 	}
 	args[3] = shim.InjectMarker
-	if got := runFilterData(t, lazy, seccompDataArgs(auditArch, unix.SYS_SECCOMP, args)); got != allow {
+	if got := runFilterData(t, lazy, seccompDataArgs(AuditArch, unix.SYS_SECCOMP, args)); got != allow {
 		t.Errorf("the tracer's own seccomp(2): got %#x, want SECCOMP_RET_ALLOW", got)
 	}
 	for _, nr := range []uint32{unix.SYS_READ, unix.SYS_CLONE, unix.SYS_EXECVE, unix.SYS_FSTAT} {
-		if got := runFilter(t, lazy, auditArch, nr, 0); got != allow {
+		if got := runFilter(t, lazy, AuditArch, nr, 0); got != allow {
 			t.Errorf("call %d: got %#x, want SECCOMP_RET_ALLOW", nr, got)
 		}
 	}
@@ -64,7 +64,7 @@ func TestLazyFilterNotifiesWhatOthersTrace(t *testing.T) {
 func TestNonLazyFilterTracesChown(t *testing.T) {
 	var args [6]uint64
 	args[1] = 1000
-	if got := runFilterData(t, SetterFilter.WithNotify(), seccompDataArgs(auditArch, unix.SYS_FCHOWN, args)); got != unix.SECCOMP_RET_TRACE {
+	if got := runFilterData(t, SetterFilter.WithNotify(), seccompDataArgs(AuditArch, unix.SYS_FCHOWN, args)); got != unix.SECCOMP_RET_TRACE {
 		t.Errorf("fchown: got %#x, want SECCOMP_RET_TRACE", got)
 	}
 }

@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"unsafe"
@@ -8,11 +8,11 @@ import (
 	"github.com/remainroot/remainroot/shim"
 )
 
-// installFilter loads a seccomp program (struct sock_filter array) into the
+// Install loads a seccomp program (struct sock_filter array) into the
 // calling process and returns seccomp's result (a listener descriptor with
 // SECCOMP_FILTER_FLAG_NEW_LISTENER). The call carries shim.InjectMarker:
 // a filter already in place lets it through.
-func installFilter(prog []byte, flags uintptr) (int, error) {
+func Install(prog []byte, flags uintptr) (int, error) {
 	fprog := unix.SockFprog{
 		Len:    uint16(len(prog) / 8),
 		Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0])),

@@ -1,4 +1,4 @@
-package attach
+package seccomp
 
 import (
 	"encoding/binary"
@@ -8,7 +8,6 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -35,7 +34,7 @@ type Filter struct {
 	// Lazy (with Notify, without Files) notifies the calls that need a
 	// ptrace stop too (the chown family, setxattr): the threads of a lazy
 	// trace are not attached, and the supervisor brings a call that needs
-	// a stop to one itself (lazy.go). A RET_TRACE would fail with ENOSYS
+	// a stop to one itself (attach/lazy.go). A RET_TRACE would fail with ENOSYS
 	// in a thread that has no tracer.
 	Lazy bool
 }
@@ -168,14 +167,14 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 
 	add(bpf.LoadAbsolute{Off: seccompArch, Size: 4})
 	fixes = append(fixes, fix{len(prog), &labelAllow, false})
-	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: auditArch})
+	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: AuditArch})
 	add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
-	if x32SyscallBit != 0 {
-		jump(x32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
+	if X32SyscallBit != 0 {
+		jump(X32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
 	}
 	if f.Files && len(stub.Code) > 0 {
 		// From the stub's page: the trap call stops, every other call is
-		// one of a fused plan's steps and runs (stub.go).
+		// one of a fused plan's steps and runs (package stub).
 		add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
 		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.Addr >> 32), SkipFalse: 4})
 		add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
@@ -286,8 +285,8 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	return raw, nil
 }
 
-// encodeProgram lays out instructions as an array of struct sock_filter.
-func encodeProgram(raw []bpf.RawInstruction) []byte {
+// Encode lays out instructions as an array of struct sock_filter.
+func Encode(raw []bpf.RawInstruction) []byte {
 	b := make([]byte, 8*len(raw))
 	for i, in := range raw {
 		binary.LittleEndian.PutUint16(b[8*i:], in.Op)
@@ -296,21 +295,4 @@ func encodeProgram(raw []bpf.RawInstruction) []byte {
 		binary.LittleEndian.PutUint32(b[8*i+4:], in.K)
 	}
 	return b
-}
-
-// FilterFor chooses the filter to inject into a running process. The getter
-// filter can be added lazily only while the process may still load filters
-// (CAP_SYS_ADMIN in its user namespace, or no_new_privs); otherwise getters
-// are traced from the start.
-func FilterFor(pid int) Filter {
-	eff, err := procfs.StatusField(pid, "CapEff")
-	nnp, _ := procfs.StatusField(pid, "NoNewPrivs")
-	var caps uint64
-	if err == nil {
-		fmt.Sscanf(eff, "%x", &caps)
-	}
-	if caps&(1<<unix.CAP_SYS_ADMIN) != 0 || nnp == "1" {
-		return SetterFilter
-	}
-	return FullFilter
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/remainroot/remainroot/attach/auxv"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/attach/seccomp"
@@ -120,7 +121,7 @@ func (t *Tracer) startEmulatingAs(th *thread, id *Identity) error {
 	}
 	if r, err := ptrace.GetRegs(th.tid); err != nil {
 		t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
-	} else if err := fixAuxv(th.tid, r.SP(), th.creds, shim.SecureExec(pre, th.creds)); err != nil {
+	} else if err := auxv.Fix(th.tid, r.SP(), th.creds, shim.SecureExec(pre, th.creds)); err != nil {
 		t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 	}
 	return nil

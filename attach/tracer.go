@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/auxv"
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
@@ -530,7 +531,7 @@ func (t *Tracer) onExec(th *thread) error {
 		if secure := shim.SecureExec(before, th.creds); secure || th.diverged() {
 			if r, err := ptrace.GetRegs(th.tid); err != nil {
 				t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
-			} else if err := fixAuxv(th.tid, r.SP(), th.creds, secure); err != nil {
+			} else if err := auxv.Fix(th.tid, r.SP(), th.creds, secure); err != nil {
 				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 			}
 		}

@@ -1,4 +1,4 @@
-package attach
+package auxv
 
 import (
 	"encoding/binary"
@@ -66,7 +66,7 @@ func FuzzFixAuxv(f *testing.F) {
 		before := slices.Clone(m.buf)
 		sp := stackBase + uint64(off)%uint64(len(m.buf))&^7
 		c := shim.Creds{UID: 1000, EUID: 1001, GID: 1002, EGID: 1003}
-		err := fixAuxvIn(m, sp, c, secure)
+		err := FixIn(m, sp, c, secure)
 		if err != nil && strings.ContainsAny(err.Error(), "\n") {
 			t.Errorf("error is not one line: %q", err)
 		}

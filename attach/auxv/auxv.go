@@ -1,4 +1,4 @@
-package attach
+package auxv
 
 import (
 	"encoding/binary"
@@ -21,20 +21,20 @@ const (
 // auxvLimit bounds how far the tracer walks a new program's stack.
 const auxvLimit = 1 << 20
 
-// fixAuxv rewrites the credential entries of the auxiliary vector a program
+// Fix rewrites the credential entries of the auxiliary vector a program
 // finds on its stack right after execve (argc, argv, envp, auxv from the
 // stack pointer up), so that the C library sees the emulated ids: AT_UID,
 // AT_EUID, AT_GID, AT_EGID, and AT_SECURE, which turns on the C library's
 // secure mode after a set-user-ID exec. /proc/PID/auxv keeps the kernel's
 // values.
-func fixAuxv(tid int, sp uint64, c shim.Creds, secure bool) error {
-	return fixAuxvIn(ptrace.Memory{Tid: tid}, sp, c, secure)
+func Fix(tid int, sp uint64, c shim.Creds, secure bool) error {
+	return FixIn(ptrace.Memory{Tid: tid}, sp, c, secure)
 }
 
-// fixAuxvIn is fixAuxv on any memory: the stack it walks is the traced
+// FixIn is Fix on any memory: the stack it walks is the traced
 // program's, so argc, the envp terminator and the auxv entries are only
 // trusted as far as auxvLimit.
-func fixAuxvIn(mem shim.Memory, sp uint64, c shim.Creds, secure bool) error {
+func FixIn(mem shim.Memory, sp uint64, c shim.Creds, secure bool) error {
 	word := make([]byte, 8)
 	read := func(addr uint64) (uint64, error) {
 		if err := mem.ReadAt(word, addr); err != nil {

@@ -23,6 +23,7 @@ type IDExtent struct{ Inside, Outside, Count uint64 }
 // selfUserNS is the tracer's own user namespace.
 var selfUserNS, _ = os.Readlink("/proc/self/ns/user")
 
+// NewIDMapper reads the id maps of thread tid's user namespace.
 func NewIDMapper(tid int) IDMapper {
 	other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
 	return IDMapper{
@@ -37,6 +38,7 @@ func NewIDMapper(tid int) IDMapper {
 // mapper be kept.
 func (m IDMapper) Written() bool { return len(m.UIDMap) > 0 && len(m.GIDMap) > 0 }
 
+// UID translates a uid as the tracer sees it into the thread's namespace.
 func (m IDMapper) UID(id uint32) uint32 {
 	if m.Same {
 		return id
@@ -44,6 +46,7 @@ func (m IDMapper) UID(id uint32) uint32 {
 	return mapExtents(m.UIDMap, id, OverflowUID)
 }
 
+// GID translates a gid as the tracer sees it into the thread's namespace.
 func (m IDMapper) GID(id uint32) uint32 {
 	if m.Same {
 		return id

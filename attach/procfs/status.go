@@ -55,6 +55,8 @@ func toTraceeNamespace(m IDMapper, c shim.Creds) shim.Creds {
 	return c
 }
 
+// ParseStatus reads the credential lines of a /proc/TID/status text (Uid,
+// Gid, Groups and the five capability sets) as the tracer sees them.
 func ParseStatus(data []byte) (shim.Creds, error) {
 	var c shim.Creds
 	seen := 0

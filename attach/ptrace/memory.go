@@ -18,6 +18,7 @@ import (
 // WriteCode.)
 type Memory struct{ Tid int }
 
+// ReadAt reads len(p) bytes of the tracee at addr (shim.Memory).
 func (m Memory) ReadAt(p []byte, addr uint64) error {
 	if len(p) == 0 {
 		return nil
@@ -27,6 +28,7 @@ func (m Memory) ReadAt(p []byte, addr uint64) error {
 	return accessError(m.Tid, addr, n, len(p), err)
 }
 
+// WriteAt writes p to the tracee at addr (shim.Memory).
 func (m Memory) WriteAt(p []byte, addr uint64) error {
 	if len(p) == 0 {
 		return nil

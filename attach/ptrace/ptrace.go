@@ -16,6 +16,8 @@ const seizeOptions = unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK | unix.P
 	unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_TRACESECCOMP | unix.PTRACE_O_TRACESYSGOOD |
 	unix.PTRACE_O_EXITKILL
 
+// Retry calls f until it fails with other than EINTR, and names request
+// name in its error.
 func Retry(name string, f func() error) error {
 	for {
 		err := f()

@@ -30,6 +30,7 @@ func GetSigmask(tid int) (uint64, error) {
 	return mask, err
 }
 
+// SetSigmask is the write half of GetSigmask.
 func SetSigmask(tid int, mask uint64) error {
 	return Retry("ptrace(PTRACE_SETSIGMASK)", func() error {
 		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SETSIGMASK, uintptr(tid), 8,

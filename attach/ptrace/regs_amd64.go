@@ -23,22 +23,27 @@ var SyscallInsn = []byte{0x0f, 0x05}
 // Regs are a stopped thread's general registers.
 type Regs struct{ r unix.PtraceRegs }
 
+// GetRegs reads the general registers of stopped thread tid.
 func GetRegs(tid int) (*Regs, error) {
 	var r Regs
 	err := Retry("ptrace(PTRACE_GETREGS)", func() error { return ptraceGetRegs(tid, &r.r) })
 	return &r, err
 }
 
+// SetRegs writes them back.
 func SetRegs(tid int, r *Regs) error {
 	return Retry("ptrace(PTRACE_SETREGS)", func() error { return ptraceSetRegs(tid, &r.r) })
 }
 
+// SyscallNr is the number of the system call the thread is stopped in.
 func (r *Regs) SyscallNr() int64 { return int64(r.r.Orig_rax) }
 
+// Args are the system call's six argument registers.
 func (r *Regs) Args() [6]uint64 {
 	return [6]uint64{r.r.Rdi, r.r.Rsi, r.r.Rdx, r.r.R10, r.r.R8, r.r.R9}
 }
 
+// SetArgs sets the six argument registers.
 func (r *Regs) SetArgs(a [6]uint64) {
 	r.r.Rdi, r.r.Rsi, r.r.Rdx, r.r.R10, r.r.R8, r.r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
 }
@@ -47,14 +52,19 @@ func (r *Regs) SetArgs(a [6]uint64) {
 // -1 skips it, leaving the return value register as the result.
 func (r *Regs) SetSyscallNr(nr int64) { r.r.Orig_rax = uint64(nr) }
 
+// ReturnValue is the result register.
 func (r *Regs) ReturnValue() int64 { return int64(r.r.Rax) }
 
+// SetReturnValue sets the result register.
 func (r *Regs) SetReturnValue(v int64) { r.r.Rax = uint64(v) }
 
+// PC is the program counter.
 func (r *Regs) PC() uint64 { return r.r.Rip }
 
+// SetPC sets the program counter.
 func (r *Regs) SetPC(pc uint64) { r.r.Rip = pc }
 
+// SP is the stack pointer.
 func (r *Regs) SP() uint64 { return r.r.Rsp }
 
 // PrepareInjection makes the thread execute system call nr with args at the
@@ -92,6 +102,7 @@ func (r *Regs) RestartInterrupted() bool {
 // SetArg5 sets the sixth argument register.
 func (r *Regs) SetArg5(v uint64) { r.r.R9 = v }
 
+// Clone returns a copy of r.
 func (r *Regs) Clone() *Regs { c := *r; return &c }
 
 // RerunSyscall makes a thread at a syscall-exit stop execute its system

@@ -37,6 +37,7 @@ type Regs struct {
 	nrChanged bool
 }
 
+// GetRegs reads the general registers of stopped thread tid.
 func GetRegs(tid int) (*Regs, error) {
 	var r Regs
 	err := Retry("ptrace(PTRACE_GETREGSET)", func() error { return unix.PtraceGetRegSetArm64(tid, ntPrstatus, &r.r) })
@@ -51,6 +52,7 @@ func GetRegs(tid int) (*Regs, error) {
 	return &r, nil
 }
 
+// SetRegs writes them back.
 func SetRegs(tid int, r *Regs) error {
 	if err := Retry("ptrace(PTRACE_SETREGSET)", func() error { return unix.PtraceSetRegSetArm64(tid, ntPrstatus, &r.r) }); err != nil {
 		return err
@@ -61,26 +63,38 @@ func SetRegs(tid int, r *Regs) error {
 	return nil
 }
 
+// SyscallNr is the number of the system call the thread is stopped in.
 func (r *Regs) SyscallNr() int64 { return r.nr }
 
+// Args are the system call's six argument registers.
 func (r *Regs) Args() [6]uint64 {
 	return [6]uint64{r.r.Regs[0], r.r.Regs[1], r.r.Regs[2], r.r.Regs[3], r.r.Regs[4], r.r.Regs[5]}
 }
 
+// SetArgs sets the six argument registers.
 func (r *Regs) SetArgs(a [6]uint64) { copy(r.r.Regs[:6], a[:]) }
 
+// SetSyscallNr changes the call a thread at a seccomp stop will make;
+// -1 skips it, leaving the return value register as the result.
 func (r *Regs) SetSyscallNr(nr int64) { r.nr, r.nrChanged = nr, true }
 
+// ReturnValue is the result register.
 func (r *Regs) ReturnValue() int64 { return int64(r.r.Regs[0]) }
 
+// SetReturnValue sets the result register.
 func (r *Regs) SetReturnValue(v int64) { r.r.Regs[0] = uint64(v) }
 
+// PC is the program counter.
 func (r *Regs) PC() uint64 { return r.r.Pc }
 
+// SetPC sets the program counter.
 func (r *Regs) SetPC(pc uint64) { r.r.Pc = pc }
 
+// SP is the stack pointer.
 func (r *Regs) SP() uint64 { return r.r.Sp }
 
+// PrepareInjection makes the thread execute system call nr with args at
+// the instruction at insn.
 func (r *Regs) PrepareInjection(insn uint64, nr int64, args [6]uint64) {
 	r.r.Pc = insn
 	r.r.Regs[8] = uint64(nr)
@@ -102,6 +116,7 @@ func (r *Regs) RestartInterrupted() bool {
 // setArg5 sets the sixth argument register.
 func (r *Regs) SetArg5(v uint64) { r.r.Regs[5] = v }
 
+// Clone returns a copy of r.
 func (r *Regs) Clone() *Regs { c := *r; return &c }
 
 // rerunSyscall makes a thread at a syscall-exit stop execute its system

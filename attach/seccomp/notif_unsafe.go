@@ -32,6 +32,8 @@ const (
 	IoctlNotifSetFlags = 0x40082104
 )
 
+// Recv receives the next notification on listener fd
+// (SECCOMP_IOCTL_NOTIF_RECV) into n.
 func Recv(fd int, n *Notif) error {
 	*n = Notif{}
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(n)))
@@ -41,6 +43,7 @@ func Recv(fd int, n *Notif) error {
 	return nil
 }
 
+// Send answers a notification (SECCOMP_IOCTL_NOTIF_SEND).
 func Send(fd int, r *NotifResp) error {
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(r)))
 	if e != 0 {
@@ -49,6 +52,8 @@ func Send(fd int, r *NotifResp) error {
 	return nil
 }
 
+// IDValid reports whether notification id is still pending: the thread
+// has not been killed or interrupted since (SECCOMP_IOCTL_NOTIF_ID_VALID).
 func IDValid(fd int, id uint64) bool {
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), ioctlNotifIDValid, uintptr(unsafe.Pointer(&id)))
 	return e == 0

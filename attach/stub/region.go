@@ -21,6 +21,8 @@ const (
 	DataAddr = Addr + PageSize
 )
 
+// SlotFrame and SlotScratch are the addresses of slot i's stub frame and
+// of its scratch area, right after the frame.
 func SlotFrame(i int) uint64   { return DataAddr + uint64(i)*SlotSize }
 func SlotScratch(i int) uint64 { return SlotFrame(i) + FrameSize }
 

@@ -46,7 +46,7 @@ test: build test-env
 # one at a time (test/fuzz.sh). A failing input lands in that corpus.
 FUZZTIME ?= 5s
 FUZZ_TARGETS = ./hook:FuzzParseState ./config:FuzzFromAnnotations \
-	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./shim:FuzzACL ./attach:FuzzFixAuxv ./attach:FuzzParseStatus \
+	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./shim:FuzzACL ./attach/auxv:FuzzFixAuxv ./attach/procfs:FuzzParseStatus \
 	./hook:FuzzRewriteConfig ./hook:FuzzParseAgentMessage
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh $(FUZZ_TARGETS)

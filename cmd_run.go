@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/fallback"
 )
 
 // runCommand implements `remainroot run`: start CMD traced and exit with its
@@ -49,7 +50,7 @@ func runCommand(args []string) int {
 		return nil
 	})
 	jobs.stop()
-	attach.StopFallback()
+	fallback.Stop()
 	if *statsFile != "" {
 		if err := writeStats(*statsFile, res); err != nil {
 			log.Error("write stats", "err", err)

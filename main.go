@@ -17,6 +17,7 @@ import (
 	"os"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/fallback"
 	"github.com/remainroot/remainroot/hook"
 )
 
@@ -43,8 +44,8 @@ func main() {
 		code = launch(args)
 	case attach.DoorbellRole:
 		attach.Doorbell()
-	case attach.FallbackRole:
-		code = attach.Fallback()
+	case fallback.Role:
+		code = fallback.Main()
 	case hook.TracerRole:
 		code = hook.TracerMain(args)
 	case hook.SupervisorRole:

@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/fallback"
+	"github.com/remainroot/remainroot/attach/inject"
+	"github.com/remainroot/remainroot/attach/seccomp"
 )
 
 // A container runtime that supports runtime-spec's listenerPath installs
@@ -29,7 +33,7 @@ const FirstNotificationTimeout = 30 * time.Second
 // value-answered calls are the runtime filter's notifications), and ready
 // is called with the outcome. The process's own calls run untouched until
 // its first execve (Options.EmulateFromExec).
-func (s *Session) AdoptListener(pid, fd int, f Filter, ready func(error)) error {
+func (s *Session) AdoptListener(pid, fd int, f seccomp.Filter, ready func(error)) error {
 	t := s.t
 	if pid == 0 {
 		tid, err := firstNotifier(fd, FirstNotificationTimeout)
@@ -81,7 +85,7 @@ func (t *Tracer) adoptUnattached(pid, fd int, seizeErr error, ready func(error))
 	t.preExec = true
 	t.notifying = true
 	t.listeners++
-	go t.serveNotifications(fd, listenerSlot{})
+	go t.serveNotifications(fd, fallback.Slot{})
 	if ready != nil {
 		ready(nil)
 	}
@@ -94,7 +98,7 @@ func (t *Tracer) adoptUnattached(pid, fd int, seizeErr error, ready func(error))
 // kernel restarts the call, which then notifies again.
 func firstNotifier(fd int, timeout time.Duration) (int, error) {
 	deadline := time.Now().Add(timeout)
-	var n seccompNotif
+	var n seccomp.Notif
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -114,13 +118,13 @@ func firstNotifier(fd int, timeout time.Duration) (int, error) {
 		if pfd[0].Revents&unix.POLLHUP != 0 {
 			return 0, fmt.Errorf("the runtime's listener has no process any more: %w", unix.ESRCH)
 		}
-		if err := notifRecv(fd, &n); err != nil {
+		if err := seccomp.Recv(fd, &n); err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOENT) {
 				continue
 			}
 			return 0, fmt.Errorf("receive from the runtime's listener: %w", err)
 		}
-		return int(n.pid), nil
+		return int(n.Pid), nil
 	}
 }
 
@@ -133,7 +137,7 @@ func firstNotifier(fd int, timeout time.Duration) (int, error) {
 // fail with ENOSYS once the process is released.
 func (t *Tracer) addFilterToAdopted(th *thread) error {
 	if !t.lazy {
-		res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
+		res, err := inject.Filter(th.tid, t.mustProgram(t.attachFilter), unix.SECCOMP_FILTER_FLAG_TSYNC)
 		if err == nil && res != 0 {
 			err = filterError(th.tid, res)
 		}
@@ -145,6 +149,6 @@ func (t *Tracer) addFilterToAdopted(th *thread) error {
 	t.adopted = -1
 	t.notifying = true
 	t.listeners++
-	go t.serveNotifications(fd, listenerSlot{})
+	go t.serveNotifications(fd, fallback.Slot{})
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/ptrace"
 )
 
 // abandon detaches from every tracee, so that a failed attach leaves the
@@ -19,7 +21,7 @@ func (t *Tracer) abandon() {
 			t.detach(tid, 0)
 			continue
 		}
-		if err := interrupt(tid); err == nil {
+		if err := ptrace.Interrupt(tid); err == nil {
 			pending[tid] = true
 		}
 	}
@@ -42,7 +44,7 @@ func (t *Tracer) abandon() {
 			continue
 		}
 		sig := 0
-		if stopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP && ws.StopSignal() != syscallStop {
+		if ptrace.StopEvent(ws) == 0 && ws.StopSignal() != unix.SIGTRAP && ws.StopSignal() != ptrace.SyscallStop {
 			sig = int(ws.StopSignal())
 		}
 		if pending[tid] || t.threads[tid] == nil {
@@ -63,7 +65,7 @@ func (t *Tracer) abandon() {
 }
 
 func (t *Tracer) detach(tid, sig int) {
-	err := retry("ptrace(PTRACE_DETACH)", func() error { return ptraceRaw(unix.PTRACE_DETACH, tid, 0, uintptr(sig)) })
+	err := ptrace.Retry("ptrace(PTRACE_DETACH)", func() error { return ptrace.Raw(unix.PTRACE_DETACH, tid, 0, uintptr(sig)) })
 	if err != nil {
 		t.log.Debug("detach", "tid", tid, "err", err)
 	}

@@ -1,8 +1,14 @@
-// Package attach is remainroot's ptrace mechanism: it seizes threads,
-// installs the seccomp filter that makes only emulated system calls stop,
-// runs the single wait loop that owns every tracee, reads and writes
-// registers and memory, and hands each stopped system call to package shim,
-// which decides the answer.
+// Package attach is remainroot's tracer: the state machine that knows who
+// is attached and when, runs the single wait loop that owns every tracee,
+// and decides which route answers each emulated system call (a ptrace
+// stop, a seccomp notification, a plan of real calls, the stub), handing
+// the call to package shim, which decides the answer.
+//
+// The mechanism it drives lives in packages of its own, none of which
+// imports attach: ptrace (requests, registers, tracee memory), seccomp
+// (filters and the notification ioctls), procfs (/proc readers), inject
+// (system calls run inside a stopped tracee), stub (the injected code and
+// its region) and auxv (the auxiliary vector at exec).
 //
 // All ptrace requests come from one goroutine locked to its OS thread (the
 // kernel accepts ptrace requests only from the thread that attached). That

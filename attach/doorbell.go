@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/ptrace"
 )
 
 // The doorbell is how the notification goroutine wakes the tracer's
@@ -56,11 +58,11 @@ func (t *Tracer) startDoorbell() error {
 	pid := proc.Pid
 	proc.Release()
 	// Only EXITKILL: its own threads (the Go runtime's) are not followed.
-	if err := retry("ptrace(PTRACE_SEIZE)", func() error {
-		return ptraceRaw(unix.PTRACE_SEIZE, pid, 0, unix.PTRACE_O_EXITKILL)
+	if err := ptrace.Retry("ptrace(PTRACE_SEIZE)", func() error {
+		return ptrace.Raw(unix.PTRACE_SEIZE, pid, 0, unix.PTRACE_O_EXITKILL)
 	}); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
-		wait4Flags(pid, t.waitFlags())
+		ptrace.Wait4Flags(pid, t.waitFlags())
 		return fmt.Errorf("seize the doorbell: %w", err)
 	}
 	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16)}
@@ -82,7 +84,7 @@ func (t *Tracer) stopDoorbell() {
 		return
 	}
 	for {
-		_, ws, err := wait4Flags(b.pid, t.waitFlags())
+		_, ws, err := ptrace.Wait4Flags(b.pid, t.waitFlags())
 		if err != nil || ws.Exited() || ws.Signaled() {
 			return
 		}
@@ -114,7 +116,7 @@ func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 	if !ws.Stopped() {
 		return
 	}
-	if err := resume(b.pid, 0); err != nil {
+	if err := ptrace.Resume(b.pid, 0); err != nil {
 		t.log.Error("resume the doorbell", "err", err)
 	}
 	for {

@@ -8,6 +8,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -69,13 +72,13 @@ func (e *escalation) signalsOwed() bool {
 
 // owns reports whether the marked call at a seccomp stop with registers r
 // is the one escalated.
-func (e *escalation) owns(r *regs) bool {
-	return e.arg5Valid && r.pc() == e.pc && r.sp() == e.sp
+func (e *escalation) owns(r *ptrace.Regs) bool {
+	return e.arg5Valid && r.PC() == e.pc && r.SP() == e.sp
 }
 
 // escalate prepares the answer to notification n of th, whose emulation
 // needs a ptrace stop. Callers hold t.mu.
-func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccompNotifResp) error {
+func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccomp.NotifResp) error {
 	sig, err := escalationSignal(th.tid)
 	if err != nil {
 		return err
@@ -102,8 +105,8 @@ func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccompNotifResp) er
 		}
 		th.escalation.pending[sig]++
 	}
-	resp.error = -errRestartNoIntr
-	resp.val = 0
+	resp.Error = -ptrace.ERestartNoIntr
+	resp.Val = 0
 	if t.lazy {
 		// No marker: the filter that notified the call may be the
 		// runtime's, which knows none; the call is emulated at the
@@ -120,16 +123,16 @@ func (t *Tracer) onEscalationSignal(th *thread, sig unix.Signal) (bool, error) {
 	if th.escalation.pending[sig] == 0 {
 		return false, nil
 	}
-	si, err := getSiginfo(th.tid)
+	si, err := ptrace.GetSiginfo(th.tid)
 	if err != nil {
 		return true, err
 	}
 	// The tracer in another pid namespace than the tracee is seen as pid 0.
-	if si.Code != siTkill || (siginfoPid(si) != 0 && int(siginfoPid(si)) != os.Getpid()) {
+	if si.Code != siTkill || (ptrace.SiginfoPid(si) != 0 && int(ptrace.SiginfoPid(si)) != os.Getpid()) {
 		return false, nil
 	}
 	th.escalation.pending[sig]--
-	r, err := getRegs(th.tid)
+	r, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return true, err
 	}
@@ -137,17 +140,17 @@ func (t *Tracer) onEscalationSignal(th *thread, sig unix.Signal) (bool, error) {
 		th.escalation.call = nil
 		return true, t.emulateAtRestart(th, r, *call)
 	}
-	if r.returnValue() == -errRestartNoIntr {
-		if _, ok := shim.Lookup(uintptr(r.syscallNr())); ok {
-			th.escalation.arg5, th.escalation.arg5Valid = r.args()[5], true
-			th.escalation.pc, th.escalation.sp = r.pc(), r.sp()
-			r.setArg5(shim.EscalateMarker)
-			if err := setRegs(th.tid, r); err != nil {
+	if r.ReturnValue() == -ptrace.ERestartNoIntr {
+		if _, ok := shim.Lookup(uintptr(r.SyscallNr())); ok {
+			th.escalation.arg5, th.escalation.arg5Valid = r.Args()[5], true
+			th.escalation.pc, th.escalation.sp = r.PC(), r.SP()
+			r.SetArg5(shim.EscalateMarker)
+			if err := ptrace.SetRegs(th.tid, r); err != nil {
 				return true, err
 			}
 		}
 	}
-	return true, resume(th.tid, 0)
+	return true, ptrace.Resume(th.tid, 0)
 }
 
 // restoreArg5 puts back the sixth argument register of a thread at the
@@ -155,15 +158,15 @@ func (t *Tracer) onEscalationSignal(th *thread, sig unix.Signal) (bool, error) {
 func (t *Tracer) restoreArg5(th *thread) error {
 	v := *th.arg5AtExit
 	th.arg5AtExit = nil
-	r, err := getRegs(th.tid)
+	r, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
 	}
-	r.setArg5(v)
-	if err := setRegs(th.tid, r); err != nil {
+	r.SetArg5(v)
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 // escalationSignal picks the signal that makes tid stop: the highest
@@ -171,7 +174,7 @@ func (t *Tracer) restoreArg5(th *thread) error {
 // The real-time signals that glibc keeps for itself (32, 33) are left
 // alone.
 func escalationSignal(tid int) (unix.Signal, error) {
-	blk, err := statusField(tid, "SigBlk")
+	blk, err := procfs.StatusField(tid, "SigBlk")
 	if err != nil {
 		return 0, err
 	}

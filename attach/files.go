@@ -78,7 +78,7 @@ func (f files) StatFD(fd int, isStatx bool, flags int, mask uint32) ([]byte, err
 		if err := unix.Statx(unix.AT_FDCWD, link, flags&(unix.AT_STATX_FORCE_SYNC|unix.AT_STATX_DONT_SYNC), int(mask), &stx); err != nil {
 			return nil, fdError(err)
 		}
-		stx.Uid, stx.Gid = m.uid(stx.Uid), m.gid(stx.Gid)
+		stx.Uid, stx.Gid = m.UID(stx.Uid), m.GID(stx.Gid)
 		out := make([]byte, statxSize)
 		copy(out, statxBytes(&stx))
 		return out, nil
@@ -87,7 +87,7 @@ func (f files) StatFD(fd int, isStatx bool, flags int, mask uint32) ([]byte, err
 	if err := unix.Stat(link, &st); err != nil {
 		return nil, fdError(err)
 	}
-	st.Uid, st.Gid = m.uid(st.Uid), m.gid(st.Gid)
+	st.Uid, st.Gid = m.UID(st.Uid), m.GID(st.Gid)
 	return append([]byte(nil), statBytes(&st)...), nil
 }
 

@@ -6,6 +6,10 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/remainroot/remainroot/attach/auxv"
+	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -26,14 +30,14 @@ type Identity = shim.Identity
 // answerBeforeExec answers notification n of th, a thread that has not
 // exec'd yet, when the call is one the runtime cannot make natively. It
 // reports false when the kernel is to run the call.
-func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNotifResp) bool {
-	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
-	mem := memory{th.tid}
+func (t *Tracer) answerBeforeExec(th *thread, n *seccomp.Notif, resp *seccomp.NotifResp) bool {
+	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
+	mem := ptrace.Memory{Tid: th.tid}
 	if th.shadow == nil {
 		if !shim.SetsIDs(call.Nr) || !shim.RefusedByMapping(call, mem, t.idSpace(th.tid)) {
 			return false
 		}
-		real, err := realCreds(th.tid)
+		real, err := procfs.RealCreds(th.tid)
 		if err != nil {
 			t.log.Warn("cannot read the credentials of a runtime thread; its call runs natively", "tid", th.tid, "err", err)
 			return false
@@ -49,9 +53,9 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNoti
 	}
 	th.shadow = &creds
 	if out.Value < 0 {
-		resp.error = int32(out.Value)
+		resp.Error = int32(out.Value)
 	} else {
-		resp.val = out.Value
+		resp.Val = out.Value
 	}
 	t.log.Debug("before exec: answered for an unmapped id", "tid", th.tid, "call", callName(call.Nr),
 		"args", call.Args[:3], "value", out.Value, "shadow", slog.AnyValue(creds))
@@ -60,8 +64,8 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccompNotif, resp *seccompNoti
 
 // idSpace tells which ids tid's user namespace maps.
 func (t *Tracer) idSpace(tid int) shim.IDSpace {
-	uids := readIDMap(fmt.Sprintf("/proc/%d/uid_map", tid))
-	gids := readIDMap(fmt.Sprintf("/proc/%d/gid_map", tid))
+	uids := procfs.ReadIDMap(fmt.Sprintf("/proc/%d/uid_map", tid))
+	gids := procfs.ReadIDMap(fmt.Sprintf("/proc/%d/gid_map", tid))
 	sg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/setgroups", tid))
 	return shim.IDSpace{
 		UIDMapped:       func(id uint32) bool { return mappedInside(uids, id) },
@@ -71,9 +75,9 @@ func (t *Tracer) idSpace(tid int) shim.IDSpace {
 }
 
 // mappedInside reports whether id, as the namespace sees it, is mapped.
-func mappedInside(ext []idExtent, id uint32) bool {
+func mappedInside(ext []procfs.IDExtent, id uint32) bool {
 	for _, e := range ext {
-		if uint64(id) >= e.inside && uint64(id) < e.inside+e.count {
+		if uint64(id) >= e.Inside && uint64(id) < e.Inside+e.Count {
 			return true
 		}
 	}
@@ -115,9 +119,9 @@ func (t *Tracer) startEmulatingAs(th *thread, id *Identity) error {
 	if !th.diverged() {
 		return nil
 	}
-	if r, err := getRegs(th.tid); err != nil {
+	if r, err := ptrace.GetRegs(th.tid); err != nil {
 		t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
-	} else if err := fixAuxv(th.tid, r.sp(), th.creds, shim.SecureExec(pre, th.creds)); err != nil {
+	} else if err := auxv.Fix(th.tid, r.SP(), th.creds, shim.SecureExec(pre, th.creds)); err != nil {
 		t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 	}
 	return nil

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/procfs"
 )
 
 // TestFilterFlagProbe checks the probe's premise on this kernel: a flag set
 // it knows gets EFAULT for the NULL program, an unknown bit EINVAL, and
 // nothing is installed either way.
 func TestFilterFlagProbe(t *testing.T) {
-	before, err := statusField(os.Getpid(), "Seccomp_filters")
+	before, err := procfs.StatusField(os.Getpid(), "Seccomp_filters")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func TestFilterFlagProbe(t *testing.T) {
 	if errno != unix.EINVAL {
 		t.Errorf("TSYNC|NEW_LISTENER: errno %v, want EINVAL", errno)
 	}
-	if after, err := statusField(os.Getpid(), "Seccomp_filters"); err != nil || after != before {
+	if after, err := procfs.StatusField(os.Getpid(), "Seccomp_filters"); err != nil || after != before {
 		t.Errorf("Seccomp_filters: %q (%v) after probing, %q before: a filter was installed", after, err, before)
 	}
 }

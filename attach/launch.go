@@ -10,6 +10,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/seccomp"
 )
 
 // LaunchRole is the hidden first argument that makes remainroot act as the
@@ -145,7 +148,7 @@ func launchArgs(c Command) []string {
 // process, install the setter filter on every thread, and exec argv. It
 // returns only on failure, with the exit status a shell would use.
 func Launch(argv []string) (int, error) {
-	filter := SetterFilter
+	filter := seccomp.SetterFilter
 	if len(argv) > 0 && argv[0] == "--files" {
 		filter, argv = filter.WithFiles(), argv[1:]
 	}
@@ -194,7 +197,7 @@ func Launch(argv []string) (int, error) {
 }
 
 func hasCapSysAdmin() bool {
-	v, err := statusField(os.Getpid(), "CapEff")
+	v, err := procfs.StatusField(os.Getpid(), "CapEff")
 	if err != nil {
 		return false
 	}
@@ -206,12 +209,12 @@ func hasCapSysAdmin() bool {
 // installLaunchFilter installs filter on every thread, with a listener for
 // the notified calls when the process can have one, and returns the
 // listener's descriptor or -1.
-func installLaunchFilter(filter Filter) (int, error) {
+func installLaunchFilter(filter seccomp.Filter) (int, error) {
 	notify, err := filter.WithNotify().Program()
 	if err != nil {
 		return -1, err
 	}
-	fd, err := installFilter(encodeProgram(notify), unix.SECCOMP_FILTER_FLAG_TSYNC|listenerFlags)
+	fd, err := seccomp.Install(seccomp.Encode(notify), unix.SECCOMP_FILTER_FLAG_TSYNC|listenerFlags)
 	if err == nil {
 		return fd, nil
 	}
@@ -220,6 +223,6 @@ func installLaunchFilter(filter Filter) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	_, err = installFilter(encodeProgram(raw), unix.SECCOMP_FILTER_FLAG_TSYNC)
+	_, err = seccomp.Install(seccomp.Encode(raw), unix.SECCOMP_FILTER_FLAG_TSYNC)
 	return -1, err
 }

@@ -8,6 +8,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/fallback"
+	"github.com/remainroot/remainroot/attach/seccomp"
 )
 
 // A lazy trace starts its command without the launcher: a new OS thread
@@ -33,17 +36,17 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 	if err != nil {
 		return 0, errDirectStart
 	}
-	prog, err := SetterFilter.WithNotify().WithLazy().Program()
+	prog, err := seccomp.SetterFilter.WithNotify().WithLazy().Program()
 	if err != nil {
 		return 0, err
 	}
 	type started struct {
 		pid, fd int
-		slot    listenerSlot
+		slot    fallback.Slot
 		err     error
 	}
-	// Started here, on a thread without the filter (fallback.go).
-	processFallback.ensure()
+	// Started here, on a thread without the filter (package fallback).
+	fallback.Ensure()
 	ch := make(chan started, 1)
 	onDisposableThread(func() {
 		if !hasCapSysAdmin() {
@@ -52,7 +55,7 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 				return
 			}
 		}
-		fd, err := installFilter(encodeProgram(prog), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+		fd, err := seccomp.Install(seccomp.Encode(prog), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 		if err != nil {
 			t.log.Debug("no listener for a direct start", "err", err)
 			ch <- started{err: errDirectStart}
@@ -60,14 +63,14 @@ func (t *Tracer) startDirect(c Command) (int, error) {
 		}
 		// The fallback answerer holds the listener before the command
 		// runs: a tracer killed at any moment leaves the command the
-		// kernel's answers (fallback.go).
-		slot := processFallback.hand(fd, t.log)
+		// kernel's answers (package fallback).
+		slot := fallback.Hand(fd, t.log)
 		proc, err := os.StartProcess(path, c.Argv, &os.ProcAttr{
 			Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
 			Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: c.Foreground, Ctty: 0},
 		})
 		if err != nil {
-			slot.done()
+			slot.Done()
 			unix.Close(fd)
 			t.log.Debug("direct start failed", "err", err)
 			ch <- started{err: errDirectStart}

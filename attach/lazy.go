@@ -8,6 +8,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/inject"
+	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -69,26 +74,26 @@ func needsModelUnattached(s shim.Syscall, call shim.Call) bool {
 // with the thread's id maps: dpkg's chown of every file to root costs a
 // notification, no /proc read of the thread's credentials.
 func (t *Tracer) kernelChowns(tid int, s shim.Syscall, call shim.Call) bool {
-	var m *idMapper
+	var m *procfs.IDMapper
 	return shim.KernelAnswersChown(s, call, func(id uint32, group bool) bool {
 		if m == nil {
 			mp := t.mapper(tid)
 			m = &mp
 		}
 		if group {
-			return insideMapped(m.gidMap, id)
+			return insideMapped(m.GIDMap, id)
 		}
-		return insideMapped(m.uidMap, id)
+		return insideMapped(m.UIDMap, id)
 	})
 }
 
 // answerUnattached computes the answer to notification n of a thread the
 // tracer does not hold, and the work the tracer's thread must do before it
 // is sent. Callers hold t.mu.
-func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifResp) *tracerWork {
-	resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-	tid := int(n.pid)
-	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, resp *seccomp.NotifResp) *tracerWork {
+	resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+	tid := int(n.Pid)
+	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
 	s, ok := shim.Lookup(call.Nr)
 	if !ok || !needsModelUnattached(s, call) || t.kernelChowns(tid, s, call) {
 		return nil
@@ -104,17 +109,17 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 			t.preExec = false
 		}
 	}
-	real, err := realCredsMapped(tid, t.mapper(tid))
+	real, err := procfs.RealCredsMapped(tid, t.mapper(tid))
 	if err != nil {
 		t.log.Debug("unattached thread gone", "tid", tid, "err", err)
 		return nil
 	}
-	if !notifIDValid(fd, n.id) {
+	if !seccomp.IDValid(fd, n.ID) {
 		return nil
 	}
 	tmp := &thread{tid: tid, emulating: true, creds: real, real: real}
-	creds, out := t.emulate(tmp, real, call, memory{tid}, env{t: t, th: tmp})
-	if !notifIDValid(fd, n.id) {
+	creds, out := t.emulate(tmp, real, call, ptrace.Memory{Tid: tid}, env{t: t, th: tmp})
+	if !seccomp.IDValid(fd, n.ID) {
 		return nil
 	}
 	t.result.Notifications++
@@ -123,11 +128,11 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 	}
 	switch {
 	case out.Kind == shim.Return:
-		resp.flags = 0
+		resp.Flags = 0
 		if out.Value < 0 {
-			resp.error = int32(out.Value)
+			resp.Error = int32(out.Value)
 		} else {
-			resp.val = out.Value
+			resp.Val = out.Value
 		}
 		if creds.Equal(real) {
 			return nil
@@ -145,7 +150,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccompNotif, resp *seccompNotifRes
 		return nil
 	}
 	// Arguments to rewrite or steps to run: a ptrace stop.
-	resp.flags, resp.error = 0, -errRestartNoIntr
+	resp.Flags, resp.Error = 0, -ptrace.ERestartNoIntr
 	return &tracerWork{do: func() error {
 		if err := t.escalateUnattached(tid, real, call); err != nil {
 			return fmt.Errorf("thread %d: %s needs a ptrace stop and cannot be attached: %w",
@@ -175,7 +180,7 @@ func (t *Tracer) attachProcess(tid int, creds, real shim.Creds) error {
 		return err
 	}
 	rg := t.looseRegion(tid, tgid)
-	if tids, err := taskIDs(tgid); err == nil {
+	if tids, err := procfs.TaskIDs(tgid); err == nil {
 		for _, id := range tids {
 			if o := t.threads[id]; o != nil && o.region == nil {
 				o.region = rg
@@ -201,10 +206,10 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 		return fmt.Errorf("thread %d: %w", tid, unix.ESRCH)
 	}
 	var th *thread
-	if n, err := statusField(tgid, "Threads"); err == nil && n == "1" && tgid == tid {
+	if n, err := procfs.StatusField(tgid, "Threads"); err == nil && n == "1" && tgid == tid {
 		// Alone in its process and inside the call: no thread can be
 		// created or exec meanwhile, so it can be let go afterwards.
-		if err := seize(tid); err != nil {
+		if err := ptrace.Seize(tid); err != nil {
 			return err
 		}
 		th = &thread{tid: tid, emulating: true, creds: real, real: real, loose: true,
@@ -218,7 +223,7 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 	}
 	th.escalation.call, th.escalation.byInterrupt = &call, true
 	t.result.Escalated++
-	return interrupt(tid)
+	return ptrace.Interrupt(tid)
 }
 
 // looseRegion returns the slots region of process tgid for a thread taken
@@ -238,7 +243,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 		t.loose[tgid] = rg
 		return rg
 	}
-	if rg.mapped && (memory{tid}).ReadAt(make([]byte, 1), dataAddr) != nil {
+	if rg.mapped && (ptrace.Memory{Tid: tid}).ReadAt(make([]byte, 1), stub.DataAddr) != nil {
 		// A new program: the slots went with the old one.
 		*rg = region{lazy: true}
 	}
@@ -252,8 +257,8 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 // is made here: a value, rewritten arguments (the call runs again as
 // those), or a plan whose first step re-executes the system call
 // instruction.
-func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
-	if r.returnValue() != -errRestartNoIntr {
+func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) error {
+	if r.ReturnValue() != -ptrace.ERestartNoIntr {
 		// Not on the way out of the answered call (it was restarted by
 		// a signal handler first): it will be notified again.
 		return t.callDone(th)
@@ -270,9 +275,9 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 		t.countStop("escalated, no free slot")
 		return t.callDone(th)
 	}
-	lease := &scratchLease{t: t, th: th, sp: r.sp()}
+	lease := &scratchLease{t: t, th: th, sp: r.SP()}
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
+	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
@@ -291,18 +296,18 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 	}
 	switch out.Kind {
 	case shim.Return:
-		r.setReturnValue(out.Value)
-		r.setSyscallNr(-1)
-		if err := setRegs(th.tid, r); err != nil {
+		r.SetReturnValue(out.Value)
+		r.SetSyscallNr(-1)
+		if err := ptrace.SetRegs(th.tid, r); err != nil {
 			return err
 		}
 		return t.callDone(th)
 	case shim.Steps:
 		return t.startPlanAtRestart(th, r, out.Plan, lease)
 	}
-	r.rerunSyscall(int64(call.Nr))
-	r.setArgs(out.Args)
-	if err := setRegs(th.tid, r); err != nil {
+	r.RerunSyscall(int64(call.Nr))
+	r.SetArgs(out.Args)
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
 	return t.callDone(th)
@@ -311,11 +316,11 @@ func (t *Tracer) emulateAtRestart(th *thread, r *regs, call shim.Call) error {
 // mapSlotsAtRestart maps the slots of th's lazy region from a stop
 // outside a system call (emulateAtRestart's), by an injected mmap. A
 // mapping already there is the region of an earlier attachment.
-func (t *Tracer) mapSlotsAtRestart(th *thread, r *regs) {
+func (t *Tracer) mapSlotsAtRestart(th *thread, r *ptrace.Regs) {
 	rg := th.region
-	res, err := injectSyscall(th.tid, r, unix.SYS_MMAP, mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
+	res, err := inject.Syscall(th.tid, r, unix.SYS_MMAP, stub.MmapArgs(stub.DataAddr, stub.Slots*stub.SlotSize, unix.PROT_READ|unix.PROT_WRITE), nil, 0)
 	if err == nil {
-		err = mmapError(dataAddr, res)
+		err = stub.MmapError(stub.DataAddr, res)
 	}
 	switch {
 	case err == nil, errors.Is(err, unix.EEXIST):
@@ -330,7 +335,7 @@ func (t *Tracer) mapSlotsAtRestart(th *thread, r *regs) {
 // for that call is detached.
 func (t *Tracer) callDone(th *thread) error {
 	if !th.loose {
-		return resume(th.tid, 0)
+		return ptrace.Resume(th.tid, 0)
 	}
 	return t.release(th, "call done")
 }
@@ -340,7 +345,7 @@ func (t *Tracer) release(th *thread, why string) error {
 	delete(t.threads, th.tid)
 	t.result.Released++
 	t.log.Debug("released", "tid", th.tid, "why", why)
-	return retry("ptrace(PTRACE_DETACH)", func() error { return ptraceRaw(unix.PTRACE_DETACH, th.tid, 0, 0) })
+	return ptrace.Retry("ptrace(PTRACE_DETACH)", func() error { return ptrace.Raw(unix.PTRACE_DETACH, th.tid, 0, 0) })
 }
 
 // releasable reports whether th, at an execve stop, can be let go: its

@@ -7,6 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/fallback"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -42,7 +45,7 @@ func (t *Tracer) takeListener(pid, fd int) error {
 	}
 	t.notifying = true // callers hold t.mu
 	t.listeners++
-	go t.serveNotifications(own, listenerSlot{})
+	go t.serveNotifications(own, fallback.Slot{})
 	return nil
 }
 
@@ -51,7 +54,7 @@ func (t *Tracer) takeListener(pid, fd int) error {
 // Callers count it in t.listeners, which it takes back when it returns.
 // slot is the listener's slot with the fallback answerer when the caller
 // handed it over already; otherwise a lazy trace hands it over here.
-func (t *Tracer) serveNotifications(fd int, slot listenerSlot) {
+func (t *Tracer) serveNotifications(fd int, slot fallback.Slot) {
 	defer unix.Close(fd)
 	defer t.listenerDone()
 	runtime.LockOSThread()
@@ -61,18 +64,19 @@ func (t *Tracer) serveNotifications(fd int, slot listenerSlot) {
 	}
 	// Wake the answered thread on this CPU (Linux 6.6): the thread and its
 	// supervisor take turns, so a direct switch saves a cross-CPU wakeup.
-	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccompIoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
-	if !slot.ok && t.lazy {
-		// Processes left unattached must outlive the tracer (fallback.go).
-		slot = processFallback.hand(fd, t.log)
+	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccomp.IoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	if !slot.OK() && t.lazy {
+		// Processes left unattached must outlive the tracer (package
+		// fallback).
+		slot = fallback.Hand(fd, t.log)
 	}
-	defer slot.done()
-	var n seccompNotif
+	defer slot.Done()
+	var n seccomp.Notif
 	for {
 		if !recvEndsWithUsers && !waitNotification(fd) {
 			return // no thread uses the filter any more
 		}
-		if err := notifRecv(fd, &n); err != nil {
+		if err := seccomp.Recv(fd, &n); err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
@@ -84,17 +88,17 @@ func (t *Tracer) serveNotifications(fd int, slot listenerSlot) {
 			}
 			return
 		}
-		slot.record(n.id)
+		slot.Record(n.ID)
 		resp, work := t.answer(fd, &n)
 		if work != nil {
 			if err := t.onTracerThread(work); err != nil {
 				// The kernel's answer stands: the call runs natively.
 				t.log.Error(err.Error())
-				resp = seccompNotifResp{id: n.id, flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+				resp = seccomp.NotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 			}
 		}
-		if err := notifSend(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
-			t.log.Error("answer seccomp notification", "tid", n.pid, "err", err)
+		if err := seccomp.Send(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
+			t.log.Error("answer seccomp notification", "tid", n.Pid, "err", err)
 		}
 	}
 }
@@ -160,16 +164,16 @@ var touchesMemory = map[int32]bool{
 
 // answer computes the reply to one notification, and what the tracer's
 // thread must do before it is sent (a lazy trace: lazy.go).
-func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork) {
-	resp := seccompNotifResp{id: n.id}
+func (t *Tracer) answer(fd int, n *seccomp.Notif) (seccomp.NotifResp, *tracerWork) {
+	resp := seccomp.NotifResp{ID: n.ID}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tid := int(n.pid)
+	tid := int(n.Pid)
 	th := t.threads[tid]
-	if n.arch != auditArch {
+	if n.Arch != seccomp.AuditArch {
 		// Another ABI's numbers (int 0x80), notified by a runtime's filter:
 		// not emulated, as the tracer's own filter leaves them.
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		return resp, nil
 	}
 	if th == nil && t.lazy {
@@ -181,20 +185,20 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 	if th == nil || !th.emulating {
 		// Not emulated yet (the runtime before the container's exec): the
 		// kernel runs the call.
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		return resp, nil
 	}
-	call := shim.Call{Nr: uintptr(n.nr), Args: n.args}
+	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
 	s, _ := shim.Lookup(call.Nr)
-	touches := touchesMemory[n.nr] || s.Class == shim.File
-	if touches && !notifIDValid(fd, n.id) {
+	touches := touchesMemory[n.Nr] || s.Class == shim.File
+	if touches && !seccomp.IDValid(fd, n.ID) {
 		// The thread is gone (its memory could now be another
 		// process's): the reply is discarded.
 		return resp, nil
 	}
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, memory{tid}, env{t: t, th: th})
-	if touches && !notifIDValid(fd, n.id) {
+	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: tid}, env{t: t, th: th})
+	if touches && !seccomp.IDValid(fd, n.ID) {
 		return resp, nil
 	}
 	t.result.Notifications++
@@ -205,12 +209,12 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 	case out.Kind == shim.Return:
 		th.creds = creds
 		if out.Value < 0 {
-			resp.error = int32(out.Value)
+			resp.Error = int32(out.Value)
 		} else {
-			resp.val = out.Value
+			resp.Val = out.Value
 		}
 	case out.Kind == shim.Run && out.Args == call.Args:
-		resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 	default:
 		// Arguments to rewrite or steps to run: only a ptrace stop can.
 		if err := t.escalate(th, call, &resp); err != nil {
@@ -218,7 +222,7 @@ func (t *Tracer) answer(fd int, n *seccompNotif) (seccompNotifResp, *tracerWork)
 			// runs the call.
 			t.log.Error("cannot send a notified call to a ptrace stop; running it natively",
 				"tid", tid, "call", callName(call.Nr), "err", err)
-			resp.flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+			resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		}
 	}
 	return resp, nil

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -14,7 +16,7 @@ import (
 // notification and the answer the thread gets: the counterpart of the
 // "syscall" line of a ptrace stop (onSeccomp). Callers check that debug is
 // enabled first, so that the fast path costs nothing otherwise.
-func (t *Tracer) logNotified(tid int, call shim.Call, changed bool, resp seccompNotifResp) {
+func (t *Tracer) logNotified(tid int, call shim.Call, changed bool, resp seccomp.NotifResp) {
 	t.log.Debug("syscall", "tid", tid, "call", callName(call.Nr), "args", call.Args[:3],
 		"via", "notification", "answer", notifAnswer(resp), "changed", changed)
 }
@@ -22,20 +24,20 @@ func (t *Tracer) logNotified(tid int, call shim.Call, changed bool, resp seccomp
 // notifAnswer says what resp makes of the call, for logs: "0", "-EPERM",
 // "kernel" when the kernel runs it, "ptrace" when it goes on at a ptrace
 // stop (see escalate).
-func notifAnswer(resp seccompNotifResp) string {
+func notifAnswer(resp seccomp.NotifResp) string {
 	switch {
-	case resp.flags&unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE != 0:
+	case resp.Flags&unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE != 0:
 		return "kernel"
-	case resp.error == -errRestartNoIntr:
+	case resp.Error == -ptrace.ERestartNoIntr:
 		return "ptrace"
-	case resp.error != 0:
-		e := unix.Errno(-resp.error)
+	case resp.Error != 0:
+		e := unix.Errno(-resp.Error)
 		if name := unix.ErrnoName(e); name != "" {
 			return "-" + name
 		}
-		return fmt.Sprint(resp.error)
+		return fmt.Sprint(resp.Error)
 	}
-	return fmt.Sprint(resp.val)
+	return fmt.Sprint(resp.Val)
 }
 
 // stopAnswer says what an outcome at a ptrace stop makes of the call, for

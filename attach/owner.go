@@ -3,11 +3,10 @@ package attach
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -29,8 +28,8 @@ func (e env) Files() shim.Files {
 	return files{e.t, e.th, e.sp}
 }
 
-// Tid is the thread's id in its own pid namespace (nspid.go).
-func (e env) Tid() int { return ownTid(e.th.tid) }
+// Tid is the thread's id in its own pid namespace (procfs.OwnTid).
+func (e env) Tid() int { return procfs.OwnTid(e.th.tid) }
 
 // CredsOf gives the emulated credentials of the thread that pid names in
 // the caller's pid namespace.
@@ -57,113 +56,27 @@ func fdError(err error) error {
 	return err
 }
 
-// idMapper translates ids as the tracer sees them into a thread's user
-// namespace. When both share a namespace nothing changes; an id the
-// thread's namespace does not map reads as the overflow id, as in stat(2).
-// The maps' first column is the ids inside the thread's namespace, which
-// says which ids it maps (Mapped).
-type idMapper struct {
-	same           bool
-	uidMap, gidMap []idExtent
-}
-
-// idExtent is one line of a uid_map or gid_map.
-type idExtent struct{ inside, outside, count uint64 }
-
-// selfUserNS is the tracer's own user namespace.
-var selfUserNS, _ = os.Readlink("/proc/self/ns/user")
-
-func newIDMapper(tid int) idMapper {
-	other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
-	return idMapper{
-		same:   err == nil && other == selfUserNS,
-		uidMap: readIDMap(fmt.Sprintf("/proc/%d/uid_map", tid)),
-		gidMap: readIDMap(fmt.Sprintf("/proc/%d/gid_map", tid)),
-	}
-}
-
-// written reports whether the namespace's maps have been written (a new
-// namespace has none until its creator writes them): only then may the
-// mapper be kept.
-func (m idMapper) written() bool { return len(m.uidMap) > 0 && len(m.gidMap) > 0 }
-
 // mapper returns the id translation for tid, cached per user namespace
 // (a namespace's maps are written once).
-func (t *Tracer) mapper(tid int) idMapper {
+func (t *Tracer) mapper(tid int) procfs.IDMapper {
 	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", tid))
 	if err != nil {
-		return newIDMapper(tid)
+		return procfs.NewIDMapper(tid)
 	}
 	if m, ok := t.mappers[ns]; ok {
 		return m
 	}
-	m := newIDMapper(tid)
-	if m.written() {
+	m := procfs.NewIDMapper(tid)
+	if m.Written() {
 		t.mappers[ns] = m
 	}
 	return m
 }
 
-func (m idMapper) uid(id uint32) uint32 {
-	if m.same {
-		return id
-	}
-	return mapExtents(m.uidMap, id, overflowUID)
-}
-
-func (m idMapper) gid(id uint32) uint32 {
-	if m.same {
-		return id
-	}
-	return mapExtents(m.gidMap, id, overflowGID)
-}
-
-// readIDMap reads a uid_map or gid_map as the tracer sees it: the second
-// column is then in the tracer's own namespace.
-func readIDMap(path string) []idExtent {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var out []idExtent
-	for _, line := range strings.Split(string(data), "\n") {
-		var e idExtent
-		if _, err := fmt.Sscan(line, &e.inside, &e.outside, &e.count); err == nil {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func mapExtents(ext []idExtent, outside uint32, overflow uint32) uint32 {
-	for _, e := range ext {
-		if uint64(outside) >= e.outside && uint64(outside) < e.outside+e.count {
-			return uint32(e.inside + uint64(outside) - e.outside)
-		}
-	}
-	return overflow
-}
-
-// The overflow ids an unmapped id reads as (stat(2)).
-var (
-	overflowUID = readOverflow("/proc/sys/kernel/overflowuid")
-	overflowGID = readOverflow("/proc/sys/kernel/overflowgid")
-)
-
-func readOverflow(path string) uint32 {
-	data, err := os.ReadFile(path)
-	if err == nil {
-		if v, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32); err == nil {
-			return uint32(v)
-		}
-	}
-	return 65534
-}
-
 // idsInTracee translates a file owner into the thread's namespace.
 func idsInTracee(tid int, uid, gid uint32) shim.FileOwner {
-	m := newIDMapper(tid)
-	return shim.FileOwner{UID: m.uid(uid), GID: m.gid(gid)}
+	m := procfs.NewIDMapper(tid)
+	return shim.FileOwner{UID: m.UID(uid), GID: m.GID(gid)}
 }
 
 // execFile describes the program tid has just executed, for the set-user-ID
@@ -188,13 +101,13 @@ func execFile(tid int) (shim.ExecFile, error) {
 	if err := unix.Statfs(exe, &fs); err == nil && fs.Flags&unix.ST_NOSUID != 0 {
 		f.SetUID, f.SetGID = false, false
 	}
-	if nnp, _ := statusField(tid, "NoNewPrivs"); nnp == "1" {
+	if nnp, _ := procfs.StatusField(tid, "NoNewPrivs"); nnp == "1" {
 		f.SetUID, f.SetGID = false, false
 	}
-	if owner.UID == overflowUID {
+	if owner.UID == procfs.OverflowUID {
 		f.SetUID = false
 	}
-	if owner.GID == overflowGID {
+	if owner.GID == procfs.OverflowGID {
 		f.SetGID = false
 	}
 	return f, nil

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -27,8 +28,8 @@ const allSignals = ^uint64(0)
 // planRun is a plan in progress on one thread.
 type planRun struct {
 	plan  shim.Plan
-	saved *regs  // the registers at the seccomp stop
-	mask  uint64 // the thread's own signal mask,
+	saved *ptrace.Regs // the registers at the seccomp stop
+	mask  uint64       // the thread's own signal mask,
 	// masked says whether the tracer has changed it.
 	masked bool
 	// reentering: the next syscall stop is the entry of a re-executed
@@ -47,11 +48,11 @@ type planRun struct {
 
 // scratchAddr is where a plan may put its data for a thread stopped with
 // stack pointer sp.
-func scratchAddr(sp uint64) uint64 { return (sp - redZone - scratchSize) &^ 63 }
+func scratchAddr(sp uint64) uint64 { return (sp - ptrace.RedZone - scratchSize) &^ 63 }
 
 // startPlan begins p on th, stopped at the seccomp stop with registers r.
-func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan, arg5 *uint64, lease *scratchLease) error {
-	run := &planRun{plan: p, saved: r.clone(), arg5: arg5, lease: lease}
+func (t *Tracer) startPlan(th *thread, r *ptrace.Regs, p shim.Plan, arg5 *uint64, lease *scratchLease) error {
+	run := &planRun{plan: p, saved: r.Clone(), arg5: arg5, lease: lease}
 	step, final := p.Next(0)
 	if step == nil {
 		th.plan = nil
@@ -61,33 +62,33 @@ func (t *Tracer) startPlan(th *thread, r *regs, p shim.Plan, arg5 *uint64, lease
 	if done, err := t.tryFused(th, run, step); done || err != nil {
 		return err
 	}
-	return t.runStep(th, run, r.clone(), step, false)
+	return t.runStep(th, run, r.Clone(), step, false)
 }
 
 // startPlanAtRestart begins p on th, stopped outside a system call on its
 // way out of the call (registers r: emulateAtRestart): every step, the
 // first too, re-executes the system call instruction.
-func (t *Tracer) startPlanAtRestart(th *thread, r *regs, p shim.Plan, lease *scratchLease) error {
-	run := &planRun{plan: p, saved: r.clone(), lease: lease}
+func (t *Tracer) startPlanAtRestart(th *thread, r *ptrace.Regs, p shim.Plan, lease *scratchLease) error {
+	run := &planRun{plan: p, saved: r.Clone(), lease: lease}
 	step, final := p.Next(0)
 	if step == nil {
 		return t.finishPlan(th, run, final)
 	}
 	th.plan = run
-	return t.runStep(th, run, r.clone(), step, true)
+	return t.runStep(th, run, r.Clone(), step, true)
 }
 
 // runStep sets up step in registers cur and resumes th to its syscall
 // stops. reexec says whether cur belongs to an exit stop, from which the
 // system call instruction must run again.
-func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, reexec bool) error {
+func (t *Tracer) runStep(th *thread, run *planRun, cur *ptrace.Regs, step *shim.Step, reexec bool) error {
 	if step.Direct && reexec && run.arg5 == nil {
 		// The original call again, returning to the thread by itself: it
 		// will pass the seccomp stop it meets once more untouched.
-		r := run.saved.clone()
-		r.rerunSyscall(int64(step.Nr))
-		r.setArgs(step.Args)
-		if err := setRegs(th.tid, r); err != nil {
+		r := run.saved.Clone()
+		r.RerunSyscall(int64(step.Nr))
+		r.SetArgs(step.Args)
+		if err := ptrace.SetRegs(th.tid, r); err != nil {
 			return err
 		}
 		if err := run.restoreMask(th.tid); err != nil {
@@ -101,7 +102,7 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 		return t.callDone(th)
 	}
 	if len(step.In) > 0 {
-		if err := (memory{th.tid}).WriteAt(step.In, step.InAddr); err != nil {
+		if err := (ptrace.Memory{Tid: th.tid}).WriteAt(step.In, step.InAddr); err != nil {
 			return fmt.Errorf("plan: write scratch: %w", err)
 		}
 	}
@@ -115,17 +116,17 @@ func (t *Tracer) runStep(th *thread, run *planRun, cur *regs, step *shim.Step, r
 		return err
 	}
 	if reexec {
-		cur.rerunSyscall(int64(step.Nr))
+		cur.RerunSyscall(int64(step.Nr))
 	} else {
-		cur.setSyscallNr(int64(step.Nr))
+		cur.SetSyscallNr(int64(step.Nr))
 	}
-	cur.setArgs(step.Args)
-	if err := setRegs(th.tid, cur); err != nil {
+	cur.SetArgs(step.Args)
+	if err := ptrace.SetRegs(th.tid, cur); err != nil {
 		return err
 	}
 	run.reentering = reexec
 	run.step = step
-	return resumeToSyscall(th.tid)
+	return ptrace.ResumeToSyscall(th.tid)
 }
 
 // onPlanStop handles a syscall or seccomp stop of a thread running a plan.
@@ -137,19 +138,19 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 		if !seccomp {
 			run.reentering = false
 		}
-		return resumeToSyscall(th.tid)
+		return ptrace.ResumeToSyscall(th.tid)
 	}
-	cur, err := getRegs(th.tid)
+	cur, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
 	}
-	if alt := run.step.Else; alt != nil && cur.returnValue() == -int64(run.step.ElseOn) {
+	if alt := run.step.Else; alt != nil && cur.ReturnValue() == -int64(run.step.ElseOn) {
 		if run.step.ElseOn == unix.ENOSYS {
 			t.missing[run.step.Nr] = true
 		}
 		return t.runStep(th, run, cur, alt, true)
 	}
-	step, final := run.plan.Next(cur.returnValue())
+	step, final := run.plan.Next(cur.ReturnValue())
 	if step == nil {
 		th.plan = nil
 		return t.finishPlan(th, run, final)
@@ -161,15 +162,15 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 // registers as they were, restores its signal mask and lets it run on.
 func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
 	run.lease.release()
-	r := run.saved.clone()
-	r.setReturnValue(final)
+	r := run.saved.Clone()
+	r.SetReturnValue(final)
 	// From a seccomp stop (a stub's trap) the pending call must not run;
 	// from an exit stop this only keeps the restart logic out.
-	r.setSyscallNr(-1)
+	r.SetSyscallNr(-1)
 	if run.arg5 != nil {
-		r.setArg5(*run.arg5)
+		r.SetArg5(*run.arg5)
 	}
-	if err := setRegs(th.tid, r); err != nil {
+	if err := ptrace.SetRegs(th.tid, r); err != nil {
 		return err
 	}
 	if err := run.restoreMask(th.tid); err != nil {
@@ -181,14 +182,14 @@ func (t *Tracer) finishPlan(th *thread, run *planRun, final int64) error {
 // blockSignals blocks every signal of the thread, remembering its mask.
 func (run *planRun) blockSignals(tid int) error {
 	if run.masked {
-		return setSigmask(tid, allSignals)
+		return ptrace.SetSigmask(tid, allSignals)
 	}
-	mask, err := getSigmask(tid)
+	mask, err := ptrace.GetSigmask(tid)
 	if err != nil {
 		return err
 	}
 	run.mask, run.masked = mask, true
-	return setSigmask(tid, allSignals)
+	return ptrace.SetSigmask(tid, allSignals)
 }
 
 // restoreMask gives the thread its own mask back, if it was changed.
@@ -197,5 +198,5 @@ func (run *planRun) restoreMask(tid int) error {
 		return nil
 	}
 	run.masked = false
-	return setSigmask(tid, run.mask)
+	return ptrace.SetSigmask(tid, run.mask)
 }

@@ -2,9 +2,12 @@ package attach
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/inject"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/stub"
 )
 
 // The region is memory the tracer maps into each traced process in mode
@@ -21,20 +24,13 @@ import (
 // free slots. Slots are handed out least recently used first, so a slot
 // just released is the last to be taken again.
 
-const (
-	regionSlots = 64
-	slotSize    = 8192
-	// dataAddr is where the slots start, after the stub's page.
-	dataAddr = stubAddr + stubPageSize
-)
-
 // slotState says who is using a slot.
 type slotState int
 
 const (
 	slotFree  slotState = iota
 	slotPlan            // a plan in progress, released at its end
-	slotFused           // the stub may be using it: see frameBusy
+	slotFused           // the stub may be using it: see stub.FrameBusy
 )
 
 type slot struct {
@@ -53,7 +49,7 @@ type region struct {
 	// need a plan (mode creds: its chowns), so that a process that never
 	// makes one costs no stop for it.
 	lazy  bool
-	slots [regionSlots]slot
+	slots [stub.Slots]slot
 	clock uint64
 }
 
@@ -69,18 +65,6 @@ func (rg *region) forked() *region {
 // mapped before emulating a call that may run a plan.
 func (rg *region) slotsMissing() bool {
 	return rg != nil && rg.lazy && !rg.mapped && !rg.failed
-}
-
-func slotFrame(i int) uint64   { return dataAddr + uint64(i)*slotSize }
-func slotScratch(i int) uint64 { return slotFrame(i) + frameSize }
-
-// slotOf returns the slot whose frame is at addr.
-func slotOf(addr uint64) (int, bool) {
-	if addr < dataAddr || (addr-dataAddr)%slotSize != 0 {
-		return 0, false
-	}
-	i := int((addr - dataAddr) / slotSize)
-	return i, i < regionSlots
 }
 
 // acquire hands a slot to thread tid, or reports that none is free.
@@ -134,7 +118,7 @@ func (t *Tracer) reclaimSlots(rg *region, tid int) {
 		}
 		if s.state == slotFused {
 			idx = append(idx, i)
-			remote = append(remote, unix.RemoteIovec{Base: uintptr(slotFrame(i) + frameBusy), Len: 8})
+			remote = append(remote, unix.RemoteIovec{Base: uintptr(stub.SlotFrame(i) + stub.FrameBusy), Len: 8})
 		}
 	}
 	if len(idx) == 0 {
@@ -158,84 +142,39 @@ func releaseSlot(rg *region, i int) {
 	rg.slots[i].state, rg.slots[i].run = slotFree, nil
 }
 
-// mapRegion maps the region into tid's process, stopped at a stop outside
-// a system call with registers saved (an exec or attach stop), and writes
-// the stub (writeCode: its page is not writable).
-func mapRegion(tid int, saved *regs) error {
-	if len(stubCode) == 0 {
-		return fmt.Errorf("no stub on this architecture")
-	}
-	for _, m := range []struct {
-		addr, size, prot uint64
-	}{
-		{stubAddr, stubPageSize, unix.PROT_READ | unix.PROT_EXEC},
-		{dataAddr, regionSlots * slotSize, unix.PROT_READ | unix.PROT_WRITE},
-	} {
-		res, err := injectSyscall(tid, saved, unix.SYS_MMAP, mmapArgs(m.addr, m.size, m.prot), nil, 0)
-		if err != nil {
-			return err
-		}
-		if err := mmapError(m.addr, res); err != nil {
-			return err
-		}
-	}
-	if err := writeCode(tid, stubCode, stubAddr); err != nil {
-		return fmt.Errorf("write the stub: %w", err)
-	}
-	return nil
-}
-
-// mmapArgs are the arguments of the anonymous private mapping of size
-// bytes at addr, never over an existing mapping.
-func mmapArgs(addr, size, prot uint64) [6]uint64 {
-	return [6]uint64{addr, size, prot, unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE, ^uint64(0), 0}
-}
-
-// mmapError checks the result of mmapArgs's mapping at addr.
-func mmapError(addr uint64, res int64) error {
-	switch {
-	case uint64(res) == addr:
-		return nil
-	case res < 0:
-		return fmt.Errorf("mmap at %#x: %w", addr, unix.Errno(-res))
-	}
-	// A kernel without MAP_FIXED_NOREPLACE put it elsewhere.
-	return fmt.Errorf("mmap at %#x gave %#x", addr, uint64(res))
-}
-
 // mapSlotsAtSeccomp maps the slots of th's lazy region from the seccomp
 // stop of a call that may need a plan (registers r): the call is turned
 // into the mmap, run to its exit stop, and then the thread is sent back to
 // its system call instruction with its own registers, so that it makes
 // the call again and stops at the filter once more, now with its slots.
 // This costs two stops, once per process.
-func (t *Tracer) mapSlotsAtSeccomp(th *thread, r *regs) error {
+func (t *Tracer) mapSlotsAtSeccomp(th *thread, r *ptrace.Regs) error {
 	rg := th.region
-	cur := r.clone()
-	cur.setSyscallNr(unix.SYS_MMAP)
-	cur.setArgs(mmapArgs(dataAddr, regionSlots*slotSize, unix.PROT_READ|unix.PROT_WRITE))
-	if err := setRegs(th.tid, cur); err != nil {
+	cur := r.Clone()
+	cur.SetSyscallNr(unix.SYS_MMAP)
+	cur.SetArgs(stub.MmapArgs(stub.DataAddr, stub.Slots*stub.SlotSize, unix.PROT_READ|unix.PROT_WRITE))
+	if err := ptrace.SetRegs(th.tid, cur); err != nil {
 		return err
 	}
-	if err := waitSyscallStop(th.tid); err != nil { // exit of mmap
+	if err := inject.WaitSyscallStop(th.tid); err != nil { // exit of mmap
 		return err
 	}
-	done, err := getRegs(th.tid)
+	done, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
 	}
-	if err := mmapError(dataAddr, done.returnValue()); err != nil {
+	if err := stub.MmapError(stub.DataAddr, done.ReturnValue()); err != nil {
 		rg.failed = true
 		t.log.Warn("cannot map the region's slots; plans use the stack", "tid", th.tid, "err", err)
 	} else {
 		rg.mapped = true
 	}
-	back := r.clone()
-	back.rerunSyscall(r.syscallNr())
-	if err := setRegs(th.tid, back); err != nil {
+	back := r.Clone()
+	back.RerunSyscall(r.SyscallNr())
+	if err := ptrace.SetRegs(th.tid, back); err != nil {
 		return err
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 // scratchLease is the scratch area of one emulated call: a slot of the
@@ -260,7 +199,7 @@ func (l *scratchLease) scratch() uint64 {
 	l.taken = true
 	if rg := l.th.region; rg != nil && rg.mapped {
 		if i, ok := l.t.acquireSlot(rg, l.th.tid); ok {
-			l.rg, l.inSlot, l.slot, l.addr = rg, true, i, slotScratch(i)
+			l.rg, l.inSlot, l.slot, l.addr = rg, true, i, stub.SlotScratch(i)
 			return l.addr
 		}
 		l.t.log.Warn("region: every slot in use; this call's scratch area is on the stack", "tid", l.th.tid)
@@ -293,13 +232,13 @@ func (t *Tracer) newRegion(th *thread, atExec bool) error {
 		th.region = &region{lazy: true}
 		return nil
 	}
-	if len(stubCode) == 0 {
+	if len(stub.Code) == 0 {
 		return nil
 	}
 	th.region = &region{}
 	if atExec {
 		th.regionPending = true
-		return interrupt(th.tid)
+		return ptrace.Interrupt(th.tid)
 	}
 	t.mapRegionOf(th)
 	return nil
@@ -308,9 +247,9 @@ func (t *Tracer) newRegion(th *thread, atExec bool) error {
 // mapRegionOf maps th's region, th being at a stop outside a system call.
 func (t *Tracer) mapRegionOf(th *thread) {
 	rg := th.region
-	r, err := getRegs(th.tid)
+	r, err := ptrace.GetRegs(th.tid)
 	if err == nil {
-		err = mapRegion(th.tid, r)
+		err = stub.MapRegion(th.tid, r)
 	}
 	if err != nil {
 		rg.failed = true

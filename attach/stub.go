@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -14,8 +16,8 @@ import (
 // from a stop the thread can make one call and must stop again for the
 // tracer to see its result, although the result nearly always only says
 // "no owner recorded", after which the stat goes straight to the caller.
-// The stub is a page of code (stub_<arch>.go) at the start of the region
-// (region.go). A fused plan (shim.FusablePlan) hands it its first two
+// The stub is a page of code (package stub) at the start of the region
+// (region.go, stub/region.go). A fused plan (shim.FusablePlan) hands it its first two
 // steps in a frame in the plan's slot; the tracer sends the thread there
 // from the seccomp stop instead of running the call. The stub makes the
 // first call; when the result is one the plan's rule lets through, it makes
@@ -42,20 +44,20 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 	if !ok {
 		return false, nil
 	}
-	frame := slotFrame(run.lease.slot)
-	pieces, addrs := [][]byte{stubFrame(run.saved, first, second, rule)}, []uint64{frame}
+	frame := stub.SlotFrame(run.lease.slot)
+	pieces, addrs := [][]byte{stub.Frame(run.saved, first, second, rule)}, []uint64{frame}
 	if len(first.In) > 0 {
 		pieces, addrs = append(pieces, first.In), append(addrs, first.InAddr)
 	}
-	if err := (memory{th.tid}).WriteScattered(pieces, addrs); err != nil {
+	if err := (ptrace.Memory{Tid: th.tid}).WriteScattered(pieces, addrs); err != nil {
 		t.log.Debug("stub: cannot write the frame", "tid", th.tid, "err", err)
 		return false, nil
 	}
-	cur := run.saved.clone()
-	cur.enterStub(frame)
-	cur.setSyscallNr(-1) // at the seccomp stop: the call itself is not made
-	cur.setReturnValue(0)
-	if err := setRegs(th.tid, cur); err != nil {
+	cur := run.saved.Clone()
+	stub.Enter(cur, frame)
+	cur.SetSyscallNr(-1) // at the seccomp stop: the call itself is not made
+	cur.SetReturnValue(0)
+	if err := ptrace.SetRegs(th.tid, cur); err != nil {
 		return false, err
 	}
 	s := &run.lease.rg.slots[run.lease.slot]
@@ -63,15 +65,15 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 	run.step = first
 	th.plan = nil
 	t.result.Fused++
-	return true, resume(th.tid, 0)
+	return true, ptrace.Resume(th.tid, 0)
 }
 
 // onStubTrap carries on with the plan of a stub that trapped: the results
 // are in the frame, the thread at the trap call's seccomp stop. It reports
 // false if the trap is no fused plan's of this thread.
-func (t *Tracer) onStubTrap(th *thread, r *regs) (bool, error) {
-	frame := r.stubFrameOf()
-	i, ok := slotOf(frame)
+func (t *Tracer) onStubTrap(th *thread, r *ptrace.Regs) (bool, error) {
+	frame := stub.FrameOf(r)
+	i, ok := stub.SlotOf(frame)
 	if !ok || th.region == nil {
 		return false, nil
 	}
@@ -81,17 +83,17 @@ func (t *Tracer) onStubTrap(th *thread, r *regs) (bool, error) {
 	}
 	run := s.run
 	s.state, s.run = slotPlan, nil
-	b := make([]byte, frameSecondDone+8-frameRes1)
-	if err := (memory{th.tid}).ReadAt(b, frame+frameRes1); err != nil {
+	b := make([]byte, stub.FrameSecondDone+8-stub.FrameRes1)
+	if err := (ptrace.Memory{Tid: th.tid}).ReadAt(b, frame+stub.FrameRes1); err != nil {
 		return true, fmt.Errorf("stub: read result: %w", err)
 	}
-	word := func(off int) int64 { return int64(binary.LittleEndian.Uint64(b[off-frameRes1:])) }
-	res := word(frameRes1)
+	word := func(off int) int64 { return int64(binary.LittleEndian.Uint64(b[off-stub.FrameRes1:])) }
+	res := word(stub.FrameRes1)
 	th.plan = run
-	if word(frameSecondDone) == 1 {
+	if word(stub.FrameSecondDone) == 1 {
 		// Back after the second step: a special file's stat to patch.
 		th.plan = nil
-		return true, t.finishPlan(th, run, run.plan.(shim.FusablePlan).Fused(word(frameRes2)))
+		return true, t.finishPlan(th, run, run.plan.(shim.FusablePlan).Fused(word(stub.FrameRes2)))
 	}
 	step := run.step.Else
 	if step == nil || res != -int64(run.step.ElseOn) {

@@ -3,6 +3,7 @@ package attach
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -28,7 +29,7 @@ type thread struct {
 	// ids translates ids from the tracer's user namespace into the
 	// thread's; looked up once per exec (a thread changes namespaces only
 	// by unshare, which its owner lookups then miss until its next exec).
-	ids *idMapper
+	ids *procfs.IDMapper
 	// plan is the multi-step emulation the thread is in the middle of.
 	plan *planRun
 	// orphanStop holds the first stop of a thread whose creator's clone
@@ -80,10 +81,10 @@ func (t *thread) child(tid int, sharedVM bool) *thread {
 func (t *thread) diverged() bool { return t.emulating && !t.creds.Equal(t.real) }
 
 // idMapper returns the thread's id translation, cached.
-func (t *thread) idMapper(tr *Tracer) idMapper {
+func (t *thread) idMapper(tr *Tracer) procfs.IDMapper {
 	if t.ids == nil {
 		m := tr.mapper(t.tid)
-		if !m.written() {
+		if !m.Written() {
 			return m
 		}
 		t.ids = &m

@@ -10,6 +10,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/remainroot/remainroot/attach/auxv"
+	"github.com/remainroot/remainroot/attach/inject"
+	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/seccomp"
+	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -87,13 +93,13 @@ type Tracer struct {
 	threads map[int]*thread
 	main    int
 	result  Result
-	progs   map[Filter][]byte
+	progs   map[seccomp.Filter][]byte
 	special ownerTable
-	mappers map[string]idMapper
+	mappers map[string]procfs.IDMapper
 	// missing are calls found to fail with ENOSYS (a seccomp profile).
 	missing map[uintptr]bool
 	// attachFilter and onReady belong to an InstallFilter in progress.
-	attachFilter Filter
+	attachFilter seccomp.Filter
 	onReady      func(error)
 	fatal        error
 	// notifying: value-answered calls come as notifications, so getters
@@ -126,16 +132,16 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	if last, err := capLastCap(); err == nil {
+	if last, err := procfs.CapLastCap(); err == nil {
 		shim.SetValidCaps(last)
 	}
 	if err := quietStopNotifications(); err != nil {
 		opts.Log.Debug("SA_NOCLDSTOP", "err", err)
 	}
-	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[Filter][]byte),
-		special: make(ownerTable), mappers: make(map[string]idMapper),
+	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[seccomp.Filter][]byte),
+		special: make(ownerTable), mappers: make(map[string]procfs.IDMapper),
 		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region), bellReady: make(chan struct{})}
-	for _, f := range []Filter{SetterFilter, GetterFilter, FullFilter} {
+	for _, f := range []seccomp.Filter{seccomp.SetterFilter, seccomp.GetterFilter, seccomp.FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err
 		}
@@ -198,7 +204,7 @@ func (s *Session) SeizeProcess(pid int, emulate bool) error { return s.t.seizePr
 // InstallFilter injects filter f into process pid (all its threads, with
 // SECCOMP_FILTER_FLAG_TSYNC) at the leader's next stop, and calls ready with
 // the outcome. A failure ends the trace: every tracee is detached.
-func (s *Session) InstallFilter(pid int, f Filter, ready func(error)) error {
+func (s *Session) InstallFilter(pid int, f seccomp.Filter, ready func(error)) error {
 	t := s.t
 	th := t.threads[pid]
 	if th == nil {
@@ -206,7 +212,7 @@ func (s *Session) InstallFilter(pid int, f Filter, ready func(error)) error {
 	}
 	t.attachFilter, t.onReady = f, ready
 	th.injectPending = injectAttach
-	return interrupt(pid)
+	return ptrace.Interrupt(pid)
 }
 
 func (t *Tracer) seizeProcess(pid int, emulate bool) error {
@@ -214,7 +220,7 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 	self := fmt.Sprint(unix.Gettid())
 	seized := 0
 	for {
-		tids, err := taskIDs(pid)
+		tids, err := procfs.TaskIDs(pid)
 		if err != nil {
 			if seized == 0 {
 				return fmt.Errorf("list threads of %d: %w", pid, unix.ESRCH)
@@ -226,11 +232,11 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 			if _, known := t.threads[tid]; known {
 				continue
 			}
-			if err := seize(tid); err != nil {
+			if err := ptrace.Seize(tid); err != nil {
 				if errors.Is(err, unix.ESRCH) {
 					continue
 				}
-				if tp, _ := statusField(tid, "TracerPid"); tp == self {
+				if tp, _ := procfs.StatusField(tid, "TracerPid"); tp == self {
 					// Created by a thread already seized: auto-attached.
 					continue
 				}
@@ -253,7 +259,7 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 }
 
 func (t *Tracer) startEmulating(th *thread) error {
-	c, err := realCreds(th.tid)
+	c, err := procfs.RealCreds(th.tid)
 	if err != nil {
 		return fmt.Errorf("thread %d: %w", th.tid, err)
 	}
@@ -272,7 +278,7 @@ func (t *Tracer) loop() error {
 			return fatal
 		}
 		t.mu.Unlock()
-		tid, ws, err := wait4Flags(-1, t.waitFlags())
+		tid, ws, err := ptrace.Wait4Flags(-1, t.waitFlags())
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
 				return nil
@@ -349,7 +355,7 @@ func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
 		return
 	}
 	th := t.threads[tid]
-	if th == nil && t.lazy && stopEvent(ws) == 0 {
+	if th == nil && t.lazy && ptrace.StopEvent(ws) == 0 {
 		// Not a tracee: a released child (run's command) in a group-stop.
 		t.countStop("untraced-stop")
 		if tid == t.main && t.opts.OnMainStop != nil {
@@ -368,12 +374,12 @@ func (t *Tracer) handle(tid int, ws unix.WaitStatus) {
 }
 
 func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
-	sig, ev := ws.StopSignal(), stopEvent(ws)
+	sig, ev := ws.StopSignal(), ptrace.StopEvent(ws)
 	var err error
 	switch {
-	case th.plan != nil && (sig == syscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
+	case th.plan != nil && (sig == ptrace.SyscallStop || (sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP)):
 		// A step of a multi-step emulation.
-		t.countStop("plan " + callName(uintptr(th.plan.saved.syscallNr())))
+		t.countStop("plan " + callName(uintptr(th.plan.saved.SyscallNr())))
 		err = t.onPlanStop(th, ev == unix.PTRACE_EVENT_SECCOMP)
 	case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_SECCOMP:
 		// A traced system call, stopped before it runs.
@@ -387,7 +393,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		// A successful execve, maybe from a thread that was not the leader.
 		t.countStop("exec")
 		err = t.onExec(th)
-	case ev == unix.PTRACE_EVENT_STOP && isStopSignal(sig):
+	case ev == unix.PTRACE_EVENT_STOP && ptrace.IsStopSignal(sig):
 		// Group-stop (ctrl-z, SIGSTOP): LISTEN keeps it stopped until
 		// SIGCONT without the tracer having to watch it.
 		t.countStop("group-stop")
@@ -396,14 +402,14 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 			t.opts.OnMainStop(sig)
 		}
 		if err == nil {
-			err = listen(th.tid)
+			err = ptrace.Listen(th.tid)
 		}
 	case ev == unix.PTRACE_EVENT_STOP && th.escalation.byInterrupt:
 		// The stop of a lazy trace's interrupted call (lazy.go).
 		call := th.escalation.call
 		th.escalation.call, th.escalation.byInterrupt = nil, false
-		var r *regs
-		if r, err = getRegs(th.tid); err == nil {
+		var r *ptrace.Regs
+		if r, err = ptrace.GetRegs(th.tid); err == nil {
 			err = t.emulateAtRestart(th, r, *call)
 		}
 	case ev == unix.PTRACE_EVENT_STOP:
@@ -413,19 +419,19 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		err = t.injectIfPending(th)
 		if err == nil && th.plan != nil {
 			// A plan in progress still needs its syscall stops.
-			err = resumeToSyscall(th.tid)
+			err = ptrace.ResumeToSyscall(th.tid)
 		} else if err == nil {
-			err = resume(th.tid, 0)
+			err = ptrace.Resume(th.tid, 0)
 		}
-	case sig == syscallStop && th.arg5AtExit != nil:
+	case sig == ptrace.SyscallStop && th.arg5AtExit != nil:
 		// The exit of an escalated call that ran as it was: the thread's
 		// own sixth argument register back.
 		t.countStop("syscall")
 		err = t.restoreArg5(th)
-	case sig == syscallStop:
+	case sig == ptrace.SyscallStop:
 		// Only injection asks for syscall stops, and it consumes them.
 		t.countStop("syscall")
-		err = resume(th.tid, 0)
+		err = ptrace.Resume(th.tid, 0)
 	default:
 		// Signal-delivery-stop: deliver the signal, never swallow it,
 		// unless it is the tracer's own escalation signal.
@@ -436,7 +442,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		}
 		t.countStop("signal")
 		if err == nil {
-			err = resume(th.tid, int(sig))
+			err = ptrace.Resume(th.tid, int(sig))
 		}
 	}
 	if err != nil {
@@ -447,7 +453,7 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 // tolerate logs an error about one tracee. ESRCH means it was killed
 // meanwhile; its exit is reported by wait4.
 func (t *Tracer) tolerate(tid int, err error) {
-	if errors.Is(err, unix.ESRCH) || errors.Is(err, errTraceeGone) {
+	if errors.Is(err, unix.ESRCH) || errors.Is(err, inject.ErrTraceeGone) {
 		t.log.Debug("tracee gone", "tid", tid, "err", err)
 		return
 	}
@@ -455,7 +461,7 @@ func (t *Tracer) tolerate(tid int, err error) {
 }
 
 func (t *Tracer) onClone(parent *thread, ev int) error {
-	msg, err := eventMsg(parent.tid)
+	msg, err := ptrace.EventMsg(parent.tid)
 	if err != nil {
 		return err
 	}
@@ -468,11 +474,11 @@ func (t *Tracer) onClone(parent *thread, ev int) error {
 	} else if !ok {
 		t.threads[tid] = parent.child(tid, sharesVM(parent, tid, ev))
 	}
-	return resume(parent.tid, 0)
+	return ptrace.Resume(parent.tid, 0)
 }
 
 func (t *Tracer) onExec(th *thread) error {
-	msg, err := eventMsg(th.tid)
+	msg, err := ptrace.EventMsg(th.tid)
 	if err != nil {
 		return err
 	}
@@ -516,22 +522,22 @@ func (t *Tracer) onExec(th *thread) error {
 			// this common path.
 			th.real = th.real.Exec(f)
 		default:
-			if real, err := realCreds(th.tid); err == nil {
+			if real, err := procfs.RealCreds(th.tid); err == nil {
 				th.real = real
 			}
 		}
 		// The kernel filled the auxiliary vector from the real credentials;
 		// unless those are the emulated ones, correct it.
 		if secure := shim.SecureExec(before, th.creds); secure || th.diverged() {
-			if r, err := getRegs(th.tid); err != nil {
+			if r, err := ptrace.GetRegs(th.tid); err != nil {
 				t.log.Warn("exec: cannot read registers for the auxv", "tid", th.tid, "err", err)
-			} else if err := fixAuxv(th.tid, r.sp(), th.creds, secure); err != nil {
+			} else if err := auxv.Fix(th.tid, r.SP(), th.creds, secure); err != nil {
 				t.log.Warn("exec: cannot rewrite the auxv", "tid", th.tid, "err", err)
 			}
 		}
 		if th.diverged() && !th.getterFilter && !t.notifying {
 			th.injectPending = injectGetters
-			if err := interrupt(th.tid); err != nil {
+			if err := ptrace.Interrupt(th.tid); err != nil {
 				return err
 			}
 		}
@@ -540,33 +546,33 @@ func (t *Tracer) onExec(th *thread) error {
 			return t.release(th, "exec with real credentials")
 		}
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 func (t *Tracer) onSeccomp(th *thread) error {
-	r, err := getRegs(th.tid)
+	r, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
 	}
-	if stubTrapNr != 0 && r.syscallNr() == stubTrapNr && r.pc()-stubAddr < stubPageSize {
+	if stub.TrapNr != 0 && r.SyscallNr() == stub.TrapNr && r.PC()-stub.Addr < stub.PageSize {
 		t.countStop("stub-trap")
 		if mine, err := t.onStubTrap(th, r); mine {
 			return err
 		}
 	} else {
-		t.countStop("seccomp " + callName(uintptr(r.syscallNr())))
+		t.countStop("seccomp " + callName(uintptr(r.SyscallNr())))
 	}
 	if !th.emulating {
-		return resume(th.tid, 0)
+		return ptrace.Resume(th.tid, 0)
 	}
 	if th.passSeccomp != 0 {
 		nr := th.passSeccomp
 		th.passSeccomp = 0
-		if uintptr(r.syscallNr()) == nr {
-			return resume(th.tid, 0)
+		if uintptr(r.SyscallNr()) == nr {
+			return ptrace.Resume(th.tid, 0)
 		}
 	}
-	call := shim.Call{Nr: uintptr(r.syscallNr()), Args: r.args()}
+	call := shim.Call{Nr: uintptr(r.SyscallNr()), Args: r.Args()}
 	if s, ok := shim.Lookup(call.Nr); ok && s.NeedsStop() && th.region.slotsMissing() {
 		// Plan data goes to the region's slots, never below the stack
 		// pointer (a goroutine's stack has no room there).
@@ -581,8 +587,8 @@ func (t *Tracer) onSeccomp(th *thread) error {
 		arg5, th.escalation.arg5Valid = &v, false
 	}
 	before := th.creds
-	lease := &scratchLease{t: t, th: th, sp: r.sp()}
-	creds, out := t.emulate(th, th.creds, call, memory{th.tid}, env{t, th, r.sp(), lease})
+	lease := &scratchLease{t: t, th: th, sp: r.SP()}
+	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
@@ -597,7 +603,7 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			// First divergence: from now on the kernel's answers to get*id
 			// would be wrong, so this thread gets the getter filter, in the
 			// same stop as the call that diverged.
-			res, err := replaceWithFilter(th.tid, r, t.mustProgram(GetterFilter), out.Value)
+			res, err := inject.ReplaceWithFilter(th.tid, r, t.mustProgram(seccomp.GetterFilter), out.Value)
 			if err != nil {
 				return err
 			}
@@ -607,22 +613,22 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			} else {
 				th.getterFilter = true
 			}
-			return resume(th.tid, 0)
+			return ptrace.Resume(th.tid, 0)
 		}
-		r.setSyscallNr(-1)
-		r.setReturnValue(out.Value)
+		r.SetSyscallNr(-1)
+		r.SetReturnValue(out.Value)
 		if arg5 != nil {
-			r.setArg5(*arg5)
+			r.SetArg5(*arg5)
 		}
-		if err := setRegs(th.tid, r); err != nil {
+		if err := ptrace.SetRegs(th.tid, r); err != nil {
 			return err
 		}
 	case shim.Steps:
 		return t.startPlan(th, r, out.Plan, arg5, lease)
 	case shim.Run:
 		if out.Args != call.Args {
-			r.setArgs(out.Args)
-			if err := setRegs(th.tid, r); err != nil {
+			r.SetArgs(out.Args)
+			if err := ptrace.SetRegs(th.tid, r); err != nil {
 				return err
 			}
 		}
@@ -630,10 +636,10 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			// The marker stays for the call (the filter's recheck after
 			// this stop would notify it again); its exit stop removes it.
 			th.arg5AtExit = arg5
-			return resumeToSyscall(th.tid)
+			return ptrace.ResumeToSyscall(th.tid)
 		}
 	}
-	return resume(th.tid, 0)
+	return ptrace.Resume(th.tid, 0)
 }
 
 func (t *Tracer) injectIfPending(th *thread) error {
@@ -645,7 +651,7 @@ func (t *Tracer) injectIfPending(th *thread) error {
 	th.injectPending = injectNone
 	switch pending {
 	case injectGetters:
-		res, err := injectFilter(th.tid, t.mustProgram(GetterFilter), 0)
+		res, err := inject.Filter(th.tid, t.mustProgram(seccomp.GetterFilter), 0)
 		if err != nil {
 			return err
 		}
@@ -696,7 +702,7 @@ func filterError(tid int, res int64) error {
 
 // tgidOf returns the process id of thread tid.
 func tgidOf(tid int) int {
-	v, err := statusField(tid, "Tgid")
+	v, err := procfs.StatusField(tid, "Tgid")
 	if err != nil {
 		return 0
 	}
@@ -706,7 +712,7 @@ func tgidOf(tid int) int {
 }
 
 // program returns the encoded seccomp program for f, built once.
-func (t *Tracer) program(f Filter) ([]byte, error) {
+func (t *Tracer) program(f seccomp.Filter) ([]byte, error) {
 	if p, ok := t.progs[f]; ok {
 		return p, nil
 	}
@@ -714,13 +720,13 @@ func (t *Tracer) program(f Filter) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.progs[f] = encodeProgram(raw)
+	t.progs[f] = seccomp.Encode(raw)
 	return t.progs[f], nil
 }
 
 // mustProgram is program for filters whose programs are known to build
 // (every combination is covered by the filter tests).
-func (t *Tracer) mustProgram(f Filter) []byte {
+func (t *Tracer) mustProgram(f seccomp.Filter) []byte {
 	p, err := t.program(f)
 	if err != nil {
 		panic(err)
@@ -735,7 +741,7 @@ func (t *Tracer) attachFilterTo(th *thread) error {
 	if t.adopted >= 0 {
 		return t.addFilterToAdopted(th)
 	}
-	res, err := injectFilter(th.tid, t.mustProgram(t.attachFilter.WithNotify()), tsync|listenerFlags)
+	res, err := inject.Filter(th.tid, t.mustProgram(t.attachFilter.WithNotify()), tsync|listenerFlags)
 	if err != nil {
 		return err
 	}
@@ -746,7 +752,7 @@ func (t *Tracer) attachFilterTo(th *thread) error {
 			// process cannot run on. This is fatal for the trace.
 			return fmt.Errorf("take the seccomp listener: %w", err)
 		}
-		if r, err := injectClose(th.tid, fd); err != nil || r != 0 {
+		if r, err := inject.Close(th.tid, fd); err != nil || r != 0 {
 			t.log.Warn("could not close the listener descriptor in the tracee", "tid", th.tid, "fd", fd, "res", r, "err", err)
 		}
 		return nil
@@ -754,7 +760,7 @@ func (t *Tracer) attachFilterTo(th *thread) error {
 	// EBUSY: the process already has a listener (another supervisor);
 	// EINVAL: a kernel without these flags. Trace with ptrace alone.
 	t.log.Info("no seccomp listener; every emulated call stops the tracee", "tid", th.tid, "errno", unix.Errno(-res))
-	res, err = injectFilter(th.tid, t.mustProgram(t.attachFilter), tsync)
+	res, err = inject.Filter(th.tid, t.mustProgram(t.attachFilter), tsync)
 	if err == nil && res != 0 {
 		err = filterError(th.tid, res)
 	}

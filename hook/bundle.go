@@ -8,7 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/seccomp"
 )
 
 // filterForBundle chooses the seccomp filter from the container's
@@ -17,18 +17,18 @@ import (
 // filters: CAP_SYS_ADMIN in its effective set, or no_new_privs. Otherwise
 // (podman's default capabilities) getters are traced from the start, while
 // the runtime's init still has every capability.
-func filterForBundle(bundle string) attach.Filter {
+func filterForBundle(bundle string) seccomp.Filter {
 	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
-		return attach.FullFilter
+		return seccomp.FullFilter
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil || spec.Process == nil {
-		return attach.FullFilter
+		return seccomp.FullFilter
 	}
 	p := spec.Process
 	if p.NoNewPrivileges || (p.Capabilities != nil && slices.Contains(p.Capabilities.Effective, "CAP_SYS_ADMIN")) {
-		return attach.SetterFilter
+		return seccomp.SetterFilter
 	}
-	return attach.FullFilter
+	return seccomp.FullFilter
 }

@@ -8,7 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
 )
 
@@ -234,10 +234,10 @@ func TestProcessFlag(t *testing.T) {
 // process); mode full keeps to the value-answered calls and its own filter.
 func TestNotifiedCallsByMode(t *testing.T) {
 	creds, full := notifiedCalls(config.ModeCreds), notifiedCalls(config.ModeFull)
-	if !slices.Equal(creds, attach.LazyRuntimeNotifiedCalls()) {
+	if !slices.Equal(creds, seccomp.LazyRuntimeNotifiedCalls()) {
 		t.Errorf("mode creds notifies %v", creds)
 	}
-	if !slices.Equal(full, attach.RuntimeNotifiedCalls()) {
+	if !slices.Equal(full, seccomp.RuntimeNotifiedCalls()) {
 		t.Errorf("mode full notifies %v", full)
 	}
 	for _, name := range []string{"chown", "fchownat", "prctl", "setxattr"} {

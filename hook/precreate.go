@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
 )
 
@@ -80,9 +81,9 @@ func precreate(stdin io.Reader) ([]byte, error) {
 // mode full traces every process and notifies the value-answered calls.
 func notifiedCalls(m config.Mode) []string {
 	if m == config.ModeFull {
-		return attach.RuntimeNotifiedCalls()
+		return seccomp.RuntimeNotifiedCalls()
 	}
-	return attach.LazyRuntimeNotifiedCalls()
+	return seccomp.LazyRuntimeNotifiedCalls()
 }
 
 // startSupervisor starts the detached supervisor and waits until it

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/fallback"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
 )
 
@@ -35,7 +37,7 @@ type supervisor struct {
 	log      *slog.Logger
 	logOut   *deferredLog
 	logDir   string
-	filter   attach.Filter
+	filter   seccomp.Filter
 	full     bool
 	user     *attach.Identity
 	id       string
@@ -76,7 +78,7 @@ func SupervisorMain(args []string) int {
 	s := &supervisor{logOut: &deferredLog{}, logDir: *logDir, full: m == config.ModeFull,
 		mapped: namespaceMaps(nil)}
 	s.log = slog.New(slog.NewTextHandler(s.logOut, &slog.HandlerOptions{Level: lvl})).With("supervisor", os.Getpid())
-	s.filter = attach.FullFilter
+	s.filter = seccomp.FullFilter
 	if s.full {
 		s.filter = s.filter.WithFiles()
 	}
@@ -106,7 +108,7 @@ func SupervisorMain(args []string) int {
 	sendMessage(report, message{Ready: true})
 	report.Close()
 	code := s.serve(ln)
-	attach.StopFallback()
+	fallback.Stop()
 	s.logOut.close(s.logDir, "unclaimed-"+filepath.Base(*socket))
 	return code
 }

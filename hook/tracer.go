@@ -11,11 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach"
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
 )
 
 // filterName and filterByName carry the filter choice to the tracer.
-func filterName(f attach.Filter) string {
+func filterName(f seccomp.Filter) string {
 	name := "setter"
 	if f.Getters {
 		name = "full"
@@ -26,11 +27,11 @@ func filterName(f attach.Filter) string {
 	return name
 }
 
-func filterByName(name string) attach.Filter {
+func filterByName(name string) seccomp.Filter {
 	base, files := strings.CutSuffix(name, "+files")
-	f := attach.FullFilter
+	f := seccomp.FullFilter
 	if base == "setter" {
-		f = attach.SetterFilter
+		f = seccomp.SetterFilter
 	}
 	if files {
 		f = f.WithFiles()

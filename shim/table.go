@@ -192,7 +192,7 @@ var PrctlOptions = map[uint32]Class{
 
 // InjectMarker, in argument register Arg of a call named by InjectedArg,
 // marks a call the tracer itself has a traced thread make (the filters it
-// installs: attach/inject.go): the filter lets it through, so that the
+// installs: package attach/inject): the filter lets it through, so that the
 // tracer, which holds its lock while it injects, is never asked about its
 // own call. seccomp(2) has three arguments; the kernel ignores the others.
 const InjectMarker = 0x72726a6563746564 // "rrjected"

@@ -1,0 +1,222 @@
+package stub
+
+import (
+	"encoding/binary"
+
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/shim"
+)
+
+// The x86-64 stub (see doc.go). source is its GNU as source;
+// TestStubBytesMatchSource assembles it and compares. The stub finds its
+// frame through r12, which the tracer sets (the caller's r12 is in the
+// frame): it never touches the stack, so a signal handler that runs while
+// the thread is in the stub finds the stack as the thread left it.
+
+// Addr is where the stub's page is mapped (read and execute) in every
+// process that uses it, with the slots' data pages (read and write) right
+// after it: a fixed address, because the filter recognises the stub's
+// own calls by their instruction pointer. It lies far from where Linux puts
+// programs, heaps, stacks and mmap areas on x86-64 (and from sanitizer
+// shadows).
+const Addr = 0x3e3e00000000
+
+// PageSize is the size of the mapping that holds the stub's code.
+const PageSize = 4096
+
+// TrapNr is the number of the stub's "trap" call: getpid, which every
+// seccomp profile allows (a container's profile refuses unknown numbers
+// before the tracer could see them) and which has no effect. The filter
+// sends it to the tracer when it comes from the stub's page.
+const TrapNr = 39 // SYS_getpid
+
+// Offsets in the stub's frame, which r12 points to.
+const (
+	frameNr1         = 0   // first call: number,
+	frameArgs1       = 8   // arguments
+	frameNr2         = 56  // second call: number,
+	frameArgs2       = 64  // arguments
+	FrameRes1        = 112 // the first call's result, written by the stub
+	frameErrno       = 120 // -errno of FuseRule
+	frameSavedArgs   = 128 // the thread's rdi, rsi, rdx, r10, r8, r9
+	frameSavedR12    = 176 // its r12,
+	frameReturnIP    = 184 // the address after its syscall instruction,
+	frameFlags       = 192 // its rflags
+	frameOnlySuccess = 200 // FuseRule.OnlySuccess
+	frameModeAddr    = 208 // FuseRule.ModeAddr
+	FrameRes2        = 216 // the second call's result, when the stub traps after it,
+	FrameSecondDone  = 224 // which it says with 1 here
+	FrameBusy        = 232 // 1 while the stub may still read the frame
+	frameAlso        = 240 // FuseRule.Also, two more -errno (1: none)
+	FrameSize        = 256
+)
+
+const source = `	.intel_syntax noprefix
+	.globl stub
+stub:
+	mov rax, [r12]
+	mov rdi, [r12+8]
+	mov rsi, [r12+16]
+	mov rdx, [r12+24]
+	mov r10, [r12+32]
+	mov r8,  [r12+40]
+	mov r9,  [r12+48]
+	syscall
+	mov [r12+112], rax
+	cmp qword ptr [r12+200], 0
+	jne only_success
+	test rax, rax
+	jg trap
+	cmp rax, [r12+120]
+	je trap
+	jmp second
+only_success:
+	test rax, rax
+	je second
+	cmp rax, [r12+120]
+	je second
+	cmp rax, [r12+240]
+	je second
+	cmp rax, [r12+248]
+	jne trap
+second:
+	mov rax, [r12+56]
+	mov rdi, [r12+64]
+	mov rsi, [r12+72]
+	mov rdx, [r12+80]
+	mov r10, [r12+88]
+	mov r8,  [r12+96]
+	mov r9,  [r12+104]
+	syscall
+	mov rcx, [r12+208]
+	test rcx, rcx
+	je back
+	test rax, rax
+	jne back
+	movzx ecx, word ptr [rcx]
+	and ecx, 0xf000
+	cmp ecx, 0x8000
+	je back
+	cmp ecx, 0x4000
+	je back
+	mov [r12+216], rax
+	mov qword ptr [r12+224], 1
+	jmp trap
+back:
+	mov rdi, [r12+128]
+	mov rsi, [r12+136]
+	mov rdx, [r12+144]
+	mov r10, [r12+152]
+	mov r8,  [r12+160]
+	mov r9,  [r12+168]
+	mov rcx, rax
+	movzx eax, byte ptr [r12+192]
+	shl eax, 8
+	test byte ptr [r12+193], 0x04
+	jz df_clear
+	std
+	jmp df_done
+df_clear:
+	cld
+df_done:
+	test byte ptr [r12+193], 0x08
+	jz of_clear
+	mov al, 0x7f
+	inc al
+	jmp of_done
+of_clear:
+	test al, al
+of_done:
+	sahf
+	mov rax, rcx
+	mov r11, [r12+192]
+	mov rcx, [r12+184]
+	mov qword ptr [r12+232], 0
+	mov r12, [r12+176]
+	jmp rcx
+trap:
+	mov eax, 39
+	syscall
+	ud2
+`
+
+// Code is what source assembles to (TestStubBytesMatchSource).
+var Code = []byte{
+	0x49, 0x8b, 0x04, 0x24, 0x49, 0x8b, 0x7c, 0x24, 0x08, 0x49, 0x8b, 0x74,
+	0x24, 0x10, 0x49, 0x8b, 0x54, 0x24, 0x18, 0x4d, 0x8b, 0x54, 0x24, 0x20,
+	0x4d, 0x8b, 0x44, 0x24, 0x28, 0x4d, 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05,
+	0x49, 0x89, 0x44, 0x24, 0x70, 0x49, 0x83, 0xbc, 0x24, 0xc8, 0x00, 0x00,
+	0x00, 0x00, 0x75, 0x16, 0x48, 0x85, 0xc0, 0x0f, 0x8f, 0x25, 0x01, 0x00,
+	0x00, 0x49, 0x3b, 0x44, 0x24, 0x78, 0x0f, 0x84, 0x1a, 0x01, 0x00, 0x00,
+	0xeb, 0x24, 0x48, 0x85, 0xc0, 0x74, 0x1f, 0x49, 0x3b, 0x44, 0x24, 0x78,
+	0x74, 0x18, 0x49, 0x3b, 0x84, 0x24, 0xf0, 0x00, 0x00, 0x00, 0x74, 0x0e,
+	0x49, 0x3b, 0x84, 0x24, 0xf8, 0x00, 0x00, 0x00, 0x0f, 0x85, 0xf4, 0x00,
+	0x00, 0x00, 0x49, 0x8b, 0x44, 0x24, 0x38, 0x49, 0x8b, 0x7c, 0x24, 0x40,
+	0x49, 0x8b, 0x74, 0x24, 0x48, 0x49, 0x8b, 0x54, 0x24, 0x50, 0x4d, 0x8b,
+	0x54, 0x24, 0x58, 0x4d, 0x8b, 0x44, 0x24, 0x60, 0x4d, 0x8b, 0x4c, 0x24,
+	0x68, 0x0f, 0x05, 0x49, 0x8b, 0x8c, 0x24, 0xd0, 0x00, 0x00, 0x00, 0x48,
+	0x85, 0xc9, 0x74, 0x37, 0x48, 0x85, 0xc0, 0x75, 0x32, 0x0f, 0xb7, 0x09,
+	0x81, 0xe1, 0x00, 0xf0, 0x00, 0x00, 0x81, 0xf9, 0x00, 0x80, 0x00, 0x00,
+	0x74, 0x21, 0x81, 0xf9, 0x00, 0x40, 0x00, 0x00, 0x74, 0x19, 0x49, 0x89,
+	0x84, 0x24, 0xd8, 0x00, 0x00, 0x00, 0x49, 0xc7, 0x84, 0x24, 0xe0, 0x00,
+	0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0xe9, 0x8b, 0x00, 0x00, 0x00, 0x49,
+	0x8b, 0xbc, 0x24, 0x80, 0x00, 0x00, 0x00, 0x49, 0x8b, 0xb4, 0x24, 0x88,
+	0x00, 0x00, 0x00, 0x49, 0x8b, 0x94, 0x24, 0x90, 0x00, 0x00, 0x00, 0x4d,
+	0x8b, 0x94, 0x24, 0x98, 0x00, 0x00, 0x00, 0x4d, 0x8b, 0x84, 0x24, 0xa0,
+	0x00, 0x00, 0x00, 0x4d, 0x8b, 0x8c, 0x24, 0xa8, 0x00, 0x00, 0x00, 0x48,
+	0x89, 0xc1, 0x41, 0x0f, 0xb6, 0x84, 0x24, 0xc0, 0x00, 0x00, 0x00, 0xc1,
+	0xe0, 0x08, 0x41, 0xf6, 0x84, 0x24, 0xc1, 0x00, 0x00, 0x00, 0x04, 0x74,
+	0x03, 0xfd, 0xeb, 0x01, 0xfc, 0x41, 0xf6, 0x84, 0x24, 0xc1, 0x00, 0x00,
+	0x00, 0x08, 0x74, 0x06, 0xb0, 0x7f, 0xfe, 0xc0, 0xeb, 0x02, 0x84, 0xc0,
+	0x9e, 0x48, 0x89, 0xc8, 0x4d, 0x8b, 0x9c, 0x24, 0xc0, 0x00, 0x00, 0x00,
+	0x49, 0x8b, 0x8c, 0x24, 0xb8, 0x00, 0x00, 0x00, 0x49, 0xc7, 0x84, 0x24,
+	0xe8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4d, 0x8b, 0xa4, 0x24,
+	0xb0, 0x00, 0x00, 0x00, 0xff, 0xe1, 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f,
+	0x05, 0x0f, 0x0b,
+}
+
+// Frame lays out the frame for a fused plan: its two calls, the rule,
+// and the registers the stub restores before it returns to the caller.
+func Frame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule) []byte {
+	b := make([]byte, FrameSize)
+	put := func(off int, v uint64) { binary.LittleEndian.PutUint64(b[off:], v) }
+	put(frameNr1, uint64(first.Nr))
+	put(frameNr2, uint64(second.Nr))
+	for i := range 6 {
+		put(frameArgs1+8*i, first.Args[i])
+		put(frameArgs2+8*i, second.Args[i])
+	}
+	errno := uint64(1) // no result of interest is 1 in the comparisons
+	if rule.Errno != 0 {
+		errno = uint64(-int64(rule.Errno))
+	}
+	put(frameErrno, errno)
+	for i, a := range saved.Args() {
+		put(frameSavedArgs+8*i, a)
+	}
+	put(frameSavedR12, saved.Raw().R12)
+	put(frameReturnIP, saved.PC())
+	put(frameFlags, saved.Raw().Eflags)
+	if rule.OnlySuccess {
+		put(frameOnlySuccess, 1)
+	}
+	put(frameModeAddr, rule.ModeAddr)
+	for k := range 2 {
+		v := uint64(1)
+		if k < len(rule.Also) {
+			v = uint64(-int64(rule.Also[k]))
+		}
+		put(frameAlso+8*k, v)
+	}
+	put(FrameBusy, 1)
+	return b
+}
+
+// Enter sends a thread to the stub with its frame.
+func Enter(r *ptrace.Regs, frame uint64) {
+	r.Raw().Rip = Addr
+	r.Raw().R12 = frame
+}
+
+// FrameOf returns the frame a thread in the stub works on.
+func FrameOf(r *ptrace.Regs) uint64 { return r.Raw().R12 }

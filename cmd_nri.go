@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/containerd/nri/pkg/api"
+
+	"github.com/remainroot/remainroot/nri"
+)
+
+// nriCommandName is the command that runs the NRI plugin.
+const nriCommandName = "nri"
+
+// A runtime that starts the plugin from its plugin_path (containerd's
+// /opt/nri/plugins/IDX-NAME, a link to remainroot) passes no arguments,
+// only a connection in $NRI_PLUGIN_SOCKET: that is the nri command.
+func init() {
+	if len(os.Args) == 1 && os.Getenv(api.PluginSocketEnvVar) != "" {
+		os.Args = append(os.Args, nriCommandName)
+	}
+}
+
+// nriCommand runs remainroot's NRI plugin (package nri) until the runtime
+// goes.
+func nriCommand(args []string) int {
+	fs := flag.NewFlagSet(nriCommandName, flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (default $"+nri.EnvConfig+", else "+nri.DefaultConfigFile+" if it exists)")
+	name := fs.String("name", "", "plugin name (default $NRI_PLUGIN_NAME, else "+nri.DefaultName+")")
+	idx := fs.String("idx", "", "plugin index (default $NRI_PLUGIN_IDX, else "+nri.DefaultIdx+")")
+	socket := fs.String("socket", "", "the runtime's NRI socket (default NRI's, /var/run/nri/nri.sock)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := nri.LoadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remainroot nri: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Level()})).With("plugin", "remainroot-nri")
+	p, err := nri.NewPlugin(cfg, log)
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := nri.Run(ctx, p, nri.RunOptions{Name: *name, Idx: *idx, Socket: *socket}); err != nil {
+		log.Error("stopped", "err", err)
+		return 1
+	}
+	return 0
+}

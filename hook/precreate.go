@@ -82,31 +82,52 @@ type Supervised struct {
 // data and returns the config rewritten for it (see rewriteConfig): the
 // code of `remainroot hook precreate`, for callers that are not podman.
 func Supervise(data []byte, opts SupervisorOptions) (Supervised, error) {
-	var head struct {
-		Annotations map[string]string `json:"annotations"`
-		Linux       *specs.Linux      `json:"linux"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return Supervised{}, fmt.Errorf("container config on stdin: invalid JSON: %w", err)
-	}
-	settings, err := config.FromAnnotations(head.Annotations)
-	if err != nil {
-		return Supervised{}, err
-	}
 	dir, err := supervisorDir()
 	if err != nil {
 		return Supervised{}, err
 	}
 	socket := filepath.Join(dir, "sup-"+randomName()+".sock")
+	r, err := RewriteForSupervisor(data, socket)
+	if err != nil {
+		return Supervised{}, err
+	}
+	proc, err := startSupervisor(socket, r.Settings, r.User, opts)
+	if err != nil {
+		return Supervised{}, err
+	}
+	return Supervised{Config: r.Config, Socket: socket, Process: proc}, nil
+}
+
+// SupervisorConfig is a container config rewritten for a supervisor, with
+// what the supervisor is started with.
+type SupervisorConfig struct {
+	Config   []byte
+	Settings config.HookSettings
+	// User is the process.user the runtime cannot switch to (see
+	// rewritten.User).
+	User *attach.Identity
+}
+
+// RewriteForSupervisor reads the container's settings from the config's
+// annotations and rewrites the config for a supervisor listening on
+// socket (rewriteConfig); it starts nothing.
+func RewriteForSupervisor(data []byte, socket string) (SupervisorConfig, error) {
+	var head struct {
+		Annotations map[string]string `json:"annotations"`
+		Linux       *specs.Linux      `json:"linux"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return SupervisorConfig{}, fmt.Errorf("container config on stdin: invalid JSON: %w", err)
+	}
+	settings, err := config.FromAnnotations(head.Annotations)
+	if err != nil {
+		return SupervisorConfig{}, err
+	}
 	out, err := rewriteConfig(data, socket, notifiedCalls(settings.Mode), namespaceMaps(head.Linux))
 	if err != nil {
-		return Supervised{}, err
+		return SupervisorConfig{}, err
 	}
-	proc, err := startSupervisor(socket, settings, out.User, opts)
-	if err != nil {
-		return Supervised{}, err
-	}
-	return Supervised{Config: out.Config, Socket: socket, Process: proc}, nil
+	return SupervisorConfig{Config: out.Config, Settings: settings, User: out.User}, nil
 }
 
 // notifiedCalls are the calls the runtime's filter sends to the supervisor

@@ -15,11 +15,6 @@ type idMaps struct {
 	UIDs, GIDs []specs.LinuxIDMapping
 }
 
-// singleID reports whether the namespace maps exactly one uid and one gid.
-func (m idMaps) singleID() bool {
-	return size(m.UIDs) == 1 && size(m.GIDs) == 1
-}
-
 // mapsGID reports whether gid (inside) is mapped.
 func (m idMaps) mapsGID(gid uint32) bool {
 	for _, e := range m.GIDs {
@@ -28,14 +23,6 @@ func (m idMaps) mapsGID(gid uint32) bool {
 		}
 	}
 	return false
-}
-
-func size(m []specs.LinuxIDMapping) uint64 {
-	var n uint64
-	for _, e := range m {
-		n += uint64(e.Size)
-	}
-	return n
 }
 
 // userNamespace returns the container's user namespace entry, nil when it

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,16 +41,15 @@ func nriCommand(args []string) int {
 		fmt.Fprintf(os.Stderr, "remainroot nri: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Level()})).With("plugin", "remainroot-nri")
-	p, err := nri.NewPlugin(cfg, log)
+	p, err := nri.NewPlugin(cfg, os.Stderr)
 	if err != nil {
-		log.Error("start", "err", err)
+		fmt.Fprintf(os.Stderr, "remainroot nri: %v\n", err)
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := nri.Run(ctx, p, nri.RunOptions{Name: *name, Idx: *idx, Socket: *socket}); err != nil {
-		log.Error("stopped", "err", err)
+		fmt.Fprintf(os.Stderr, "remainroot nri: %v\n", err)
 		return 1
 	}
 	return 0

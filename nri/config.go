@@ -52,6 +52,13 @@ type Config struct {
 	ReadyTimeout time.Duration `toml:"ready_timeout"`
 	// LogLevel is the plugin's log level: debug, info, warn, error.
 	LogLevel string `toml:"log_level"`
+	// LogFile receives the plugin's log (default: stderr, which a plugin
+	// the runtime starts has on /dev/null).
+	LogFile string `toml:"log_file"`
+	// LogDir is the containers' log directory (REMAINROOT_LOG_DIR of the
+	// supervisors and the hook; default: remainroot's, /run/remainroot
+	// for root). A plugin the runtime starts gets an empty environment.
+	LogDir string `toml:"log_dir"`
 }
 
 // DefaultConfig is the configuration of a plugin without a config file.

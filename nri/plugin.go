@@ -3,6 +3,7 @@ package nri
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -18,8 +19,10 @@ const runtimeCRIO = "cri-o"
 
 // Plugin answers NRI's container events.
 type Plugin struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	sink  *logSink
+	level *slog.LevelVar
 	// runtime is the runtime's name, known once it configures the plugin.
 	runtime     string
 	supervisors *supervisors
@@ -29,16 +32,38 @@ type Plugin struct {
 	procRoot string
 }
 
-// NewPlugin returns a plugin with configuration cfg.
-func NewPlugin(cfg Config, log *slog.Logger) (*Plugin, error) {
+// NewPlugin returns a plugin with configuration cfg that logs to out
+// until the configuration names a log file.
+func NewPlugin(cfg Config, out io.Writer) (*Plugin, error) {
+	p := &Plugin{sink: &logSink{w: out}, level: new(slog.LevelVar), start: hook.Supervise, procRoot: "/proc"}
+	p.log = newLogger(p.sink, p.level)
+	p.supervisors = newSupervisors(p.log)
+	if err := p.apply(cfg); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// apply makes cfg the plugin's configuration.
+func (p *Plugin) apply(cfg Config) error {
 	if cfg.HookPath == "" {
 		self, err := os.Executable()
 		if err != nil {
-			return nil, fmt.Errorf("find own executable for the hook: %w", err)
+			return fmt.Errorf("find own executable for the hook: %w", err)
 		}
 		cfg.HookPath = self
 	}
-	return &Plugin{cfg: cfg, log: log, supervisors: newSupervisors(log), start: hook.Supervise, procRoot: "/proc"}, nil
+	if err := p.sink.open(cfg.LogFile); err != nil {
+		return err
+	}
+	if cfg.LogDir != "" {
+		// Read by hook.Supervise (config.FromAnnotations) for the
+		// supervisors' --log-dir.
+		os.Setenv(config.EnvLogDir, cfg.LogDir)
+	}
+	p.level.Set(cfg.Level())
+	p.cfg = cfg
+	return nil
 }
 
 // Configure takes the runtime's name and the plugin's configuration from
@@ -49,7 +74,9 @@ func (p *Plugin) Configure(_ context.Context, cfg, runtime, version string) (api
 		if err := merged.merge(cfg); err != nil {
 			return 0, fmt.Errorf("remainroot: the configuration the runtime passed: %w", err)
 		}
-		p.cfg = merged
+		if err := p.apply(merged); err != nil {
+			return 0, fmt.Errorf("remainroot: the configuration the runtime passed: %w", err)
+		}
 	}
 	p.runtime = runtime
 	p.log.Info("configured", "runtime", runtime, "version", version, "hook", p.addsHook(), "exec", p.cfg.Exec)
@@ -102,7 +129,11 @@ func (p *Plugin) adjust(log *slog.Logger, pod *api.PodSandbox, ctr *api.Containe
 		}
 	}
 	if p.addsHook() {
-		adj.AddHooks(&api.Hooks{CreateRuntime: []*api.Hook{{Path: p.cfg.HookPath, Args: []string{"remainroot", "hook"}}}})
+		h := &api.Hook{Path: p.cfg.HookPath, Args: []string{"remainroot", "hook"}}
+		if p.cfg.LogDir != "" {
+			h.Env = []string{config.EnvLogDir + "=" + p.cfg.LogDir}
+		}
+		adj.AddHooks(&api.Hooks{CreateRuntime: []*api.Hook{h}})
 		log.Info("createRuntime hook added", "path", p.cfg.HookPath)
 	}
 	if !p.cfg.Exec {

@@ -3,7 +3,6 @@ package nri
 import (
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +22,7 @@ const testSocket = "/run/remainroot/sup-test.sock"
 func testPlugin(t *testing.T, runtime string, cfg Config) (*Plugin, *int) {
 	t.Helper()
 	cfg.HookPath = "/usr/local/bin/remainroot"
-	p, err := NewPlugin(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := NewPlugin(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

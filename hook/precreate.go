@@ -267,8 +267,13 @@ func readMappings(path string) []specs.LinuxIDMapping {
 	if err != nil {
 		return nil
 	}
+	return ParseIDMappings(string(data))
+}
+
+// ParseIDMappings parses a /proc/PID/uid_map or gid_map.
+func ParseIDMappings(data string) []specs.LinuxIDMapping {
 	var out []specs.LinuxIDMapping
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(data, "\n") {
 		var m specs.LinuxIDMapping
 		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err == nil {
 			out = append(out, m)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/containerd/nri/pkg/api"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/remainroot/remainroot/hook"
 )
 
 // idMaps are the id mappings of a container's user namespace.
@@ -73,12 +75,5 @@ func readMapFile(path string) ([]specs.LinuxIDMapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the pod's id mappings: %w", err)
 	}
-	var out []specs.LinuxIDMapping
-	for _, line := range strings.Split(string(data), "\n") {
-		var m specs.LinuxIDMapping
-		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err == nil {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return hook.ParseIDMappings(string(data)), nil
 }

@@ -2,6 +2,7 @@ package nri
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -30,7 +31,10 @@ type RunOptions struct {
 // Run serves the runtime's events until the runtime closes the connection
 // or ctx ends.
 func Run(ctx context.Context, p *Plugin, o RunOptions) error {
-	var opts []stub.Option
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The runtime closing the connection (it stops) ends the plugin.
+	opts := []stub.Option{stub.WithOnClose(cancel)}
 	name, idx := o.Name, o.Idx
 	if name == "" && os.Getenv(api.PluginNameEnvVar) == "" {
 		name = DefaultName
@@ -51,8 +55,10 @@ func Run(ctx context.Context, p *Plugin, o RunOptions) error {
 	if err != nil {
 		return fmt.Errorf("create the NRI plugin: %w", err)
 	}
-	if err := s.Run(ctx); err != nil {
+	err = s.Run(ctx)
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("NRI plugin: %w", err)
 	}
+	p.log.Info("the runtime closed the connection; the plugin exits (supervisors go on with their containers)")
 	return nil
 }

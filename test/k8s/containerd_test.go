@@ -176,9 +176,27 @@ func (c *containerd) importImage(archive string) {
 // stop removes every pod, stops containerd (its plugin exits with it) and
 // unmounts what it left under its directory.
 func (c *containerd) stop() {
+	rmStart := time.Now()
 	if out, err := c.crictl("rmp", "-a", "-f"); err != nil {
 		c.t.Logf("crictl rmp -a -f: %v\n%s", err, out)
 	}
+	c.t.Logf("pods removed in %s", time.Since(rmStart).Round(time.Millisecond))
+	// Every supervisor the plugin started has ended (StopContainer,
+	// RemoveContainer), those of containers that never started too.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log := readFile(c.PluginLog)
+		started, ended := strings.Count(log, "seccomp listener set"), strings.Count(log, "supervisor exited")
+		if started == ended {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.t.Errorf("%d supervisors started, %d exited", started, ended)
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stopStart := time.Now()
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { c.cmd.Wait(); close(done) }()
@@ -190,6 +208,19 @@ func (c *containerd) stop() {
 	}
 	for _, m := range mountsUnder(c.dir) {
 		syscall.Unmount(m, syscall.MNT_DETACH)
+	}
+	c.t.Logf("containerd stopped in %s", time.Since(stopStart).Round(time.Millisecond))
+	// No shim, plugin or container process may outlive the test (the
+	// plugin exits when containerd closes its connection).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		left := processesMentioning(c.dir)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.t.Errorf("processes left after containerd stopped: %v", left)
+			break
+		}
 	}
 	if c.t.Failed() {
 		c.t.Logf("containerd's log:\n%s\nplugin's log:\n%s", tail(readFile(filepath.Join(c.dir, "containerd.log")), 40), tail(readFile(c.PluginLog), 40))
@@ -203,6 +234,19 @@ func (c *containerd) stop() {
 	for _, d := range []string{"/run/containerd/s", "/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd"} {
 		os.Remove(d)
 	}
+}
+
+// processesMentioning lists the processes whose command line holds s.
+func processesMentioning(s string) []string {
+	var out []string
+	pids, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range pids {
+		b, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(b, []byte(s)) {
+			out = append(out, filepath.Base(filepath.Dir(p))+": "+string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+		}
+	}
+	return out
 }
 
 // mountsUnder lists the mount points under dir, deepest first.

@@ -80,6 +80,23 @@ func TestNRIContainerdSingleID(t *testing.T) {
 		c.waitPluginLog(t, "supervisor exited")
 	})
 
+	// A limit, checked so that the docs stay true: containerd itself
+	// gives the container's stdio to the run_as_user's host id and
+	// refuses one the pod does not map, before any runtime or hook runs;
+	// NRI cannot change a container's user.
+	t.Run("run_as_user unmapped: containerd refuses", func(t *testing.T) {
+		pod := c.runPod(t, "runasuser", map[string]string{"io.remainroot.mode": "creds"})
+		out, err := c.createContainerAs(pod, "runasuser", "id", 1000)
+		if err != nil {
+			t.Fatalf("crictl create: %v\n%s", err, out)
+		}
+		out, err = c.crictl("start", lastLine(out))
+		t.Logf("crictl start: %v: %s", err, lastLine(out))
+		if err == nil || !strings.Contains(out, "cannot be mapped to a host ID") {
+			t.Errorf("crictl start with run_as_user 1000: err %v, want containerd's refusal:\n%s", err, out)
+		}
+	})
+
 	t.Run("not annotated", func(t *testing.T) {
 		pod := c.runPod(t, "plain", nil)
 		ctr := c.createContainer(t, pod, "plain", initCommands)
@@ -146,7 +163,17 @@ func (c *containerd) createContainer(t *testing.T, pod, name, script string) str
 }
 
 func (c *containerd) createContainerErr(pod, name, script string) (string, error) {
+	return c.createContainerAs(pod, name, script, -1)
+}
+
+// createContainerAs creates a container running script as user uid (-1:
+// the image's user).
+func (c *containerd) createContainerAs(pod, name, script string, uid int) (string, error) {
 	cfg := podConfig(name, nil)
+	if uid >= 0 {
+		linux := cfg["linux"].(map[string]any)
+		linux["security_context"].(map[string]any)["run_as_user"] = map[string]any{"value": uid}
+	}
 	ctr := map[string]any{
 		"metadata": map[string]any{"name": name},
 		"image":    map[string]any{"image": debianImage},

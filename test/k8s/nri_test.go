@@ -80,6 +80,19 @@ func TestNRIContainerdSingleID(t *testing.T) {
 		c.waitPluginLog(t, "supervisor exited")
 	})
 
+	t.Run("mode full", func(t *testing.T) {
+		pod := c.runPod(t, "full", map[string]string{"io.remainroot.mode": "full"})
+		ctr := c.createContainer(t, pod, "full", "exec sleep infinity")
+		if out, err := c.crictl("start", ctr); err != nil {
+			t.Fatalf("crictl start: %v\n%s", err, out)
+		}
+		out, err := c.crictl("exec", ctr, "sh", "-c", "touch /tmp/f && chown 1000:1000 /tmp/f && stat -c %u:%g /tmp/f")
+		t.Logf("crictl exec chown 1000:1000 + stat: %v: %s", err, out)
+		if err != nil || lastLine(out) != "1000:1000" {
+			t.Errorf("mode full: the exec'd process's chown does not stick: %v\n%s", err, out)
+		}
+	})
+
 	// A limit, checked so that the docs stay true: containerd itself
 	// gives the container's stdio to the run_as_user's host id and
 	// refuses one the pod does not map, before any runtime or hook runs;

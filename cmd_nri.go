@@ -16,18 +16,32 @@ import (
 // nriCommandName is the command that runs the NRI plugin.
 const nriCommandName = "nri"
 
+// wrappedRuntime is the OCI runtime this process stands in for when run
+// as a wrapper link (remainroot-runc): see nri.WrapRuntime.
+var wrappedRuntime string
+
 // A runtime that starts the plugin from its plugin_path (containerd's
 // /opt/nri/plugins/IDX-NAME, a link to remainroot) passes no arguments,
-// only a connection in $NRI_PLUGIN_SOCKET: that is the nri command.
+// only a connection in $NRI_PLUGIN_SOCKET: that is the nri command. A
+// link remainroot-runc is called with runc's arguments: that is the nri
+// command's runtime wrapper.
 func init() {
 	if len(os.Args) == 1 && os.Getenv(api.PluginSocketEnvVar) != "" {
 		os.Args = append(os.Args, nriCommandName)
+	}
+	if wrappedRuntime = nri.WrappedRuntime(os.Args[0]); wrappedRuntime != "" {
+		os.Args = append([]string{os.Args[0], nriCommandName}, os.Args[1:]...)
 	}
 }
 
 // nriCommand runs remainroot's NRI plugin (package nri) until the runtime
 // goes.
 func nriCommand(args []string) int {
+	if wrappedRuntime != "" {
+		err := nri.WrapRuntime(wrappedRuntime, args)
+		fmt.Fprintf(os.Stderr, "remainroot (%s wrapper): %v\n", wrappedRuntime, err)
+		return 1
+	}
 	fs := flag.NewFlagSet(nriCommandName, flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (default $"+nri.EnvConfig+", else "+nri.DefaultConfigFile+" if it exists)")
 	name := fs.String("name", "", "plugin name (default $NRI_PLUGIN_NAME, else "+nri.DefaultName+")")

@@ -70,7 +70,13 @@ func startContainerd(t *testing.T, bin, remainroot string) *containerd {
 	}
 	writeFile(t, filepath.Join(dir, "plugins.d", "remainroot.conf"), fmt.Sprintf(
 		"log_file = %q\nlog_dir = %q\nlog_level = \"debug\"\n", c.PluginLog, c.LogDir))
-	wrapper := buildSandboxFix(t, dir, filepath.Join(bin, "runc"))
+	// containerd runs runc through remainroot's wrapper link, which fixes
+	// the pod's sandbox config (no NRI event sees it); runc is the PATH's
+	// first, the test's runc 1.3.
+	wrapper := filepath.Join(dir, "remainroot-runc")
+	if err := os.Symlink(remainroot, wrapper); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, filepath.Join(dir, "config.toml"), containerdConfig(dir, wrapper))
 	c.cmd = exec.Command(filepath.Join(bin, "containerd"), "--config", filepath.Join(dir, "config.toml"))
 	c.cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
@@ -95,8 +101,8 @@ func startContainerd(t *testing.T, bin, remainroot string) *containerd {
 	return c
 }
 
-// containerdConfig: the CRI plugin with runc 1.3 (through the sandbox
-// wrapper) and the overlayfs snapshotter; restrict_oom_score_adj because
+// containerdConfig: the CRI plugin with runc 1.3 (through remainroot's
+// runtime wrapper) and the overlayfs snapshotter; restrict_oom_score_adj because
 // root here may lack CAP_SYS_RESOURCE (runc: "failed to update
 // /proc/self/oom_score_adj: Permission denied" for the pause container's
 // -998); no TCP or stream server on a fixed port.
@@ -135,20 +141,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
 `, dir, runtime)
-}
-
-// buildSandboxFix builds the runc wrapper for the pause container
-// (sandboxfix) around runc.
-func buildSandboxFix(t *testing.T, dir, runc string) string {
-	t.Helper()
-	out := filepath.Join(dir, "runc-sandboxfix")
-	cmd := exec.Command("go", "build", "-o", out, "-ldflags", "-X main.runc="+runc, "github.com/remainroot/remainroot/test/k8s/sandboxfix")
-	cmd.Dir = testenv.ModuleRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build sandboxfix: %v\n%s", err, b)
-	}
-	return out
 }
 
 // crictl runs crictl against this containerd.

@@ -9,4 +9,8 @@
 // through the precreate hook's code (hook.Supervise) and the returned
 // seccomp policy, with its listener, replaces the container's. The
 // supervisor lives until NRI says the container stopped or was removed.
+//
+// No NRI event sees a pod's sandbox (pause) container: WrapRuntime, run as
+// a link remainroot-runc given to containerd as the runtime, makes a
+// single-id pod's sandbox config runnable before the real runc creates it.
 package nri

@@ -56,6 +56,8 @@ func main() {
 		code = hooksJSON(args)
 	case "doctor":
 		code = doctorCommand(args)
+	case nriCommandName:
+		code = nriCommand(args)
 	case "run":
 		code = runCommand(args)
 	case "attach":

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -49,30 +50,85 @@ func precreate(stdin io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the container config: %w", err)
 	}
+	sup, err := Supervise(data, SupervisorOptions{InitTimeout: InitTimeout, ReadyTimeout: ReadyTimeout})
+	if err != nil {
+		return nil, err
+	}
+	// The hook exits at once: its detached supervisor goes to init.
+	sup.Process.Release()
+	return sup.Config, nil
+}
+
+// SupervisorOptions bound a supervisor's waits.
+type SupervisorOptions struct {
+	// InitTimeout bounds the wait for the runtime's connection for the
+	// container's init; 0 waits until the supervisor gets SIGTERM (the
+	// NRI plugin sends it when the container stops or is removed).
+	InitTimeout time.Duration
+	// ReadyTimeout bounds the wait for the supervisor to listen.
+	ReadyTimeout time.Duration
+}
+
+// Supervised is a container config rewritten for a supervisor that
+// listens on Socket.
+type Supervised struct {
+	Config []byte
+	Socket string
+	// Process is the started supervisor, a child of the caller: the
+	// caller waits for it or releases it.
+	Process *os.Process
+}
+
+// Supervise starts the supervisor of the container whose config.json is
+// data and returns the config rewritten for it (see rewriteConfig): the
+// code of `remainroot hook precreate`, for callers that are not podman.
+func Supervise(data []byte, opts SupervisorOptions) (Supervised, error) {
+	dir, err := supervisorDir()
+	if err != nil {
+		return Supervised{}, err
+	}
+	socket := filepath.Join(dir, "sup-"+randomName()+".sock")
+	r, err := RewriteForSupervisor(data, socket)
+	if err != nil {
+		return Supervised{}, err
+	}
+	proc, err := startSupervisor(socket, r.Settings, r.User, opts)
+	if err != nil {
+		return Supervised{}, err
+	}
+	return Supervised{Config: r.Config, Socket: socket, Process: proc}, nil
+}
+
+// SupervisorConfig is a container config rewritten for a supervisor, with
+// what the supervisor is started with.
+type SupervisorConfig struct {
+	Config   []byte
+	Settings config.HookSettings
+	// User is the process.user the runtime cannot switch to (see
+	// rewritten.User).
+	User *attach.Identity
+}
+
+// RewriteForSupervisor reads the container's settings from the config's
+// annotations and rewrites the config for a supervisor listening on
+// socket (rewriteConfig); it starts nothing.
+func RewriteForSupervisor(data []byte, socket string) (SupervisorConfig, error) {
 	var head struct {
 		Annotations map[string]string `json:"annotations"`
 		Linux       *specs.Linux      `json:"linux"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("container config on stdin: invalid JSON: %w", err)
+		return SupervisorConfig{}, fmt.Errorf("container config on stdin: invalid JSON: %w", err)
 	}
 	settings, err := config.FromAnnotations(head.Annotations)
 	if err != nil {
-		return nil, err
+		return SupervisorConfig{}, err
 	}
-	dir, err := supervisorDir()
-	if err != nil {
-		return nil, err
-	}
-	socket := filepath.Join(dir, "sup-"+randomName()+".sock")
 	out, err := rewriteConfig(data, socket, notifiedCalls(settings.Mode), namespaceMaps(head.Linux))
 	if err != nil {
-		return nil, err
+		return SupervisorConfig{}, err
 	}
-	if err := startSupervisor(socket, settings, out.User); err != nil {
-		return nil, err
-	}
-	return out.Config, nil
+	return SupervisorConfig{Config: out.Config, Settings: settings, User: out.User}, nil
 }
 
 // notifiedCalls are the calls the runtime's filter sends to the supervisor
@@ -88,24 +144,25 @@ func notifiedCalls(m config.Mode) []string {
 
 // startSupervisor starts the detached supervisor and waits until it
 // listens on socket.
-func startSupervisor(socket string, s config.HookSettings, user *attach.Identity) error {
+func startSupervisor(socket string, s config.HookSettings, user *attach.Identity, opts SupervisorOptions) (*os.Process, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
+		return nil, fmt.Errorf("find own executable: %w", err)
 	}
 	args := []string{"remainroot", SupervisorRole, "--socket", socket, "--mode", s.Mode.String(),
-		"--log-level", strings.ToLower(s.LogLevel.String()), "--log-dir", s.LogDir}
+		"--log-level", strings.ToLower(s.LogLevel.String()), "--log-dir", s.LogDir,
+		"--init-timeout", opts.InitTimeout.String()}
 	if user != nil {
 		args = append(args, "--user", formatIdentity(*user))
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("pipe: %w", err)
+		return nil, fmt.Errorf("pipe: %w", err)
 	}
 	defer r.Close()
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer null.Close()
 	// Detached like the tracer (tracer.go): podman reads the hook's
@@ -116,9 +173,9 @@ func startSupervisor(socket string, s config.HookSettings, user *attach.Identity
 	})
 	w.Close()
 	if err != nil {
-		return fmt.Errorf("start the supervisor: %w", err)
+		return nil, fmt.Errorf("start the supervisor: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), opts.ReadyTimeout)
 	defer cancel()
 	got := make(chan error, 1)
 	go func() {
@@ -132,15 +189,14 @@ func startSupervisor(socket string, s config.HookSettings, user *attach.Identity
 	case <-ctx.Done():
 		proc.Kill()
 		proc.Wait()
-		return fmt.Errorf("the supervisor did not listen on %s within %s", socket, ReadyTimeout)
+		return nil, fmt.Errorf("the supervisor did not listen on %s within %s", socket, opts.ReadyTimeout)
 	case err := <-got:
 		if err != nil {
 			proc.Kill()
 			proc.Wait()
-			return err
+			return nil, err
 		}
-		proc.Release()
-		return nil
+		return proc, nil
 	}
 }
 
@@ -212,8 +268,13 @@ func readMappings(path string) []specs.LinuxIDMapping {
 	if err != nil {
 		return nil
 	}
+	return ParseIDMappings(string(data))
+}
+
+// ParseIDMappings parses a /proc/PID/uid_map or gid_map.
+func ParseIDMappings(data string) []specs.LinuxIDMapping {
 	var out []specs.LinuxIDMapping
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(data, "\n") {
 		var m specs.LinuxIDMapping
 		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err == nil {
 			out = append(out, m)

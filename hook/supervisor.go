@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,9 +29,13 @@ import (
 // until the container's init has gone.
 const SupervisorRole = "__supervise"
 
-// InitTimeout bounds how long the supervisor waits for the runtime to
-// connect for the container's init: podman runs precreate hooks right
-// before it calls the runtime's create.
+// InitTimeout bounds how long the supervisor of a precreate hook waits
+// for the runtime to connect for the container's init: podman runs
+// precreate hooks right before it calls the runtime's create. The NRI
+// plugin's supervisors wait without a bound (--init-timeout 0): under
+// Kubernetes a container's create and start are separate calls, and the
+// plugin ends the supervisor with SIGTERM when the container stops or is
+// removed.
 const InitTimeout = 60 * time.Second
 
 // supervisor is one container's receiver of runtime connections.
@@ -49,6 +55,10 @@ type supervisor struct {
 	closing bool
 	// mapped says which users the container's namespace maps.
 	mapped func(uid, gid uint32) bool
+	// initTimeout bounds the wait for the init's connection (0: none).
+	initTimeout time.Duration
+	// terminated is set when SIGTERM closed the listener.
+	terminated atomic.Bool
 }
 
 // SupervisorMain runs the supervisor role.
@@ -59,6 +69,7 @@ func SupervisorMain(args []string) int {
 	level := fs.String("log-level", "info", "log level")
 	logDir := fs.String("log-dir", "", "log directory")
 	user := fs.String("user", "", "UID:GID[:GROUPS] the container's process runs as")
+	initTimeout := fs.Duration("init-timeout", InitTimeout, "how long to wait for the runtime's connection for the init (0: until SIGTERM)")
 	report := os.NewFile(readyFd, "remainroot-report")
 	fail := func(format string, a ...any) int {
 		sendMessage(report, message{Error: fmt.Sprintf(format, a...)})
@@ -76,7 +87,7 @@ func SupervisorMain(args []string) int {
 		lvl = slog.LevelInfo
 	}
 	s := &supervisor{logOut: &deferredLog{}, logDir: *logDir, full: m == config.ModeFull,
-		mapped: namespaceMaps(nil)}
+		mapped: namespaceMaps(nil), initTimeout: *initTimeout}
 	s.log = slog.New(slog.NewTextHandler(s.logOut, &slog.HandlerOptions{Level: lvl})).With("supervisor", os.Getpid())
 	s.filter = seccomp.FullFilter
 	if s.full {
@@ -105,6 +116,7 @@ func SupervisorMain(args []string) int {
 	if err := os.Chmod(*socket, 0o600); err != nil {
 		return fail("chmod %s: %v", *socket, err)
 	}
+	s.closeOnTerm(ln)
 	sendMessage(report, message{Ready: true})
 	report.Close()
 	code := s.serve(ln)
@@ -116,9 +128,15 @@ func SupervisorMain(args []string) int {
 // serve takes the init's connection, then every exec's, until the init's
 // trace has ended.
 func (s *supervisor) serve(ln *net.UnixListener) int {
-	ln.SetDeadline(time.Now().Add(InitTimeout))
+	if s.initTimeout > 0 {
+		ln.SetDeadline(time.Now().Add(s.initTimeout))
+	}
 	conn, err := ln.AcceptUnix()
 	if err != nil {
+		if s.terminated.Load() {
+			s.log.Info("ended by SIGTERM before the runtime connected (the container stopped or was removed)")
+			return 0
+		}
 		s.log.Error("no runtime connected for the container's init", "err", err)
 		return 1
 	}
@@ -170,6 +188,21 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 	s.sessions.Wait()
 	s.log.Info("container gone; supervisor exits")
 	return 0
+}
+
+// closeOnTerm makes SIGTERM close ln: no process is taken after it, and
+// the supervisor exits once the processes it traces have gone (at once
+// when the init never connected). The NRI plugin sends it when the
+// container stops or is removed.
+func (s *supervisor) closeOnTerm(ln *net.UnixListener) {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, unix.SIGTERM)
+	go func() {
+		<-term
+		s.terminated.Store(true)
+		s.log.Info("SIGTERM: no further process is taken")
+		ln.Close()
+	}()
 }
 
 // acceptExecs hands every later process (podman exec) to a trace of its

@@ -62,6 +62,10 @@ n=0; while [ ! -s init.out ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
 INIT_PID=$init "$FAKE" rw.json ` + rt + `-exec "$ID" ` + execUser + ` --process "$PWD/proc.json" -- setpriv --dump > exec.out
 touch done
 wait $init
+# The supervisor notices the container's end on its own: wait for its last
+# line (a deadline, not a count of tries).
+end=$(($(date +%s) + 30))
+until grep -qs 'supervisor exits' logs/*.log || [ "$(date +%s)" -ge "$end" ]; do sleep 0.05; done
 cat init.out; echo ===; cat exec.out; echo ===; cat logs/*.log
 `
 			cmd := testenv.SingleIDCommand(t, "sh", "-c", script)

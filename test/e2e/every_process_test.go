@@ -791,8 +791,8 @@ func epTwenty(t *testing.T, h epHooks, rt string, hook bool) {
 // next podman exec ends at once with a one-line error (the runtime cannot
 // reach the socket), never hangs. An attached process dies with the
 // supervisor (PTRACE_O_EXITKILL); this init (mode creds, credentials never
-// diverged) is not attached and lives on, its emulated calls failing with
-// ENOSYS from then on (README, "When a process is attached").
+// diverged) is not attached and lives on, with the kernel's own answers
+// from the fallback answerer (README, "When a process is attached").
 func epSupervisorKilled(t *testing.T, h epHooks, rt string) {
 	record(t, "podman+"+rt, "lifecycle: supervisor killed: next exec fails at once, one line", true)
 	id := h.epStart(t, rt, "creds", []string{"--network=none"}, busyboxImage, "sleep", "1000")

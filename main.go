@@ -26,6 +26,7 @@ const usage = `usage:
   remainroot attach [--mode creds] [--log-level L] [--log-file F] PID
   remainroot hook [--mode M]          (OCI createRuntime hook: container state on stdin)
   remainroot hook precreate           (podman precreate hook: config.json on stdin and stdout)
+  remainroot nri [--config F]         NRI plugin for containerd and CRI-O nodes
   remainroot hooks-json [--path BIN] [--precreate | --build [--mode M]]
                                       print a hooks.d document for BIN
   remainroot doctor [--json]          check this host's setup for remainroot

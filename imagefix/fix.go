@@ -127,7 +127,7 @@ func fixManifest(l layout, desc v1.Descriptor, baseLayers int) (ImageReport, v1.
 			}
 			continue
 		}
-		nl, diffID, n, err := rewriteBlob(l, ld, lower, inherit)
+		nl, diffID, n, err := rewriteBlob(l, ld, cfg.RootFS.DiffIDs[i], lower, inherit)
 		if err != nil {
 			return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
 		}

@@ -102,6 +102,7 @@ func gzipBytes(t testing.TB, data []byte) []byte {
 type testLayer struct {
 	tar  []byte
 	gzip bool
+	blob []byte // when set, the blob as it is (tar is then its diff_id's content)
 }
 
 // writeLayout writes an OCI layout with one image of layers into a new
@@ -129,6 +130,9 @@ func writeLayout(t testing.TB, layers ...testLayer) string {
 		blob, mt := l.tar, v1.MediaTypeImageLayer
 		if l.gzip {
 			blob, mt = gzipBytes(t, l.tar), v1.MediaTypeImageLayerGzip
+		}
+		if l.blob != nil {
+			blob = l.blob
 		}
 		man.Layers = append(man.Layers, v1.Descriptor{MediaType: mt, Digest: put(blob), Size: int64(len(blob))})
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, digest.FromBytes(l.tar))

@@ -55,14 +55,17 @@ func readOwners(l layout, desc v1.Descriptor, lower *ownerTree) error {
 // rewriteBlob writes a fixed copy of a layer blob, compressed as it was,
 // and returns its descriptor and diff_id with the number of entries fixed.
 // When none was, the copy is removed and the layer stays as it is. The
-// blob read must match its digest.
-func rewriteBlob(l layout, desc v1.Descriptor, lower *ownerTree, inherit bool) (v1.Descriptor, digest.Digest, int, error) {
+// blob read must match its digest, its tar the config's diff_id.
+func rewriteBlob(l layout, desc v1.Descriptor, oldDiffID digest.Digest, lower *ownerTree, inherit bool) (v1.Descriptor, digest.Digest, int, error) {
 	c, err := layerCompression(desc.MediaType)
 	if err != nil {
 		return desc, "", 0, err
 	}
 	if err := desc.Digest.Validate(); err != nil {
 		return desc, "", 0, err
+	}
+	if err := oldDiffID.Validate(); err != nil {
+		return desc, "", 0, fmt.Errorf("diff_id: %w", err)
 	}
 	in, err := l.openBlob(desc)
 	if err != nil {
@@ -75,6 +78,8 @@ func rewriteBlob(l layout, desc v1.Descriptor, lower *ownerTree, inherit bool) (
 		return desc, "", 0, err
 	}
 	defer zr.Close()
+	inDiffID := oldDiffID.Algorithm().Digester()
+	tarIn := io.TeeReader(zr, inDiffID.Hash())
 
 	out, tmp, err := l.createTemp()
 	if err != nil {
@@ -90,13 +95,13 @@ func rewriteBlob(l layout, desc v1.Descriptor, lower *ownerTree, inherit bool) (
 	outDigest, diffID := digest.Canonical.Digester(), digest.Canonical.Digester()
 	counted := &countingWriter{w: io.MultiWriter(out, outDigest.Hash())}
 	zw := c.compress(counted)
-	n, err := fixLayer(zr, io.MultiWriter(zw, diffID.Hash()), lower, inherit)
+	n, err := fixLayer(tarIn, io.MultiWriter(zw, diffID.Hash()), lower, inherit)
 	if err != nil {
 		return desc, "", 0, err
 	}
 	// The rest of the blob (tar padding, the gzip trailer) counts for
 	// its digest; gzip checks its own checksum at its end.
-	if _, err := io.Copy(io.Discard, zr); err != nil {
+	if _, err := io.Copy(io.Discard, tarIn); err != nil {
 		return desc, "", 0, fmt.Errorf("after the tar's end: %w", err)
 	}
 	if _, err := io.Copy(inDigest.Hash(), in); err != nil {
@@ -104,6 +109,9 @@ func rewriteBlob(l layout, desc v1.Descriptor, lower *ownerTree, inherit bool) (
 	}
 	if inDigest.Digest() != desc.Digest {
 		return desc, "", 0, fmt.Errorf("blob content does not match its digest (%s)", inDigest.Digest())
+	}
+	if inDiffID.Digest() != oldDiffID {
+		return desc, "", 0, fmt.Errorf("layer content does not match the config's diff_id %s (%s)", oldDiffID, inDiffID.Digest())
 	}
 	if n == 0 {
 		return desc, "", 0, nil

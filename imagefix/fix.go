@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -18,6 +19,12 @@ type Options struct {
 	// of them carries an owner record (a mode full build's layers), else
 	// none.
 	BaseLayers int
+	// BuiltSince, when BaseLayers is negative and it is not zero, makes
+	// the build layers those whose history entries were created at or
+	// after it (`remainroot build` passes its start): layers a build took
+	// from its cache are then base layers. A history that does not match
+	// the layers falls back to the automatic rule.
+	BuiltSince time.Time
 	// Log receives a line per manifest; nil discards.
 	Log *slog.Logger
 }
@@ -62,7 +69,7 @@ func Fix(dir string, opts Options) (Report, error) {
 		if m.MediaType != v1.MediaTypeImageManifest {
 			return rep, fmt.Errorf("index.json: manifest %d is %q; only OCI image manifests are supported", i, m.MediaType)
 		}
-		ir, newDesc, err := fixManifest(l, m, opts.BaseLayers)
+		ir, newDesc, err := fixManifest(l, m, opts)
 		if err != nil {
 			return rep, fmt.Errorf("image %s: %w", m.Digest, err)
 		}
@@ -85,7 +92,7 @@ func Fix(dir string, opts Options) (Report, error) {
 
 // fixManifest fixes one image and returns its new manifest descriptor (the
 // same one when nothing changed).
-func fixManifest(l layout, desc v1.Descriptor, baseLayers int) (ImageReport, v1.Descriptor, error) {
+func fixManifest(l layout, desc v1.Descriptor, opts Options) (ImageReport, v1.Descriptor, error) {
 	ir := ImageReport{Old: desc.Digest, New: desc.Digest}
 	var man v1.Manifest
 	var rawMan map[string]json.RawMessage
@@ -115,6 +122,10 @@ func fixManifest(l layout, desc v1.Descriptor, baseLayers int) (ImageReport, v1.
 			return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
 		}
 		summaries[i] = s
+	}
+	baseLayers := opts.BaseLayers
+	if baseLayers < 0 && !opts.BuiltSince.IsZero() {
+		baseLayers = layersBefore(cfg.History, len(man.Layers), opts.BuiltSince)
 	}
 	ir.BaseLayers = firstBuildLayer(summaries, baseLayers)
 
@@ -196,4 +207,30 @@ func writeJSONBlob(l layout, raw map[string]json.RawMessage, old v1.Descriptor) 
 	}
 	old.Digest, old.Size = d, int64(len(data))
 	return old, nil
+}
+
+// layersBefore counts the layers whose history entries were created before
+// since, or returns -1 when the history does not describe the layers
+// (one entry without empty_layer per layer, in order) or has no time.
+func layersBefore(history []v1.History, layers int, since time.Time) int {
+	n, before := 0, 0
+	for _, h := range history {
+		if h.EmptyLayer {
+			continue
+		}
+		if h.Created == nil {
+			return -1
+		}
+		if h.Created.Before(since) {
+			if before != n {
+				return -1 // an old layer above a new one
+			}
+			before++
+		}
+		n++
+	}
+	if n != layers {
+		return -1
+	}
+	return before
 }

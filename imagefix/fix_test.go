@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // The base image: real owners, as a registry or `podman import` has them.
@@ -162,5 +164,22 @@ func TestFixIsIdempotent(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil || string(before) != string(after) {
 		t.Errorf("a second fix changed the layout (%+v, %v)", rep, err)
+	}
+}
+
+func TestLayersBeforeFromHistory(t *testing.T) {
+	at := func(s int) *time.Time { v := time.Unix(int64(s), 0); return &v }
+	h := []v1.History{{Created: at(10)}, {Created: at(20), EmptyLayer: true}, {Created: at(100)}, {Created: at(101)}}
+	for _, c := range []struct {
+		layers int
+		since  int64
+		want   int
+	}{{3, 50, 1}, {3, 5, 0}, {3, 200, 3}, {2, 50, -1}} {
+		if got := layersBefore(h, c.layers, time.Unix(c.since, 0)); got != c.want {
+			t.Errorf("%d layers since %d: %d, want %d", c.layers, c.since, got, c.want)
+		}
+	}
+	if got := layersBefore([]v1.History{{Created: at(100)}, {Created: at(10)}}, 2, time.Unix(50, 0)); got != -1 {
+		t.Errorf("an old layer above a new one: %d, want -1", got)
 	}
 }

@@ -28,6 +28,8 @@ const usage = `usage:
   remainroot hooks-json [--path BIN] [--precreate | --build [--mode M]]
                                       print a hooks.d document for BIN
   remainroot doctor [--json]          check this host's setup for remainroot
+  remainroot fix-image [--tag NEW]... IMAGE   turn a mode full build's owner records into tar owners
+  remainroot build [--build-hooks-dir DIR] [podman build args]   podman build in mode full, then fix-image
   remainroot version
 `
 
@@ -53,6 +55,10 @@ func main() {
 		code = hooksJSON(args)
 	case "doctor":
 		code = doctorCommand(args)
+	case "fix-image":
+		code = fixImageCommand(args)
+	case "build":
+		code = buildCommand(args)
 	case "run":
 		code = runCommand(args)
 	case "attach":

@@ -2,6 +2,7 @@ package imagefix
 
 import (
 	"crypto/rand"
+	_ "crypto/sha256" // go-digest's sha256 (digest.Canonical)
 	"encoding/hex"
 	"encoding/json"
 	"errors"

@@ -115,39 +115,59 @@ func fixManifest(l layout, desc v1.Descriptor, opts Options) (ImageReport, v1.De
 		return ir, desc, fmt.Errorf("config has %d diff_ids for %d layers", len(cfg.RootFS.DiffIDs), len(man.Layers))
 	}
 
-	summaries := make([]layerSummary, len(man.Layers))
-	for i, ld := range man.Layers {
-		s, err := summarizeBlob(l, ld)
-		if err != nil {
-			return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
-		}
-		summaries[i] = s
-	}
 	baseLayers := opts.BaseLayers
 	if baseLayers < 0 && !opts.BuiltSince.IsZero() {
 		baseLayers = layersBefore(cfg.History, len(man.Layers), opts.BuiltSince)
 	}
-	ir.BaseLayers = firstBuildLayer(summaries, baseLayers)
-
+	// First reading, bottom up: what each layer holds, and the owners of
+	// the layers below the first one that may change (read once).
 	lower := &ownerTree{}
+	summaries := make([]layerResult, len(man.Layers))
+	tracked := len(man.Layers) // lower holds the layers below this one
 	for i, ld := range man.Layers {
-		inherit := i >= ir.BaseLayers
-		if !inherit && !summaries[i].hasRecord {
-			if err := readOwners(l, ld, lower); err != nil {
-				return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
-			}
-			continue
+		var t *ownerTree
+		if i < tracked {
+			t = lower
 		}
-		nl, diffID, n, err := rewriteBlob(l, ld, cfg.RootFS.DiffIDs[i], lower, inherit)
+		res, err := readLayerBlob(l, ld, t)
 		if err != nil {
 			return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
 		}
-		if n == 0 {
-			continue
+		summaries[i] = res
+		switch {
+		case i >= tracked:
+		case res.hasRecord || (i > 0 && res.allRoot) || (baseLayers >= 0 && i >= baseLayers):
+			tracked = i // may change: read again below
+		default:
+			if err := lower.apply(res.pending); err != nil {
+				return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
+			}
 		}
-		man.Layers[i], cfg.RootFS.DiffIDs[i] = nl, diffID
-		ir.Rewritten = append(ir.Rewritten, i)
-		ir.EntriesFixed += n
+	}
+	ir.BaseLayers = firstBuildLayer(summaries, baseLayers)
+
+	for i := tracked; i < len(man.Layers); i++ {
+		ld := man.Layers[i]
+		inherit := i >= ir.BaseLayers
+		var res layerResult
+		var err error
+		nl, diffID := ld, cfg.RootFS.DiffIDs[i]
+		if inherit || summaries[i].hasRecord {
+			nl, diffID, res, err = rewriteBlob(l, ld, cfg.RootFS.DiffIDs[i], lower, inherit)
+		} else {
+			res, err = readLayerBlob(l, ld, lower)
+		}
+		if err == nil {
+			err = lower.apply(res.pending)
+		}
+		if err != nil {
+			return ir, desc, fmt.Errorf("layer %d (%s): %w", i, ld.Digest, err)
+		}
+		if res.changed > 0 {
+			man.Layers[i], cfg.RootFS.DiffIDs[i] = nl, diffID
+			ir.Rewritten = append(ir.Rewritten, i)
+			ir.EntriesFixed += res.changed
+		}
 	}
 	if len(ir.Rewritten) == 0 {
 		return ir, desc, nil
@@ -179,7 +199,7 @@ func fixManifest(l layout, desc v1.Descriptor, opts Options) (ImageReport, v1.De
 // given, else the first of the trailing all-0:0 layers if one of them
 // carries a record, else len(s) (no build layers). Layer 0 has nothing
 // below it to inherit from.
-func firstBuildLayer(s []layerSummary, baseLayers int) int {
+func firstBuildLayer(s []layerResult, baseLayers int) int {
 	if baseLayers >= 0 {
 		return min(max(baseLayers, 1), len(s))
 	}

@@ -17,35 +17,13 @@ const (
 
 var errTooManyEntries = errors.New("too many entries with a non-root owner")
 
-// layerSummary is what a first reading of a layer says about it.
-type layerSummary struct {
+// layerResult is what reading a layer found.
+type layerResult struct {
 	allRoot   bool // every entry's tar owner is 0:0: committed under a single mapping
 	hasRecord bool // some entry carries an owner record
 	entries   int
-}
-
-// summarizeLayer reads the headers of a layer tar.
-func summarizeLayer(r io.Reader) (layerSummary, error) {
-	s := layerSummary{allRoot: true}
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return s, nil
-		}
-		if err != nil {
-			return s, fmt.Errorf("after %d entries: %w", s.entries, err)
-		}
-		if s.entries++; s.entries > maxEntriesPerLayer {
-			return s, fmt.Errorf("more than %d entries", maxEntriesPerLayer)
-		}
-		if hdr.Uid != 0 || hdr.Gid != 0 {
-			s.allRoot = false
-		}
-		if _, ok := hdr.PAXRecords[ownerRecordKey]; ok {
-			s.hasRecord = true
-		}
-	}
+	changed   int            // entries whose header changed
+	pending   []pendingOwner // the owners the layer leaves, for ownerTree.apply
 }
 
 // pendingOwner is an owner this layer leaves at a path, recorded in the
@@ -59,19 +37,19 @@ type pendingOwner struct {
 // layerFixer rewrites one layer's entries against the owners of the layers
 // below it.
 type layerFixer struct {
-	lower   *ownerTree
-	inherit bool // a build layer: unrecorded root entries keep lower owners
-	changed int  // entries whose header changed
-	entries int
-
-	pending []pendingOwner
-	links   map[string]Owner // this layer's changed owners, for its hardlinks
+	lower   *ownerTree // nil: only read the layer
+	inherit bool       // a build layer: unrecorded root entries keep lower owners
+	layerResult
+	links map[string]Owner // this layer's changed owners, for its hardlinks
 }
 
 // fixLayer reads the layer tar r and, when w is not nil, writes it to w
-// with its owners fixed; either way lower then holds this layer's owners.
-func fixLayer(r io.Reader, w io.Writer, lower *ownerTree, inherit bool) (changed int, err error) {
-	f := &layerFixer{lower: lower, inherit: inherit, links: map[string]Owner{}}
+// with its owners fixed. Its whiteouts are applied to lower at once (they
+// remove lower layers' paths), the owners it leaves are returned in
+// pending. With lower nil, fixLayer only reads the layer.
+func fixLayer(r io.Reader, w io.Writer, lower *ownerTree, inherit bool) (layerResult, error) {
+	f := &layerFixer{lower: lower, inherit: inherit && lower != nil, links: map[string]Owner{}}
+	f.allRoot = true
 	tr := tar.NewReader(r)
 	var tw *tar.Writer
 	if w != nil {
@@ -83,32 +61,27 @@ func fixLayer(r io.Reader, w io.Writer, lower *ownerTree, inherit bool) (changed
 			break
 		}
 		if err != nil {
-			return 0, fmt.Errorf("after %d entries: %w", f.entries, err)
+			return f.layerResult, fmt.Errorf("after %d entries: %w", f.entries, err)
 		}
 		if err := f.fixEntry(hdr); err != nil {
-			return 0, fmt.Errorf("entry %s: %w", quoteName(hdr.Name), err)
+			return f.layerResult, fmt.Errorf("entry %s: %w", quoteName(hdr.Name), err)
 		}
 		if tw == nil {
 			continue
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			return 0, fmt.Errorf("entry %s: write: %w", quoteName(hdr.Name), err)
+			return f.layerResult, fmt.Errorf("entry %s: write: %w", quoteName(hdr.Name), err)
 		}
 		if _, err := io.Copy(tw, tr); err != nil {
-			return 0, fmt.Errorf("entry %s: %w", quoteName(hdr.Name), err)
+			return f.layerResult, fmt.Errorf("entry %s: %w", quoteName(hdr.Name), err)
 		}
 	}
 	if tw != nil {
 		if err := tw.Close(); err != nil {
-			return 0, err
+			return f.layerResult, err
 		}
 	}
-	for _, p := range f.pending {
-		if err := lower.set(p.path, p.owner, p.isDir); err != nil {
-			return 0, err
-		}
-	}
-	return f.changed, nil
+	return f.layerResult, nil
 }
 
 // fixEntry fixes hdr in place.
@@ -128,8 +101,10 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 	}
 	own := Owner{UID: uint32(hdr.Uid), GID: uint32(hdr.Gid)}
 	fixed := own
+	f.allRoot = f.allRoot && own.isRoot()
 
 	rec, hasRecord := hdr.PAXRecords[ownerRecordKey]
+	f.hasRecord = f.hasRecord || hasRecord
 	target, opaque, isWhiteout := whiteout(p)
 	switch {
 	case hasRecord:
@@ -153,14 +128,8 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 		fixed, _ = f.lower.lookup(p)
 	}
 
-	if isWhiteout {
-		if opaque {
-			f.lower.removeChildren(target)
-		} else {
-			f.lower.remove(target)
-		}
-	} else if _, lowerOwned := f.lower.lookup(p); !fixed.isRoot() || lowerOwned {
-		f.pending = append(f.pending, pendingOwner{path: p, owner: fixed, isDir: hdr.Typeflag == tar.TypeDir})
+	if f.lower != nil {
+		f.track(p, fixed, hdr.Typeflag == tar.TypeDir, target, opaque, isWhiteout)
 	}
 	if !hasRecord && fixed == own {
 		return nil
@@ -175,6 +144,21 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 		hdr.Format = tar.FormatPAX
 	}
 	return nil
+}
+
+// track applies a whiteout to the lower layers' owners, or notes the
+// owner an entry leaves when it is not root or replaces a lower one.
+func (f *layerFixer) track(p string, o Owner, isDir bool, target string, opaque, isWhiteout bool) {
+	switch {
+	case isWhiteout && opaque:
+		f.lower.removeChildren(target)
+	case isWhiteout:
+		f.lower.remove(target)
+	default:
+		if _, lowerOwned := f.lower.lookup(p); !o.isRoot() || lowerOwned {
+			f.pending = append(f.pending, pendingOwner{path: p, owner: o, isDir: isDir})
+		}
+	}
 }
 
 // maxUSTARID is the largest id a USTAR header's 7 octal digits hold.

@@ -59,6 +59,16 @@ func (t *ownerTree) set(p string, o Owner, isDir bool) error {
 	return nil
 }
 
+// apply records the owners a layer leaves.
+func (t *ownerTree) apply(pending []pendingOwner) error {
+	for _, p := range pending {
+		if err := t.set(p.path, p.owner, p.isDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // remove forgets p and everything below it (a whiteout).
 func (t *ownerTree) remove(p string) {
 	parent, base := t.parentOf(p)

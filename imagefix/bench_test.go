@@ -91,4 +91,3 @@ func BenchmarkFix(b *testing.B) {
 		}
 	})
 }
-

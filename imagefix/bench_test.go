@@ -91,3 +91,21 @@ func BenchmarkFix(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFixLayout fixes copies of the OCI layout in
+// $REMAINROOT_BENCH_LAYOUT (e.g. `podman save --format oci-dir` of an image
+// a mode full build made), to time a real image; skipped without it.
+func BenchmarkFixLayout(b *testing.B) {
+	src := os.Getenv("REMAINROOT_BENCH_LAYOUT")
+	if src == "" {
+		b.Skip("REMAINROOT_BENCH_LAYOUT is not set")
+	}
+	for b.Loop() {
+		b.StopTimer()
+		dir := copyLayout(b, src)
+		b.StartTimer()
+		if _, err := Fix(dir, Options{BaseLayers: -1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -15,8 +15,10 @@ import (
 
 // buildCommand is `remainroot build [--build-hooks-dir DIR] [podman build
 // args]`: podman build with the mode full build hooks directory (RUN steps
-// see and record owners), then fix-image of the result, which gets the
-// build's --tag names. It prints the fixed image's ID last.
+// see and record owners) and `remainroot runtime` as its runtime (RUN
+// steps after USER with an id the mapping lacks), then fix-image of the
+// result, which gets the build's --tag names. It prints the fixed image's
+// ID last.
 func buildCommand(args []string) int {
 	hooksDir, podmanArgs, err := buildHooksDirArg(args)
 	if err == nil && hooksDir == "" {
@@ -41,8 +43,19 @@ func buildCommand(args []string) int {
 		iidFile = f[len(f)-1]
 	}
 
+	runtimes, podmanArgs := takeFlag(podmanArgs, "runtime")
+	realRuntime := defaultRuntime()
+	if len(runtimes) > 0 {
+		realRuntime = runtimes[len(runtimes)-1]
+	}
+	wrapper, err := writeRuntimeWrapper(tmp, realRuntime)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remainroot build: %v\n", err)
+		return 1
+	}
+
 	start := time.Now()
-	cmd := exec.Command("podman", append([]string{"build", "--hooks-dir", hooksDir, "--iidfile", iidFile}, podmanArgs...)...)
+	cmd := exec.Command("podman", append([]string{"build", "--hooks-dir", hooksDir, "--runtime", wrapper, "--iidfile", iidFile}, podmanArgs...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
@@ -101,6 +114,43 @@ func requireBuildHooks(dir string) error {
 		return fmt.Errorf("no build hook in %s (make install puts it there; or give --build-hooks-dir DIR first): %w", dir, err)
 	}
 	return nil
+}
+
+// writeRuntimeWrapper writes the runtime podman build is given: a script
+// in dir that runs `remainroot runtime --runtime REAL` (buildah runs the
+// runtime's path with the runtime's own arguments only).
+func writeRuntimeWrapper(dir, real string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "runtime")
+	script := "#!/bin/sh\nexec " + shellWord(self) + " runtime --runtime " + shellWord(real) + " --mode full -- \"$@\"\n"
+	return path, os.WriteFile(path, []byte(script), 0o700)
+}
+
+// shellWord quotes s for sh.
+func shellWord(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// takeFlag takes the values of --long V and --long=V off args.
+func takeFlag(args []string, long string) (values, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return values, append(rest, args[i:]...)
+		case a == "--"+long && i+1 < len(args):
+			values = append(values, args[i+1])
+			i++
+		case strings.HasPrefix(a, "--"+long+"="):
+			values = append(values, strings.TrimPrefix(a, "--"+long+"="))
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return values, rest
 }
 
 // flagValues returns the values podman build args give a flag, as

@@ -17,6 +17,13 @@ func TestBuildFlagValues(t *testing.T) {
 	if dir != "/h" || fmt.Sprint(rest) != "[-t x .]" || err != nil {
 		t.Errorf("buildHooksDirArg: %q %q %v", dir, rest, err)
 	}
+	runtimes, rest := takeFlag([]string{"--runtime", "runc", "-t", "x", "--runtime=crun", "."}, "runtime")
+	if fmt.Sprint(runtimes) != "[runc crun]" || fmt.Sprint(rest) != "[-t x .]" {
+		t.Errorf("takeFlag: %q %q", runtimes, rest)
+	}
+	if got := shellWord("/a b/it's"); got != `'/a b/it'\''s'` {
+		t.Errorf("shellWord: %s", got)
+	}
 	if _, _, err := buildHooksDirArg([]string{"--build-hooks-dir"}); err == nil {
 		t.Error("--build-hooks-dir without a directory: want an error")
 	}

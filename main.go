@@ -30,6 +30,7 @@ const usage = `usage:
   remainroot doctor [--json]          check this host's setup for remainroot
   remainroot fix-image [--tag NEW]... IMAGE   turn a mode full build's owner records into tar owners
   remainroot build [--build-hooks-dir DIR] [podman build args]   podman build in mode full, then fix-image
+  remainroot runtime [--runtime R] [--mode M] -- ARGS   OCI runtime wrapper for podman build --runtime
   remainroot version
 `
 
@@ -59,6 +60,8 @@ func main() {
 		code = fixImageCommand(args)
 	case "build":
 		code = buildCommand(args)
+	case "runtime":
+		code = runtimeCommand(args)
 	case "run":
 		code = runCommand(args)
 	case "attach":

@@ -48,7 +48,7 @@ func fixImageCommand(args []string) int {
 		fmt.Fprintf(os.Stderr, "remainroot fix-image: %v\n", err)
 		return 1
 	}
-	if len(tags) == 0 && !strings.HasPrefix(id, image) {
+	if len(tags) == 0 && !strings.HasPrefix(id, strings.TrimPrefix(image, "sha256:")) {
 		tags = stringList{image}
 	}
 	fixed, err := fixImage(id, tags, imagefix.Options{BaseLayers: *baseLayers, Log: log}, log)
@@ -125,9 +125,17 @@ var loadedImage = regexp.MustCompile(`Loaded image(?:\(s\))?: (?:sha256:)?([0-9a
 // returns the loaded image's ID.
 func loadLayout(dir string) (string, error) {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(imagefix.WriteArchive(dir, pw)) }()
+	written := make(chan error, 1)
+	go func() {
+		err := imagefix.WriteArchive(dir, pw)
+		pw.CloseWithError(err)
+		written <- err
+	}()
 	out, err := runPodman(pr, "load")
 	pr.CloseWithError(io.ErrClosedPipe)
+	if werr := <-written; werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
+		return "", fmt.Errorf("write the fixed image for podman load: %w", werr)
+	}
 	if err != nil {
 		return "", err
 	}

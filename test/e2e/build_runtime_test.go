@@ -5,7 +5,6 @@ package e2e
 // without a precreate hook.
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +17,7 @@ RUN id && touch /data/by-app && mkdir /home/app/cache && stat -c 'owner=%u:%g %n
 `
 
 func TestBuildUserStep(t *testing.T) {
-	bin := setup(t, "podman", "crun", "runc")
-	hooks := buildHooksDir(t, bin, "full")
-	ctx := userTempDir(t)
-	writeUserFile(t, filepath.Join(ctx, "Containerfile"), buildUserContainerfile)
+	bin, hooks, ctx := fullBuildContext(t, buildUserContainerfile)
 	name := "localhost/rr-e2e-builduser-" + randomID(4)
 	for _, rt := range []string{"crun", "runc"} {
 		t.Run(rt, func(t *testing.T) {

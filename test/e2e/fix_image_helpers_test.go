@@ -17,6 +17,18 @@ import (
 	"time"
 )
 
+// fullBuildContext checks the test's prerequisites and returns the binary,
+// the mode full build hooks directory and a build context holding
+// containerfile, readable by the test user.
+func fullBuildContext(t *testing.T, containerfile string) (bin, hooks, ctx string) {
+	t.Helper()
+	bin = setup(t, "podman", "crun", "runc")
+	hooks = buildHooksDir(t, bin, "full")
+	ctx = userTempDir(t)
+	writeUserFile(t, filepath.Join(ctx, "Containerfile"), containerfile)
+	return bin, hooks, ctx
+}
+
 // rootPodmanStore is root podman with its storage under a temporary
 // directory (vfs, cgroupfs, file events): nothing of root's podman state
 // on the host is touched, and its removal is the cleanup.

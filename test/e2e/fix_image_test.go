@@ -33,10 +33,7 @@ var fixImageExpected = map[string]string{"etc/shadow-": "0:0", "etc/gshadow-": "
 var unfixedID = regexp.MustCompile(`unfixed=([0-9a-f]{64})`)
 
 func TestFixImage(t *testing.T) {
-	bin := setup(t, "podman", "crun", "runc")
-	hooks := buildHooksDir(t, bin, "full")
-	ctx := userTempDir(t)
-	writeUserFile(t, filepath.Join(ctx, "Containerfile"), fixImageContainerfile)
+	bin, hooks, ctx := fullBuildContext(t, fixImageContainerfile)
 	name := "localhost/rr-e2e-fiximage-" + randomID(4)
 	fixedTag, plainTag, rootTag := name+":fixed", name+":plain", name+":root"
 	var unfixed string

@@ -183,3 +183,30 @@ func TestLayersBeforeFromHistory(t *testing.T) {
 		t.Errorf("an old layer above a new one: %d, want -1", got)
 	}
 }
+
+// A base image whose top layer is all 0:0 (as many are) and overwrites a
+// file a lower layer gives another owner: with the build's start time that
+// layer is a base layer and stays as it is; the automatic rule would take
+// it for a build layer.
+func TestFixBuiltSinceKeepsAllRootBaseLayers(t *testing.T) {
+	old, now := time.Unix(1000, 0), time.Unix(5000, 0)
+	base := layerTar(t, baseEntries)
+	baseTop := layerTar(t, []testEntry{{name: "var/mail/old", mode: 0o600}}) // 7:8 below, root's from here on
+	build := layerTar(t, []testEntry{{name: "data", typ: tar.TypeDir, record: record(1000, 1000)}})
+	layers := []testLayer{{tar: base, created: old}, {tar: baseTop, created: old}, {tar: build, created: now.Add(time.Second)}}
+
+	dir := writeLayout(t, layers...)
+	rep, err := Fix(dir, Options{BaseLayers: -1, BuiltSince: now})
+	if err != nil || rep.Images[0].BaseLayers != 2 || fmt.Sprint(rep.Images[0].Rewritten) != "[2]" {
+		t.Fatalf("with BuiltSince: %+v %v, want 2 base layers and layer 2 rewritten", rep, err)
+	}
+	_, _, tars := readImage(t, dir)
+	if string(tars[1]) != string(baseTop) {
+		t.Error("the base image's all-root top layer changed")
+	}
+
+	dir = writeLayout(t, layers...)
+	if rep, err = Fix(dir, Options{BaseLayers: -1}); err != nil || rep.Images[0].BaseLayers != 1 {
+		t.Fatalf("automatic: %+v %v, want 1 base layer", rep, err)
+	}
+}

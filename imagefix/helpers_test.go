@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -103,6 +104,8 @@ type testLayer struct {
 	tar  []byte
 	gzip bool
 	blob []byte // when set, the blob as it is (tar is then its diff_id's content)
+	// created is the layer's history time (none when zero)
+	created time.Time
 }
 
 // writeLayout writes an OCI layout with one image of layers into a new
@@ -136,7 +139,11 @@ func writeLayout(t testing.TB, layers ...testLayer) string {
 		}
 		man.Layers = append(man.Layers, v1.Descriptor{MediaType: mt, Digest: put(blob), Size: int64(len(blob))})
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, digest.FromBytes(l.tar))
-		cfg.History = append(cfg.History, v1.History{CreatedBy: "layer " + string(rune('0'+i))})
+		h := v1.History{CreatedBy: "layer " + string(rune('0'+i))}
+		if !l.created.IsZero() {
+			h.Created = &l.created
+		}
+		cfg.History = append(cfg.History, h)
 	}
 	cfgData, _ := json.Marshal(cfg)
 	man.Config = v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: put(cfgData), Size: int64(len(cfgData))}

@@ -12,7 +12,7 @@ import (
 // error, not in an exhausted machine.
 const (
 	maxEntriesPerLayer = 1 << 22 // 4194304 entries
-	maxNodes           = 1 << 23 // paths with a non-root owner, all layers
+	maxNodes           = 1 << 22 // paths with a non-root owner, all layers
 )
 
 var errTooManyEntries = errors.New("too many entries with a non-root owner")
@@ -135,9 +135,7 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 		return nil
 	}
 	f.changed++
-	if fixed != own {
-		f.links[p] = fixed
-	}
+	f.links[p] = fixed
 	hdr.Uid, hdr.Gid = int(fixed.UID), int(fixed.GID)
 	hdr.Uname, hdr.Gname = "", ""
 	if (fixed.UID > maxUSTARID || fixed.GID > maxUSTARID) && hdr.Format == tar.FormatUSTAR {

@@ -40,7 +40,7 @@ type layerFixer struct {
 	lower   *ownerTree // nil: only read the layer
 	inherit bool       // a build layer: unrecorded root entries keep lower owners
 	layerResult
-	links map[string]Owner // this layer's changed owners, for its hardlinks
+	links map[string]Owner // the owners this layer changed or a record decided, for its hardlinks
 }
 
 // fixLayer reads the layer tar r and, when w is not nil, writes it to w

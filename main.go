@@ -28,9 +28,6 @@ const usage = `usage:
   remainroot hooks-json [--path BIN] [--precreate | --build [--mode M]]
                                       print a hooks.d document for BIN
   remainroot doctor [--json]          check this host's setup for remainroot
-  remainroot fix-image [--tag NEW]... IMAGE   turn a mode full build's owner records into tar owners
-  remainroot build [--build-hooks-dir DIR] [podman build args]   podman build in mode full, then fix-image
-  remainroot runtime [--runtime R] [--mode M] -- ARGS   OCI runtime wrapper for podman build --runtime
   remainroot version
 `
 

@@ -59,6 +59,12 @@ func main() {
 		code = doctorCommand(args)
 	case nriCommandName:
 		code = nriCommand(args)
+	case "fix-image":
+		code = fixImageCommand(args)
+	case "build":
+		code = buildCommand(args)
+	case "runtime":
+		code = runtimeCommand(args)
 	case "run":
 		code = runCommand(args)
 	case "attach":

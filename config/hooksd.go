@@ -1,5 +1,7 @@
 package config
 
+import "path/filepath"
+
 // Where podman and buildah find remainroot's hooks: the names of the
 // hooks.d documents `make install` and the .deb put in their directories,
 // and the stage the hook runs at. Package hook writes the documents;
@@ -26,3 +28,23 @@ const (
 	// --hooks-dir DIR).
 	BuildFileName = "remainroot-build.json"
 )
+
+var buildHooksSubdirs = []struct{ mode, dir string }{
+	{"creds", "share/remainroot/build-hooks.d"},
+	{"full", "share/remainroot/build-hooks-full.d"},
+}
+
+// BuildHooksDirs are the build hooks directories that belong to the binary
+// at self, by mode: $(PREFIX)/share/remainroot/build-hooks.d (creds) and
+// build-hooks-full.d (full) for $(PREFIX)/bin/remainroot.
+func BuildHooksDirs(self string) map[string]string {
+	if resolved, err := filepath.EvalSymlinks(self); err == nil {
+		self = resolved
+	}
+	prefix := filepath.Dir(filepath.Dir(self))
+	dirs := map[string]string{}
+	for _, d := range buildHooksSubdirs {
+		dirs[d.mode] = filepath.Join(prefix, d.dir)
+	}
+	return dirs
+}

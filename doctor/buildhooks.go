@@ -19,28 +19,8 @@ const checkBuildHooks = "podman build: hooks directory"
 
 // The build hooks directories `make install` puts under $(PREFIX)/share,
 // for `podman build --hooks-dir DIR`, by mode.
-var buildHooksSubdirs = []struct{ mode, dir string }{
-	{"creds", "share/remainroot/build-hooks.d"},
-	{"full", "share/remainroot/build-hooks-full.d"},
-}
-
-// BuildHooksDirs are the build hooks directories that belong to the binary
-// at self, by mode: $(PREFIX)/share/remainroot/build-hooks.d (creds) and
-// build-hooks-full.d (full) for $(PREFIX)/bin/remainroot.
-func BuildHooksDirs(self string) map[string]string {
-	if resolved, err := filepath.EvalSymlinks(self); err == nil {
-		self = resolved
-	}
-	prefix := filepath.Dir(filepath.Dir(self))
-	dirs := map[string]string{}
-	for _, d := range buildHooksSubdirs {
-		dirs[d.mode] = filepath.Join(prefix, d.dir)
-	}
-	return dirs
-}
-
 func buildHooksChecks(o Options) []Check {
-	dirs := BuildHooksDirs(o.Self)
+	dirs := config.BuildHooksDirs(o.Self)
 	modes := []string{"creds", "full"}
 	if o.BuildHooksDir != "" {
 		dirs, modes = map[string]string{"": o.BuildHooksDir}, []string{""}

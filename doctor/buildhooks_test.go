@@ -15,7 +15,7 @@ func TestBuildHooksDirs(t *testing.T) {
 		"/nonexistent/usr/bin/remainroot":       "/nonexistent/usr/share/remainroot/build-hooks",
 		"/nonexistent/usr/local/bin/remainroot": "/nonexistent/usr/local/share/remainroot/build-hooks",
 	} {
-		got := BuildHooksDirs(self)
+		got := config.BuildHooksDirs(self)
 		if got["creds"] != want+".d" || got["full"] != want+"-full.d" {
 			t.Errorf("%s: %v, want %s.d and %s-full.d", self, got, want, want)
 		}

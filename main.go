@@ -26,6 +26,11 @@ const usage = `usage:
   remainroot attach [--mode creds] [--log-level L] [--log-file F] PID
   remainroot hook [--mode M]          (OCI createRuntime hook: container state on stdin)
   remainroot hook precreate           (podman precreate hook: config.json on stdin and stdout)
+  remainroot build [--build-hooks-dir DIR] [PODMAN-BUILD-ARGS...]
+                                      podman build in mode full, image fixed so its layers carry the owners
+  remainroot fix-image [--tag NEW] [--base-layers N] IMAGE
+                                      turn owner records of IMAGE's layers into tar owners
+  remainroot runtime ...              OCI runtime wrapper for builds (podman build --runtime)
   remainroot nri [--config F]         NRI plugin for containerd and CRI-O nodes
   remainroot hooks-json [--path BIN] [--precreate | --build [--mode M]]
                                       print a hooks.d document for BIN

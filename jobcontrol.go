@@ -112,12 +112,16 @@ func (j *jobControl) forward(sig unix.Signal) {
 		}
 		return
 	}
-	err := unix.PidfdSendSignal(j.pidfd, sig, nil, 0)
-	if err != nil && !errors.Is(err, unix.ESRCH) {
-		j.log.Debug("forward signal", "signal", sig, "err", err)
-	}
-	if err == nil && !commandGone(j.pidfd) {
-		return
+	// Gone before the signal: the signal is for remainroot. (A command
+	// that the forwarded signal ends is reported as its own death.)
+	if !commandGone(j.pidfd) {
+		err := unix.PidfdSendSignal(j.pidfd, sig, nil, 0)
+		if err == nil || !errors.Is(err, unix.ESRCH) {
+			if err != nil {
+				j.log.Debug("forward signal", "signal", sig, "err", err)
+			}
+			return
+		}
 	}
 	if !endsProcess(sig) {
 		return

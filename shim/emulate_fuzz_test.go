@@ -123,7 +123,7 @@ func (f fuzzFiles) FDOwner(fd int) (FileOwner, bool) {
 	o, err := DecodeOwner(f.xattr)
 	return o, err == nil && f.ownerOK
 }
-func (f fuzzFiles) HasSpecial() bool        { return len(f.data) > 0 && f.data[0]&1 == 1 }
+func (f fuzzFiles) HasSpecial() bool { return len(f.data) > 0 && f.data[0]&1 == 1 }
 func (f fuzzFiles) ImageOwners() OwnerSource {
 	if len(f.data) > 2 && f.data[2]&1 == 1 {
 		return f

@@ -52,6 +52,43 @@ func StoreOfBundle(bundle string) (Store, string, error) {
 	return Store{GraphRoot: filepath.Dir(containers), Driver: driver}, filepath.Base(idDir), nil
 }
 
+// StoreOfRootfs finds the store of a container from its root filesystem
+// as containers/storage mounts it: <graphroot>/vfs/dir/<layer id> or
+// <graphroot>/overlay/<layer id>/merged; it returns the store and the
+// container's layer. Buildah's RUN containers have bundles of their own,
+// but their root is the container's layer.
+func StoreOfRootfs(rootfs string) (Store, string, error) {
+	r := filepath.Clean(rootfs)
+	if filepath.Base(r) == "merged" {
+		layerDir := filepath.Dir(r)
+		driverDir := filepath.Dir(layerDir)
+		if filepath.Base(driverDir) == "overlay" && validID(filepath.Base(layerDir)) {
+			return Store{GraphRoot: filepath.Dir(driverDir), Driver: "overlay"}, filepath.Base(layerDir), nil
+		}
+	}
+	dirDir := filepath.Dir(r)
+	driverDir := filepath.Dir(dirDir)
+	if filepath.Base(dirDir) == "dir" && filepath.Base(driverDir) == "vfs" && validID(filepath.Base(r)) {
+		return Store{GraphRoot: filepath.Dir(driverDir), Driver: "vfs"}, filepath.Base(r), nil
+	}
+	return Store{}, "", fmt.Errorf("root %s: not a vfs or overlay layer of containers/storage", rootfs)
+}
+
+// LayerTop returns the top layer of the image a container's layer was
+// made on: its parent, once containers.json confirms it is a container's.
+func (s Store) LayerTop(layer string) (string, error) {
+	var cs []Container
+	if err := readJSON(filepath.Join(s.dir("containers"), "containers.json"), &cs); err != nil {
+		return "", err
+	}
+	for _, c := range cs {
+		if c.Layer == layer {
+			return s.ContainerTopLayer(c.ID)
+		}
+	}
+	return "", fmt.Errorf("layer %s is no container's in containers.json", layer)
+}
+
 func (s Store) dir(kind string) string { return filepath.Join(s.GraphRoot, s.Driver+"-"+kind) }
 
 // TarSplitPath is where the store keeps a layer's tar headers.

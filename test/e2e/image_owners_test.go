@@ -1,0 +1,89 @@
+package e2e
+
+// Image owners in mode full: under a single mapping podman's storage
+// squashes the owners of a pulled image to the one mapped id; with
+// io.remainroot.mode=full the stat family shows the image's (read from the
+// layers' tar-split files, package imagestore), for podman run (both
+// routes: the precreate supervisor and the createRuntime tracer) and
+// podman exec, under vfs (the test storage) and a native overlay storage
+// of the test's own. A chown in the container wins.
+//
+// Run as root: go test -count=1 -p 1 -run TestImageOwners ./test/e2e/
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// imageOwnersScript prints what the issue's example prints.
+const imageOwnersScript = `stat -c '%n %U:%G %a' /etc/shadow /usr/bin/chage /var/mail`
+
+// imageOwnersWant is what rr-debian's image gives those files.
+var imageOwnersWant = []string{
+	"/etc/shadow root:shadow 640",
+	"/usr/bin/chage root:shadow 2755",
+	"/var/mail root:mail 2775",
+}
+
+// imageOwnersSquashed is what the store shows without remainroot.
+var imageOwnersSquashed = []string{
+	"/etc/shadow root:root 640",
+	"/usr/bin/chage root:root 2755",
+	"/var/mail root:root 2775",
+}
+
+// imageOwnersCheck fails t unless out has every line of want.
+func imageOwnersCheck(t *testing.T, what string, r result, want []string, id string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("%s: want %q\n%s\n%s", what, w, r, logReport(id))
+			return
+		}
+	}
+}
+
+func TestImageOwners(t *testing.T) {
+	bin := setup(t, "podman", "crun")
+	base := container{runtime: "crun", image: debianImage, cmd: []string{"sh", "-c", imageOwnersScript}}
+
+	t.Run("run/supervisor", func(t *testing.T) {
+		c := base
+		c.hook, c.mode = true, "full"
+		r, id := podmanRun(t, bin, c)
+		imageOwnersCheck(t, "podman run, mode full", r, imageOwnersWant, id)
+	})
+	t.Run("run/createRuntime", func(t *testing.T) {
+		c := base
+		c.hook, c.mode, c.createRuntimeOnly = true, "full", true
+		r, id := podmanRun(t, bin, c)
+		imageOwnersCheck(t, "podman run, mode full, createRuntime hook", r, imageOwnersWant, id)
+	})
+	t.Run("run/no-annotation", func(t *testing.T) {
+		r, id := podmanRun(t, bin, base)
+		imageOwnersCheck(t, "podman run without remainroot", r, imageOwnersSquashed, id)
+	})
+	t.Run("run/chown-wins", func(t *testing.T) {
+		c := base
+		c.hook, c.mode = true, "full"
+		c.cmd = []string{"sh", "-c", "grep -q ^lp:x:7: /etc/passwd && grep -q ^mail:x:8: /etc/group && chown 7:8 /etc/shadow && chown root:root /var/mail && " + imageOwnersScript}
+		r, id := podmanRun(t, bin, c)
+		imageOwnersCheck(t, "chown in the container", r, []string{
+			"/etc/shadow lp:mail 640", "/usr/bin/chage root:shadow 2755", "/var/mail root:root 2775"}, id)
+	})
+	t.Run("exec", func(t *testing.T) {
+		name := "rr-e2e-imgowners-" + randomID(6)
+		t.Cleanup(func() { podman(t, time.Minute, "rm", "-f", "-t", "0", name) })
+		c := base
+		c.hook, c.mode, c.detach = true, "full", true
+		c.cmd = []string{"sleep", "infinity"}
+		c.extra = []string{"--name", name}
+		r, id := podmanRun(t, bin, c)
+		if r.code != 0 {
+			t.Fatalf("podman run -d: %s", r)
+		}
+		e := podman(t, time.Minute, append(installedHooksArgs(t, bin), "exec", name, "sh", "-c", imageOwnersScript)...)
+		imageOwnersCheck(t, "podman exec, mode full", e, imageOwnersWant, id)
+	})
+}

@@ -150,8 +150,10 @@ func parseCacheLine(line []byte) (Entry, error) {
 	gid, err2 := strconv.ParseUint(string(f[1]), 10, 32)
 	mode, err3 := strconv.ParseUint(string(f[2]), 8, 32)
 	p, err4 := strconv.Unquote(string(f[3]))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return Entry{}, err
+	for _, err := range []error{err1, err2, err3, err4} {
+		if err != nil {
+			return Entry{}, err
+		}
 	}
 	if mode > 0o7777 || !strings.HasPrefix(p, "/") {
 		return Entry{}, fmt.Errorf("bad mode %o or path %q", mode, p)

@@ -41,13 +41,13 @@ type Image struct {
 func StoreOfBundle(bundle string) (Store, string, error) {
 	b := filepath.Clean(bundle)
 	if filepath.Base(b) != "userdata" {
-		return Store{}, "", fmt.Errorf("bundle %s: not <graphroot>/<driver>-containers/<id>/userdata", bundle)
+		return Store{}, "", fmt.Errorf("bundle %q: not <graphroot>/<driver>-containers/<id>/userdata", bundle)
 	}
 	idDir := filepath.Dir(b)
 	containers := filepath.Dir(idDir)
 	driver, ok := strings.CutSuffix(filepath.Base(containers), "-containers")
 	if !ok || driver == "" || !validID(filepath.Base(idDir)) {
-		return Store{}, "", fmt.Errorf("bundle %s: not <graphroot>/<driver>-containers/<id>/userdata", bundle)
+		return Store{}, "", fmt.Errorf("bundle %q: not <graphroot>/<driver>-containers/<id>/userdata", bundle)
 	}
 	return Store{GraphRoot: filepath.Dir(containers), Driver: driver}, filepath.Base(idDir), nil
 }
@@ -71,7 +71,7 @@ func StoreOfRootfs(rootfs string) (Store, string, error) {
 	if filepath.Base(dirDir) == "dir" && filepath.Base(driverDir) == "vfs" && validID(filepath.Base(r)) {
 		return Store{GraphRoot: filepath.Dir(driverDir), Driver: "vfs"}, filepath.Base(r), nil
 	}
-	return Store{}, "", fmt.Errorf("root %s: not a vfs or overlay layer of containers/storage", rootfs)
+	return Store{}, "", fmt.Errorf("root %q: not a vfs or overlay layer of containers/storage", rootfs)
 }
 
 // LayerTop returns the top layer of the image a container's layer was
@@ -86,7 +86,7 @@ func (s Store) LayerTop(layer string) (string, error) {
 			return s.ContainerTopLayer(c.ID)
 		}
 	}
-	return "", fmt.Errorf("layer %s is no container's in containers.json", layer)
+	return "", fmt.Errorf("layer %q is no container's in containers.json", layer)
 }
 
 func (s Store) dir(kind string) string { return filepath.Join(s.GraphRoot, s.Driver+"-"+kind) }
@@ -113,7 +113,7 @@ func (s Store) ContainerTopLayer(id string) (string, error) {
 	}
 	l, ok := layers[c.Layer]
 	if !ok {
-		return "", fmt.Errorf("container %s: layer %s is not in layers.json", id, c.Layer)
+		return "", fmt.Errorf("container %q: layer %q is not in layers.json", id, c.Layer)
 	}
 	return l.Parent, nil
 }
@@ -129,19 +129,19 @@ func (s Store) ImageTopLayer(id string) (string, error) {
 			return i.Layer, nil
 		}
 	}
-	return "", fmt.Errorf("image %s is not in images.json", id)
+	return "", fmt.Errorf("image %q is not in images.json", id)
 }
 
 func findContainer(cs []Container, id string) (Container, error) {
 	for _, c := range cs {
 		if c.ID == id {
 			if !validID(c.Layer) {
-				return Container{}, fmt.Errorf("container %s: bad layer id %q", id, c.Layer)
+				return Container{}, fmt.Errorf("container %q: bad layer id %q", id, c.Layer)
 			}
 			return c, nil
 		}
 	}
-	return Container{}, fmt.Errorf("container %s is not in containers.json", id)
+	return Container{}, fmt.Errorf("container %q is not in containers.json", id)
 }
 
 // Layers reads layers.json.
@@ -169,10 +169,10 @@ func Chain(layers map[string]Layer, top string) ([]string, error) {
 	var chain []string
 	for id := top; id != ""; id = layers[id].Parent {
 		if _, ok := layers[id]; !ok {
-			return nil, fmt.Errorf("layer %s is not in layers.json", id)
+			return nil, fmt.Errorf("layer %q is not in layers.json", id)
 		}
 		if len(chain) >= maxLayers {
-			return nil, fmt.Errorf("layer %s: a chain of more than %d layers (a loop?)", top, maxLayers)
+			return nil, fmt.Errorf("layer %q: a chain of more than %d layers (a loop?)", top, maxLayers)
 		}
 		chain = append(chain, id)
 	}
@@ -183,9 +183,18 @@ func Chain(layers map[string]Layer, top string) ([]string, error) {
 }
 
 // validID accepts the ids containers/storage makes (hex digests) and other
-// names that are a single path component.
+// names of letters, digits, '.', '_' and '-' that are a single path
+// component.
 func validID(id string) bool {
-	return id != "" && len(id) <= 255 && id != "." && id != ".." && !strings.ContainsAny(id, "/\x00")
+	if id == "" || len(id) > 255 || id == "." || id == ".." {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // readJSON decodes file into v, reading at most maxJSON bytes.

@@ -97,7 +97,7 @@ func (m *merger) add(hdr *tar.Header) error {
 		// the link's path after linking it).
 		target, err := cleanPath(hdr.Linkname)
 		if err != nil {
-			return fmt.Errorf("hard link %s: %w", name, err)
+			return fmt.Errorf("hard link %q: %w", name, err)
 		}
 		if err := m.set(Entry{Path: target, UID: e.UID, GID: e.GID, Mode: e.Mode}); err != nil {
 			return err
@@ -177,7 +177,7 @@ func (e Entry) special() bool { return e.UID != 0 || e.GID != 0 || e.Mode&specia
 // entryOf checks a header's owner and mode.
 func entryOf(name string, hdr *tar.Header) (Entry, error) {
 	if hdr.Uid < 0 || hdr.Gid < 0 || int64(hdr.Uid) > math.MaxUint32-1 || int64(hdr.Gid) > math.MaxUint32-1 {
-		return Entry{}, fmt.Errorf("%s: owner %d:%d out of range", name, hdr.Uid, hdr.Gid)
+		return Entry{}, fmt.Errorf("%q: owner %d:%d out of range", name, hdr.Uid, hdr.Gid)
 	}
 	return Entry{Path: name, UID: uint32(hdr.Uid), GID: uint32(hdr.Gid), Mode: uint32(hdr.Mode) & 0o7777}, nil
 }

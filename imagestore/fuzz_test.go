@@ -1,0 +1,94 @@
+package imagestore
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// oneLine fails t on an error of more than one line.
+func oneLine(t *testing.T, err error) {
+	if err != nil && strings.Contains(err.Error(), "\n") {
+		t.Fatalf("a multi-line error: %q", err)
+	}
+}
+
+// FuzzReadTarSplit merges one layer read from fuzzed tar-split JSON lines
+// (uncompressed): an error of one line or a table, no panic, and a table
+// within its bounds whose paths are clean and absolute.
+func FuzzReadTarSplit(f *testing.F) {
+	f.Add([]byte(`{"type":2,"payload":null,"position":0}`))
+	f.Add([]byte(`{"type":1,"name":"a","size":3,"position":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		table, err := Merge(func(fn func(*tar.Header) error) error {
+			return readTarSplit(bytes.NewReader(data), fn)
+		})
+		oneLine(t, err)
+		for _, e := range table {
+			if c, err := cleanPath(e.Path); err != nil || c != e.Path {
+				t.Fatalf("an unclean path %q in the table", e.Path)
+			}
+		}
+	})
+}
+
+// FuzzMetadata reads fuzzed layers.json and containers.json as the store
+// does and follows a container's chain of layers.
+func FuzzMetadata(f *testing.F) {
+	f.Add([]byte(`[{"id":"a"},{"id":"b","parent":"a"},{"id":"c","parent":"b"}]`), []byte(`[{"id":"x","layer":"c","image":"i"}]`), "x")
+	f.Add([]byte(`[{"id":"a","parent":"a"}]`), []byte(`[{"id":"x","layer":"a"}]`), "x")
+	f.Fuzz(func(t *testing.T, layersJSON, containersJSON []byte, id string) {
+		var ls []Layer
+		var cs []Container
+		if json.Unmarshal(layersJSON, &ls) != nil || json.Unmarshal(containersJSON, &cs) != nil {
+			return
+		}
+		layers, err := layerIndex(ls)
+		oneLine(t, err)
+		if err != nil {
+			return
+		}
+		c, err := findContainer(cs, id)
+		oneLine(t, err)
+		if err != nil {
+			return
+		}
+		chain, err := Chain(layers, layers[c.Layer].Parent)
+		oneLine(t, err)
+		if len(chain) > maxLayers {
+			t.Fatalf("a chain of %d layers", len(chain))
+		}
+	})
+}
+
+// FuzzDecodeTable reads a fuzzed cached table.
+func FuzzDecodeTable(f *testing.F) {
+	f.Add([]byte(cacheMagic + "\nfp\n0 42 640 \"/etc/shadow\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		table, err := decodeTable(bytes.NewReader(data), "fp")
+		oneLine(t, err)
+		var b bytes.Buffer
+		encodeTable(&b, "fp", table)
+		again, err := decodeTable(&b, "fp")
+		if err != nil || len(again) != len(table) {
+			t.Fatalf("a decoded table does not round-trip: %v", err)
+		}
+	})
+}
+
+// FuzzStorePaths finds a store from fuzzed bundle and root paths: what it
+// finds is inside the path it was given.
+func FuzzStorePaths(f *testing.F) {
+	f.Add("/home/u/.local/share/containers/storage/vfs-containers/abc/userdata")
+	f.Add("/g/overlay/abc/merged")
+	f.Fuzz(func(t *testing.T, p string) {
+		if s, id, err := StoreOfBundle(p); err == nil && (!validID(id) || strings.Contains(s.Driver, "/")) {
+			t.Fatalf("bundle %q: %v %q", p, s, id)
+		}
+		if s, layer, err := StoreOfRootfs(p); err == nil && (!validID(layer) || strings.Contains(s.Driver, "/")) {
+			t.Fatalf("root %q: %v %q", p, s, layer)
+		}
+	})
+}

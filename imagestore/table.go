@@ -191,7 +191,9 @@ func cleanPath(name string) (string, error) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return "", errors.New("a path with a NUL byte")
 	}
-	for _, c := range strings.Split(name, "/") {
+	for rest := name; rest != ""; {
+		var c string
+		c, rest, _ = strings.Cut(rest, "/")
 		if c == ".." {
 			return "", fmt.Errorf("path %q leaves the image's root", name)
 		}

@@ -3,9 +3,7 @@ package imagestore
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,7 +56,8 @@ type headerStream struct {
 	seg   []byte // what is left of the current raw segment
 	body  int64  // what is left of the current file body
 	pos   int64
-	err   error // the first error of the JSON lines, beyond archive/tar's
+	err   error  // the first error of the JSON lines, beyond archive/tar's
+	buf   []byte // the decoded payloads, reused from segment to segment
 }
 
 func (h *headerStream) Read(p []byte) (int, error) {
@@ -121,11 +120,12 @@ func (h *headerStream) next() error {
 		return io.EOF
 	}
 	h.line++
-	var e storage.Entry
-	if err := json.Unmarshal(line, &e); err != nil {
+	e, buf, err := decodeEntry(line, h.buf)
+	if err != nil {
 		h.err = fmt.Errorf("tar-split: line %d: %w", h.line, err)
 		return h.err
 	}
+	h.buf = buf
 	switch e.Type {
 	case storage.SegmentType:
 		h.seg = e.Payload
@@ -142,30 +142,46 @@ func (h *headerStream) next() error {
 	return nil
 }
 
-// readLine returns the next non-empty line of r without its newline, at
-// most maxLine bytes; io.EOF at the end.
+// readLine returns the next non-empty line of r without its newline and
+// surrounding blanks, at most maxLine bytes; io.EOF at the end. The line
+// is r's buffer when it fits there (valid until the next read).
 func readLine(r *bufio.Reader) ([]byte, error) {
 	for {
-		var line []byte
-		for {
-			chunk, err := r.ReadSlice('\n')
-			if len(line)+len(chunk) > maxLine {
-				return nil, fmt.Errorf("a line longer than %d bytes", maxLine)
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			line = append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				var chunk []byte
+				chunk, err = r.ReadSlice('\n')
+				if len(line)+len(chunk) > maxLine {
+					return nil, fmt.Errorf("a line longer than %d bytes", maxLine)
+				}
+				line = append(line, chunk...)
 			}
-			line = append(line, chunk...)
-			if err == nil {
-				break
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				continue
-			}
-			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(line)) > 0 {
-				break
-			}
+		}
+		if len(line) > maxLine {
+			return nil, fmt.Errorf("a line longer than %d bytes", maxLine)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
-		if line = bytes.TrimSpace(line); len(line) > 0 {
+		if line = trimBlanks(line); len(line) > 0 {
 			return line, nil
 		}
+		if err != nil {
+			return nil, err // io.EOF
+		}
 	}
+}
+
+// trimBlanks drops the ASCII blanks around b.
+func trimBlanks(b []byte) []byte {
+	blank := func(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+	for len(b) > 0 && blank(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && blank(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
 }

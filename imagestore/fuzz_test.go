@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/vbatts/tar-split/tar/storage"
 )
 
 // oneLine fails t on an error of more than one line.
@@ -89,6 +91,24 @@ func FuzzStorePaths(f *testing.F) {
 		}
 		if s, layer, err := StoreOfRootfs(p); err == nil && (!validID(layer) || strings.Contains(s.Driver, "/")) {
 			t.Fatalf("root %q: %v %q", p, s, layer)
+		}
+	})
+}
+
+// FuzzDecodeEntry: the fast path of a tar-split line agrees with
+// encoding/json wherever both decode it.
+func FuzzDecodeEntry(f *testing.F) {
+	f.Add([]byte(`{"type":2,"payload":"AAAA","position":0}`))
+	f.Add([]byte(`{"type":1,"name":"./a","size":3,"payload":"Gq0vV7kNaWE=","position":1}`))
+	f.Add([]byte(`{"type":1,"name":"a\"b","size":3,"payload":null,"position":1}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fast, _, ok := scanEntry(line, nil)
+		var slow storage.Entry
+		if !ok || json.Unmarshal(line, &slow) != nil {
+			return
+		}
+		if fast.Type != slow.Type || fast.Size != slow.Size || !bytes.Equal(fast.Payload, slow.Payload) {
+			t.Fatalf("fast %+v, encoding/json %+v", fast, slow)
 		}
 	})
 }

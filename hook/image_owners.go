@@ -68,7 +68,9 @@ func readImageOwners(log *slog.Logger, bundle, id string) (imagestore.Owners, in
 
 // imageTop finds the store and the image's top layer: from podman's
 // bundle path and the container's id, else from the root filesystem's
-// path (a build's RUN container).
+// path, or what is mounted there (a build's RUN container: buildah's
+// bundle is a directory of its own, its root a bind mount of the
+// container's layer).
 func imageTop(bundle, rootfs, id string) (imagestore.Store, string, error) {
 	store, dirID, err := imagestore.StoreOfBundle(bundle)
 	if err == nil {
@@ -78,7 +80,11 @@ func imageTop(bundle, rootfs, id string) (imagestore.Store, string, error) {
 		top, err := store.ContainerTopLayer(id)
 		return store, top, err
 	}
-	store, layer, rerr := imagestore.StoreOfRootfs(rootfs)
+	source := rootfs
+	if mountinfo, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		source = imagestore.MountSource(mountinfo, rootfs)
+	}
+	store, layer, rerr := imagestore.StoreOfRootfs(source)
 	if rerr != nil {
 		return store, "", fmt.Errorf("%w; %w", err, rerr)
 	}

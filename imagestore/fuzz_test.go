@@ -112,3 +112,11 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMountSource reads fuzzed mountinfo.
+func FuzzMountSource(f *testing.F) {
+	f.Add([]byte(testMountinfo), "/var/tmp/buildah1/mnt/rootfs")
+	f.Fuzz(func(t *testing.T, mountinfo []byte, point string) {
+		MountSource(mountinfo, point)
+	})
+}

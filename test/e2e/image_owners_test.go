@@ -11,6 +11,7 @@ package e2e
 // Run as root: go test -count=1 -p 1 -run TestImageOwners ./test/e2e/
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,16 @@ func TestImageOwners(t *testing.T) {
 		}
 		e := podman(t, time.Minute, append(installedHooksArgs(t, bin), "exec", name, "sh", "-c", imageOwnersScript)...)
 		imageOwnersCheck(t, "podman exec, mode full", e, imageOwnersWant, id)
+	})
+	t.Run("build", func(t *testing.T) {
+		ctx := userTempDir(t)
+		writeUserFile(t, filepath.Join(ctx, "Containerfile"), "FROM "+debianImage+"\nRUN "+imageOwnersScript+"\n")
+		tag := "localhost/rr-e2e-imgowners-" + randomID(6) + ":latest"
+		t.Cleanup(func() { podman(t, 2*time.Minute, "rmi", "-f", tag) })
+		cmd := asUser(t, "podman", "build", "--runtime", "crun", "--no-cache", "--network=host",
+			"--hooks-dir", buildHooksDir(t, bin, "full"), "-t", tag, ctx)
+		cmd.Dir = ctx
+		r := run(t, cmd, 5*time.Minute)
+		imageOwnersCheck(t, "podman build RUN, mode full", r, imageOwnersWant, "")
 	})
 }

@@ -11,6 +11,7 @@ package e2e
 // Run as root: go test -count=1 -p 1 -run TestImageOwners ./test/e2e/
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,4 +99,42 @@ func TestImageOwners(t *testing.T) {
 		r := run(t, cmd, 5*time.Minute)
 		imageOwnersCheck(t, "podman build RUN, mode full", r, imageOwnersWant, "")
 	})
+	t.Run("overlay", func(t *testing.T) {
+		// A rootless native overlay store of the test's own, squashing
+		// owners as the single mapping makes it.
+		dir := userTempDir(t)
+		store := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
+			"--storage-driver", "overlay", "--storage-opt", "overlay.ignore_chown_errors=true"}
+		t.Cleanup(func() { podman(t, 2*time.Minute, append(store, "rm", "-a", "-f", "-t", "0")...) })
+		from := "containers-storage:[vfs@" + imageOwnersVFSRoot(t) + "+" + runtimeDir(t) + "/containers]" + debianImage
+		if r := podman(t, 5*time.Minute, append(store, "pull", "-q", from)...); r.code != 0 {
+			t.Fatalf("copy the image into an overlay store: %s", r)
+		}
+		runIn := func(t *testing.T, annotate bool, script string) (result, string) {
+			cid := filepath.Join(userTempDir(t), "cid")
+			args := append(append(append([]string{}, store...), installedHooksArgs(t, bin)...),
+				"run", "--rm", "--network=host", "--runtime", "crun", "--cidfile", cid)
+			if annotate {
+				args = append(args, "--annotation", "io.remainroot.mode=full")
+			}
+			r := podman(t, 2*time.Minute, append(args, debianImage, "sh", "-c", script)...)
+			id, _ := os.ReadFile(cid)
+			return r, strings.TrimSpace(string(id))
+		}
+		r, id := runIn(t, true, imageOwnersScript)
+		imageOwnersCheck(t, "overlay, mode full", r, imageOwnersWant, id)
+		r, id = runIn(t, false, imageOwnersScript)
+		imageOwnersCheck(t, "overlay without remainroot", r, imageOwnersSquashed, id)
+		r, id = runIn(t, true, "chown 0:0 /etc/shadow && "+imageOwnersScript)
+		imageOwnersCheck(t, "overlay, a chown in the container", r, []string{"/etc/shadow root:root 640", "/var/mail root:mail 2775"}, id)
+	})
+}
+
+// imageOwnersVFSRoot is the test user's default (vfs) graph root.
+func imageOwnersVFSRoot(t *testing.T) string {
+	r := podman(t, time.Minute, "info", "--format", "{{.Store.GraphRoot}}")
+	if r.code != 0 {
+		t.Fatalf("podman info: %s", r)
+	}
+	return strings.TrimSpace(r.stdout)
 }

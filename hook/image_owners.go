@@ -31,11 +31,15 @@ func imageOwners(log *slog.Logger, bundle, id string) shim.OwnerSource {
 		log.Info("image owners not used: files without an owner record show the store's", "err", err)
 		return nil
 	}
-	log.Info("image owners", "files", len(owners), "paths", n, "took", time.Since(start).Round(time.Microsecond))
-	if len(owners) == 0 {
-		return nil // nothing to consult: stats keep their single stop
+	notRoot := owners.NotRoot()
+	log.Info("image owners", "files", len(owners), "not-root", len(notRoot), "paths", n,
+		"took", time.Since(start).Round(time.Microsecond))
+	if len(notRoot) == 0 {
+		// Only set-id bits and sticky directories of root's, which the
+		// store applied: nothing to write in, stats keep their one stop.
+		return nil
 	}
-	return owners
+	return notRoot
 }
 
 // readImageOwners does imageOwners' work; n is the number of paths the

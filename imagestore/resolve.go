@@ -22,6 +22,18 @@ type Owner struct {
 // owner source of the tracer's stat emulation (shim.OwnerSource).
 type Owners map[FileKey]Owner
 
+// NotRoot returns the entries whose owner is not 0:0: all a stat has to
+// write in (the kernel's mode is the image's, special bits included).
+func (o Owners) NotRoot() Owners {
+	out := Owners{}
+	for k, e := range o {
+		if e.UID != 0 || e.GID != 0 {
+			out[k] = e
+		}
+	}
+	return out
+}
+
 // ImageOwner returns the owner the image gives the file (dev, ino).
 func (o Owners) ImageOwner(dev, ino uint64) (shim.FileOwner, bool) {
 	e, ok := o[FileKey{dev, ino}]

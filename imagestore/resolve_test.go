@@ -89,4 +89,8 @@ func TestImageOwner(t *testing.T) {
 	if _, ok := o.ImageOwner(1, 3); ok {
 		t.Error("an unknown inode has an owner")
 	}
+	o[FileKey{1, 4}] = Owner{Mode: 0o4755}
+	if n := o.NotRoot(); len(n) != 1 {
+		t.Errorf("NotRoot: %v", n)
+	}
 }

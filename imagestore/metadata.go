@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -77,16 +78,22 @@ func StoreOfRootfs(rootfs string) (Store, string, error) {
 // LayerTop returns the top layer of the image a container's layer was
 // made on: its parent, once containers.json confirms it is a container's.
 func (s Store) LayerTop(layer string) (string, error) {
-	var cs []Container
-	if err := readJSON(filepath.Join(s.dir("containers"), "containers.json"), &cs); err != nil {
+	cs, err := s.containers()
+	if err != nil {
 		return "", err
 	}
-	for _, c := range cs {
-		if c.Layer == layer {
-			return s.ContainerTopLayer(c.ID)
-		}
+	i := slices.IndexFunc(cs, func(c Container) bool { return c.Layer == layer })
+	if i < 0 {
+		return "", fmt.Errorf("layer %q is no container's in containers.json", layer)
 	}
-	return "", fmt.Errorf("layer %q is no container's in containers.json", layer)
+	return s.ContainerTopLayer(cs[i].ID)
+}
+
+// containers reads containers.json.
+func (s Store) containers() ([]Container, error) {
+	var cs []Container
+	err := readJSON(filepath.Join(s.dir("containers"), "containers.json"), &cs)
+	return cs, err
 }
 
 func (s Store) dir(kind string) string { return filepath.Join(s.GraphRoot, s.Driver+"-"+kind) }
@@ -99,8 +106,8 @@ func (s Store) TarSplitPath(layer string) string {
 // ContainerTopLayer returns the top layer of the image the container id
 // was made from: the parent of the container's own layer.
 func (s Store) ContainerTopLayer(id string) (string, error) {
-	var cs []Container
-	if err := readJSON(filepath.Join(s.dir("containers"), "containers.json"), &cs); err != nil {
+	cs, err := s.containers()
+	if err != nil {
 		return "", err
 	}
 	c, err := findContainer(cs, id)

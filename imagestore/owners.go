@@ -2,6 +2,8 @@ package imagestore
 
 import (
 	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -29,7 +31,7 @@ func (s Store) Owners(top, cacheDir string, log *slog.Logger) (t Table, cached b
 	}
 	file := ""
 	if cacheDir != "" {
-		file = filepath.Join(cacheDir, top)
+		file = filepath.Join(cacheDir, s.cacheName(top))
 		t, err := readCache(file, fp)
 		if err == nil {
 			return t, true, nil
@@ -48,6 +50,13 @@ func (s Store) Owners(top, cacheDir string, log *slog.Logger) (t Table, cached b
 		}
 	}
 	return t, false, nil
+}
+
+// cacheName names the cached Table of top in this store: the same layer
+// (a pulled layer's id is its content's) in two stores has two entries.
+func (s Store) cacheName(top string) string {
+	sum := sha256.Sum256([]byte(s.GraphRoot + "\x00" + s.Driver))
+	return top + "-" + hex.EncodeToString(sum[:6])
 }
 
 // merge reads the chain's tar-split files, lowest layer first.

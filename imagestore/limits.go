@@ -20,6 +20,6 @@ const (
 	maxLayers = 1024
 	// maxJSON bounds a metadata file (layers.json, images.json,
 	// containers.json) and maxCache a cached Table.
-	maxJSON  = 256 << 20
+	maxJSON  = 64 << 20
 	maxCache = maxTableBytes + 64<<20
 )

@@ -146,7 +146,7 @@ func (h *headerStream) next() error {
 // surrounding blanks, at most maxLine bytes; io.EOF at the end. The line
 // is r's buffer when it fits there (valid until the next read).
 func readLine(r *bufio.Reader) ([]byte, error) {
-	for {
+	for blank := 0; ; {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			line = append([]byte(nil), line...)
@@ -170,6 +170,9 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 		}
 		if err != nil {
 			return nil, err // io.EOF
+		}
+		if blank += len(line) + 1; blank > maxLine {
+			return nil, fmt.Errorf("more than %d bytes of blank lines", maxLine)
 		}
 	}
 }

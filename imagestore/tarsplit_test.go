@@ -54,6 +54,7 @@ func TestReadHeadersBadInput(t *testing.T) {
 		"an unknown type":   gz([]byte(`{"type":3,"payload":null,"position":0}` + "\n")),
 		"a negative size":   gz([]byte(`{"type":1,"name":"a","size":-5,"position":0}` + "\n")),
 		"a very long line":  gz(append(bytes.Repeat([]byte(" "), maxLine+1), '\n')),
+		"blank lines":       gz(bytes.Repeat([]byte("\n"), maxLine+2)),
 		"a bad header":      gz([]byte(`{"type":2,"payload":"` + strings.Repeat("QUFB", 128) + `","position":0}` + "\n")),
 		"a forged PAX size": gz(forgedPAX(t)),
 	}

@@ -171,8 +171,8 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, err // io.EOF
 		}
-		if blank += len(line) + 1; blank > maxLine {
-			return nil, fmt.Errorf("more than %d bytes of blank lines", maxLine)
+		if blank++; blank > maxLine {
+			return nil, fmt.Errorf("more than %d blank lines", maxLine)
 		}
 	}
 }

@@ -48,7 +48,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS = ./hook:FuzzParseState ./config:FuzzFromAnnotations \
 	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./shim:FuzzACL ./attach:FuzzFixAuxv ./attach:FuzzParseStatus \
 	./hook:FuzzRewriteConfig ./hook:FuzzParseAgentMessage \
-	./imagestore:FuzzReadTarSplit ./imagestore:FuzzMetadata ./imagestore:FuzzDecodeTable ./imagestore:FuzzStorePaths ./imagestore:FuzzDecodeEntry ./imagestore:FuzzMountSource
+	./imagestore:FuzzReadTarSplit ./imagestore:FuzzMetadata ./imagestore:FuzzDecodeTable ./imagestore:FuzzStorePaths ./imagestore:FuzzDecodeEntry ./imagestore:FuzzMountSource ./imagestore:FuzzParseBlock
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh $(FUZZ_TARGETS)
 

@@ -9,12 +9,13 @@
 // file entry whose body is size bytes), for vfs and overlay alike;
 // layers.json gives each layer's parent, <driver>-containers/containers.json
 // a container's layer and image, <driver>-images/images.json an image's top
-// layer. This package rebuilds the tar stream of each layer's headers with
-// the bodies skipped (never read: the tar-split holds only their sizes),
-// parses it with archive/tar, and merges the layers in order (whiteouts,
-// opaque directories, later entries replacing earlier ones) into a Table:
-// the paths whose owner is not 0:0 or whose mode has the set-user-ID,
-// set-group-ID or sticky bit.
+// layer. This package reads each layer's header blocks from its raw
+// segments (the bodies are never read: the tar-split holds only their
+// sizes), plain ustar and GNU blocks itself and every other header (PAX and
+// GNU long-name records, base-256 numbers, old formats) with archive/tar,
+// and merges the layers in order (whiteouts, opaque directories, later
+// entries replacing earlier ones) into a Table: the paths whose owner is
+// not 0:0 or whose mode has the set-user-ID, set-group-ID or sticky bit.
 //
 // The entries are tar-split's own type (storage.Entry), decoded line by
 // line with a bound on the line's length: tar-split's NewJSONUnpacker reads

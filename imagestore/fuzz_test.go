@@ -120,3 +120,29 @@ func FuzzMountSource(f *testing.F) {
 		MountSource(mountinfo, point)
 	})
 }
+
+// FuzzParseBlock: the fast path of a header block agrees with archive/tar
+// wherever archive/tar reads the block.
+func FuzzParseBlock(f *testing.F) {
+	for _, format := range []tar.Format{tar.FormatUSTAR, tar.FormatGNU} {
+		var b bytes.Buffer
+		tar.NewWriter(&b).WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "etc/shadow", Gid: 42, Mode: 0o640, Format: format})
+		f.Add(b.Bytes()[:blockSize])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		block := make([]byte, blockSize)
+		copy(block, data)
+		fast, err := parseBlock(block)
+		if err != nil {
+			return
+		}
+		slow, err := tar.NewReader(bytes.NewReader(block)).Next()
+		if err != nil {
+			return
+		}
+		if fast.Name != slow.Name || fast.Linkname != slow.Linkname || fast.Typeflag != slow.Typeflag ||
+			fast.Mode != slow.Mode || fast.Uid != slow.Uid || fast.Gid != slow.Gid {
+			t.Fatalf("fast %+v\narchive/tar %+v", fast, slow)
+		}
+	})
+}

@@ -23,23 +23,54 @@ func ReadHeaders(r io.Reader, fn func(*tar.Header) error) error {
 	return readTarSplit(zr, fn)
 }
 
-// readTarSplit is ReadHeaders on the uncompressed JSON lines.
+// readTarSplit is ReadHeaders on the uncompressed JSON lines. It follows
+// the layout tar-split gives them: a raw segment holds the padding of the
+// body before it (up to the next 512-byte boundary of the tar stream) and
+// then the header blocks of one entry, which parseHeaders reads; a file
+// entry stands for its body, which only moves the position in the stream.
+// An all-zero block ends the archive.
 func readTarSplit(r io.Reader, fn func(*tar.Header) error) error {
-	hs := &headerStream{lines: bufio.NewReaderSize(r, 64<<10)}
-	tr := tar.NewReader(hs)
-	for n := 0; ; n++ {
-		if n >= maxEntries {
-			return fmt.Errorf("tar-split: more than %d entries", maxEntries)
-		}
-		hdr, err := tr.Next()
+	lines := bufio.NewReaderSize(r, 64<<10)
+	var pos int64
+	var buf []byte
+	for line, entries := 1, 0; ; line++ {
+		text, err := readLine(lines)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			if hs.err != nil {
-				return hs.err
+			return fmt.Errorf("tar-split: line %d: %w", line, err)
+		}
+		var e storage.Entry
+		if e, buf, err = decodeEntry(text, buf); err != nil {
+			return fmt.Errorf("tar-split: line %d: %w", line, err)
+		}
+		switch e.Type {
+		case storage.FileType:
+			if e.Size < 0 || pos+e.Size < pos {
+				return fmt.Errorf("tar-split: line %d: bad size %d", line, e.Size)
 			}
-			return fmt.Errorf("tar-split: entry %d: %w", n, err)
+			pos += e.Size
+			continue
+		case storage.SegmentType:
+		default:
+			return fmt.Errorf("tar-split: line %d: unknown entry type %d", line, e.Type)
+		}
+		seg := e.Payload
+		pad := min(int64(len(seg)), (blockSize-pos%blockSize)%blockSize)
+		seg, pos = seg[pad:], pos+pad+int64(len(seg[pad:]))
+		if len(seg) == 0 {
+			continue
+		}
+		if len(seg) >= blockSize && allZero(seg[:blockSize]) {
+			return nil // the end of the archive, and what follows it
+		}
+		if entries++; entries > maxEntries {
+			return fmt.Errorf("tar-split: more than %d entries", maxEntries)
+		}
+		hdr, err := parseHeaders(seg)
+		if err != nil {
+			return fmt.Errorf("tar-split: line %d: entry %d: %w", line, entries, err)
 		}
 		if err := fn(hdr); err != nil {
 			return err
@@ -47,99 +78,13 @@ func readTarSplit(r io.Reader, fn func(*tar.Header) error) error {
 	}
 }
 
-// headerStream is the tar stream a tar-split file describes, with every
-// file body read as zeros (and skipped by Seek, which archive/tar uses to
-// pass over a body).
-type headerStream struct {
-	lines *bufio.Reader
-	line  int
-	seg   []byte // what is left of the current raw segment
-	body  int64  // what is left of the current file body
-	pos   int64
-	err   error  // the first error of the JSON lines, beyond archive/tar's
-	buf   []byte // the decoded payloads, reused from segment to segment
-}
-
-func (h *headerStream) Read(p []byte) (int, error) {
-	for len(h.seg) == 0 && h.body == 0 {
-		if err := h.next(); err != nil {
-			return 0, err
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
 		}
 	}
-	var n int
-	if len(h.seg) > 0 {
-		n = copy(p, h.seg)
-		h.seg = h.seg[n:]
-	} else {
-		n = int(min(int64(len(p)), h.body))
-		clear(p[:n])
-		h.body -= int64(n)
-	}
-	h.pos += int64(n)
-	return n, nil
-}
-
-// Seek moves forward only (io.SeekCurrent with offset >= 0): how
-// archive/tar skips a body it is not asked for.
-func (h *headerStream) Seek(offset int64, whence int) (int64, error) {
-	if whence != io.SeekCurrent || offset < 0 {
-		return h.pos, errors.New("tar-split: headerStream seeks forward only")
-	}
-	for offset > 0 {
-		if len(h.seg) == 0 && h.body == 0 {
-			if err := h.next(); err != nil {
-				return h.pos, err
-			}
-			continue
-		}
-		var n int64
-		if len(h.seg) > 0 {
-			n = min(offset, int64(len(h.seg)))
-			h.seg = h.seg[n:]
-		} else {
-			n = min(offset, h.body)
-			h.body -= n
-		}
-		offset -= n
-		h.pos += n
-	}
-	return h.pos, nil
-}
-
-// next reads the next JSON line into seg or body.
-func (h *headerStream) next() error {
-	if h.err != nil {
-		return h.err
-	}
-	line, err := readLine(h.lines)
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			h.err = fmt.Errorf("tar-split: line %d: %w", h.line+1, err)
-			return h.err
-		}
-		return io.EOF
-	}
-	h.line++
-	e, buf, err := decodeEntry(line, h.buf)
-	if err != nil {
-		h.err = fmt.Errorf("tar-split: line %d: %w", h.line, err)
-		return h.err
-	}
-	h.buf = buf
-	switch e.Type {
-	case storage.SegmentType:
-		h.seg = e.Payload
-	case storage.FileType:
-		if e.Size < 0 {
-			h.err = fmt.Errorf("tar-split: line %d: negative size %d", h.line, e.Size)
-			return h.err
-		}
-		h.body = e.Size
-	default:
-		h.err = fmt.Errorf("tar-split: line %d: unknown entry type %d", h.line, e.Type)
-		return h.err
-	}
-	return nil
+	return true
 }
 
 // readLine returns the next non-empty line of r without its newline and

@@ -34,6 +34,25 @@ func TestReadHeaders(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+
+	// Every format archive/tar writes: ustar with a prefix, GNU, GNU with
+	// a long name, base-256 ids, PAX records for ids.
+	prefixed := strings.Repeat("p", 120) + "/name"
+	data = tarSplitOf(t, []*tar.Header{
+		{Typeflag: tar.TypeReg, Name: prefixed, Uid: 5, Gid: 6, Mode: 0o2755, Size: 1, Format: tar.FormatUSTAR},
+		{Typeflag: tar.TypeDir, Name: "gnu/", Uid: 7, Gid: 8, Mode: 0o1777, Format: tar.FormatGNU},
+		{Typeflag: tar.TypeReg, Name: strings.Repeat("g", 150), Uid: 9, Gid: 10, Mode: 0o644, Size: 700, Format: tar.FormatGNU},
+		{Typeflag: tar.TypeReg, Name: "big-ids", Uid: 1 << 30, Gid: 1 << 31, Mode: 0o644, Format: tar.FormatGNU},
+		{Typeflag: tar.TypeSymlink, Name: "pax-ids", Linkname: "x", Uid: 1 << 30, Gid: 3, Format: tar.FormatPAX},
+	})
+	got, err = headersOf(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{prefixed + " 5:6", "gnu/ 7:8", strings.Repeat("g", 150) + " 9:10", "big-ids 1073741824:2147483648", "pax-ids 1073741824:3"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 func TestReadHeadersBadInput(t *testing.T) {

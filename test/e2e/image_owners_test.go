@@ -125,6 +125,10 @@ func TestImageOwners(t *testing.T) {
 		imageOwnersCheck(t, "overlay, mode full", r, imageOwnersWant, id)
 		r, id = runIn(t, false, imageOwnersScript)
 		imageOwnersCheck(t, "overlay without remainroot", r, imageOwnersSquashed, id)
+		// A write copies the file up to the container's layer: overlay
+		// keeps its inode number, and the image's owner with it.
+		r, id = runIn(t, true, "echo >> /etc/shadow && chmod g+s /var/mail && "+imageOwnersScript)
+		imageOwnersCheck(t, "overlay, files copied up", r, imageOwnersWant, id)
 		r, id = runIn(t, true, "chown 0:0 /etc/shadow && "+imageOwnersScript)
 		imageOwnersCheck(t, "overlay, a chown in the container", r, []string{"/etc/shadow root:root 640", "/var/mail root:mail 2775"}, id)
 	})

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -78,7 +79,29 @@ func writeCache(file, fingerprint string, t Table) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), file)
+	if err := os.Rename(f.Name(), file); err != nil {
+		return err
+	}
+	pruneCache(dir, time.Now().Add(-cacheLifetime))
+	return nil
+}
+
+// cacheLifetime is how long a cached Table is kept after it was written:
+// stores come and go (a test's, a removed image's), and a Table read from
+// the cache is not written again.
+const cacheLifetime = 30 * 24 * time.Hour
+
+// pruneCache removes the files of dir written before cutoff.
+func pruneCache(dir string, cutoff time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func encodeTable(w io.Writer, fingerprint string, t Table) {

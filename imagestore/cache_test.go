@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
@@ -29,6 +30,22 @@ func TestCacheRoundTrip(t *testing.T) {
 	os.Symlink(file, link)
 	if _, err := readCache(link, "fp1"); err == nil {
 		t.Error("a symlink was read")
+	}
+}
+
+func TestPruneCache(t *testing.T) {
+	dir := t.TempDir()
+	old, recent := filepath.Join(dir, "old"), filepath.Join(dir, "recent")
+	os.WriteFile(old, nil, 0o600)
+	os.WriteFile(recent, nil, 0o600)
+	long := time.Now().Add(-2 * cacheLifetime)
+	os.Chtimes(old, long, long)
+	pruneCache(dir, time.Now().Add(-cacheLifetime))
+	if _, err := os.Stat(old); err == nil {
+		t.Error("an old table was kept")
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Error("a recent table was removed")
 	}
 }
 

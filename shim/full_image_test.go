@@ -184,3 +184,41 @@ func TestChownOfAnImageFileStartsFromItsOwner(t *testing.T) {
 		t.Errorf("record %v, want 7:42", o)
 	}
 }
+
+// fdImageFiles answers a descriptor's stat with a regular file (dev, ino)
+// of 0:0 without an owner record.
+type fdImageFiles struct {
+	imageFiles
+	dev, ino uint64
+}
+
+func (f fdImageFiles) StatFD(int, bool, int, uint32) ([]byte, error) {
+	m := &fakeMemory{base: 0, buf: make([]byte, statSize)}
+	kernelStat(m, 0, f.dev, f.ino)
+	return m.buf, nil
+}
+func (fdImageFiles) FDOwner(int) (FileOwner, bool) { return FileOwner{}, false }
+
+type fdImageEnv struct {
+	fakeEnv
+	files fdImageFiles
+}
+
+func (e fdImageEnv) Files() Files { return e.files }
+
+func TestFstatImageOwner(t *testing.T) {
+	for _, c := range []struct {
+		ino  uint64
+		want FileOwner
+	}{{9, FileOwner{0, 42}}, {10, FileOwner{0, 0}}} {
+		m := imageMemory()
+		env := fdImageEnv{files: fdImageFiles{imageFiles{images: shadowImage}, 7, c.ino}}
+		_, out := Emulate(Root(all), call(unix.SYS_FSTAT, 3, imgBufAddr), m, env)
+		if out.Kind != Return || out.Value != 0 {
+			t.Fatalf("%+v, want 0", out)
+		}
+		if got := (FileOwner{m.u32(imgBufAddr + statUID), m.u32(imgBufAddr + statGID)}); got != c.want {
+			t.Errorf("inode %d: owner %v, want %v", c.ino, got, c.want)
+		}
+	}
+}

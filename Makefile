@@ -27,7 +27,7 @@ build:
 # Unit tests only: no root, no runtimes.
 unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./attach/... ./shim/... ./config/... ./hook/... ./doctor/... ./nri/... ./imagefix/... ./runtimewrap/...
+	$(GO) test -count=1 ./attach/... ./shim/... ./config/... ./hook/... ./doctor/... ./nri/... ./imagefix/... ./runtimewrap/... ./imagestore/...
 
 # The test environment (packages, the unprivileged user, images); root only.
 test-env:
@@ -47,7 +47,8 @@ test: build test-env
 FUZZTIME ?= 5s
 FUZZ_TARGETS = ./hook:FuzzParseState ./config:FuzzFromAnnotations \
 	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./shim:FuzzACL ./attach/auxv:FuzzFixAuxv ./attach/procfs:FuzzParseStatus \
-	./hook:FuzzRewriteConfig ./hook:FuzzParseAgentMessage ./imagefix:FuzzFixLayer
+	./hook:FuzzRewriteConfig ./hook:FuzzParseAgentMessage ./imagefix:FuzzFixLayer \
+	./imagestore:FuzzReadTarSplit ./imagestore:FuzzMetadata ./imagestore:FuzzDecodeTable ./imagestore:FuzzStorePaths ./imagestore:FuzzDecodeEntry ./imagestore:FuzzMountSource ./imagestore:FuzzParseBlock
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh $(FUZZ_TARGETS)
 

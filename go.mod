@@ -8,6 +8,7 @@ require (
 	github.com/opencontainers/go-digest v1.0.0
 	github.com/opencontainers/image-spec v1.1.1
 	github.com/opencontainers/runtime-spec v1.3.0
+	github.com/vbatts/tar-split v0.12.3
 	go.podman.io/common v0.69.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0

@@ -115,4 +115,7 @@ func (f files) Malformed(value []byte, err error) {
 
 func (f files) HasSpecial() bool { return len(f.t.special) > 0 }
 
+// ImageOwners is Options.ImageOwners.
+func (f files) ImageOwners() shim.OwnerSource { return f.t.opts.ImageOwners }
+
 func (f files) Missing(nr uintptr) bool { return f.t.missing[nr] }

@@ -30,6 +30,9 @@ type Options struct {
 	// Files turns on mode full: file ownership recorded in the
 	// user.rootlesscontainers xattr and reported by the stat family.
 	Files bool
+	// ImageOwners, in mode full, gives the owners of files that have no
+	// owner record: those their image gave them (package imagestore).
+	ImageOwners shim.OwnerSource
 	// OnMainStop is called on the tracer goroutine when the main process
 	// enters a group-stop, with the stopping signal.
 	OnMainStop func(sig unix.Signal)

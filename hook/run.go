@@ -103,7 +103,7 @@ func run(stdin io.Reader, mode *config.Mode, logErr *error) (logFile string, err
 	defer null.Close()
 	args := []string{"remainroot", TracerRole, "--pid", strconv.Itoa(st.Pid),
 		"--log-level", strings.ToLower(settings.LogLevel.String()), "--log-file", logFile,
-		"--filter", filterName(filter), "--id", st.ID}
+		"--filter", filterName(filter), "--id", st.ID, "--bundle", st.Bundle}
 	// Detached: its own session, stdio on /dev/null (runc waits for EOF on
 	// the hook's stdout and stderr), and only the report pipe inherited.
 	proc, err := os.StartProcess(self, args, &os.ProcAttr{

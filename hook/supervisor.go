@@ -20,6 +20,7 @@ import (
 	"github.com/remainroot/remainroot/attach/fallback"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
+	"github.com/remainroot/remainroot/shim"
 )
 
 // SupervisorRole is the hidden first argument that makes remainroot a
@@ -40,12 +41,15 @@ const InitTimeout = 60 * time.Second
 
 // supervisor is one container's receiver of runtime connections.
 type supervisor struct {
-	log      *slog.Logger
-	logOut   *deferredLog
-	logDir   string
-	filter   seccomp.Filter
-	full     bool
-	user     *attach.Identity
+	log    *slog.Logger
+	logOut *deferredLog
+	logDir string
+	filter seccomp.Filter
+	full   bool
+	user   *attach.Identity
+	// images gives, in mode full, the owners of files without a record
+	// (image_owners.go); nil when unknown.
+	images   shim.OwnerSource
 	id       string
 	initPid  int
 	initNS   string
@@ -173,6 +177,9 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 		s.initNS = ""
 	}
 	s.log.Info("supervising", "mode", map[bool]string{false: "creds", true: "full"}[s.full])
+	if s.full {
+		s.images = imageOwners(s.log, m.State.Bundle, s.id)
+	}
 	initDone := make(chan struct{})
 	go func() {
 		s.trace(s.initPid, m.Listener, s.user)
@@ -265,6 +272,7 @@ func (s *supervisor) trace(pid int, listener *os.File, user *attach.Identity) {
 	opts := attach.Options{Log: log, EmulateFromExec: true, Files: s.full, OwnThreadOnly: true,
 		RefusedIDsBeforeExec: true, Admit: s.admit(isInit), Lazy: !s.full}
 	opts.Identity = user
+	opts.ImageOwners = s.images
 	res, err := attach.Trace(opts, func(sess *attach.Session) error {
 		return sess.AdoptListener(pid, fd, s.filter, func(err error) {
 			if err != nil {

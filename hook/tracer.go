@@ -51,6 +51,7 @@ func TracerMain(args []string) int {
 	logFile := fs.String("log-file", os.DevNull, "log file")
 	filter := fs.String("filter", "full", "setter or full")
 	id := fs.String("id", "", "container id, for logs")
+	bundle := fs.String("bundle", "", "the container's bundle (mode full: where its image's owners are found)")
 	report := os.NewFile(readyFd, "remainroot-report")
 	if err := fs.Parse(args); err != nil || *pid <= 0 {
 		sendMessage(report, message{Error: "internal: bad tracer arguments"})
@@ -83,7 +84,11 @@ func TracerMain(args []string) int {
 			report.Close()
 		}
 	}
-	res, err := attach.Trace(attach.Options{Log: log, EmulateFromExec: true, Files: f.Files}, func(s *attach.Session) error {
+	opts := attach.Options{Log: log, EmulateFromExec: true, Files: f.Files}
+	if f.Files && *bundle != "" {
+		opts.ImageOwners = imageOwners(log, *bundle, *id)
+	}
+	res, err := attach.Trace(opts, func(s *attach.Session) error {
 		if err := s.SeizeProcess(*pid, false); err != nil {
 			return err
 		}

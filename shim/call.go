@@ -71,6 +71,10 @@ type Files interface {
 	FDOwner(fd int) (FileOwner, bool)
 	// HasSpecial reports whether the table of special files has entries.
 	HasSpecial() bool
+	// ImageOwners is where an object without an owner record takes its
+	// owner from: the owners its image gave it, which the store could not
+	// apply (nil: none known).
+	ImageOwners() OwnerSource
 	// Missing reports whether call nr has failed with ENOSYS for this
 	// trace (the *xattrat calls under a container's seccomp profile).
 	Missing(nr uintptr) bool
@@ -78,6 +82,22 @@ type Files interface {
 	// from a file, so anyone who could write the file wrote it): the
 	// object is then taken to have none, as without remainroot.
 	Malformed(value []byte, err error)
+}
+
+// OwnerSource gives the owner an object had in its container's image, by
+// device and inode (package imagestore). It is consulted only for objects
+// without a record of their own: a chown in the container wins.
+type OwnerSource interface {
+	ImageOwner(dev, ino uint64) (FileOwner, bool)
+}
+
+// imageOwner asks files' owner source, if any, for (dev, ino).
+func imageOwner(files Files, dev, ino uint64) (FileOwner, bool) {
+	src := files.ImageOwners()
+	if src == nil {
+		return FileOwner{}, false
+	}
+	return src.ImageOwner(dev, ino)
 }
 
 // ScratchSize is the size of the area Files.Scratch points to.

@@ -123,7 +123,16 @@ func (f fuzzFiles) FDOwner(fd int) (FileOwner, bool) {
 	o, err := DecodeOwner(f.xattr)
 	return o, err == nil && f.ownerOK
 }
-func (f fuzzFiles) HasSpecial() bool        { return len(f.data) > 0 && f.data[0]&1 == 1 }
+func (f fuzzFiles) HasSpecial() bool { return len(f.data) > 0 && f.data[0]&1 == 1 }
+func (f fuzzFiles) ImageOwners() OwnerSource {
+	if len(f.data) > 2 && f.data[2]&1 == 1 {
+		return f
+	}
+	return nil
+}
+func (f fuzzFiles) ImageOwner(dev, ino uint64) (FileOwner, bool) {
+	return FileOwner{uint32(ino), uint32(dev)}, (dev+ino)&1 == 1
+}
 func (f fuzzFiles) Malformed([]byte, error) {}
 func (f fuzzFiles) Missing(nr uintptr) bool { return len(f.data) > 1 && f.data[1]&1 == 1 }
 

@@ -91,13 +91,14 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 			return nil, -int64(unix.EFAULT)
 		}
 		p.info = info
-		current := info.owner
+		current := p.xattrOrReal()
 		if !holdsXattr(info.mode) {
+			current = info.owner
 			if o, ok := p.files.Special(info.dev, info.ino); ok {
 				current = o
+			} else if o, ok := imageOwner(p.files, info.dev, info.ino); ok {
+				current = o
 			}
-		} else if p.found {
-			current = p.xattr
 		}
 		if err := p.creds.chownAllowedOn(ownerOf(p.env, info.owner, current), p.uid, p.gid); err != nil {
 			p.state = chownMount
@@ -205,9 +206,14 @@ func (p *chownPlan) finish() (*Step, int64) {
 	return &Step{Nr: p.nr, Args: p.noop, Direct: true, Untraced: true}, 0
 }
 
+// xattrOrReal is the owner of an object that can carry the owner xattr:
+// its record, else the owner its image gave it, else the kernel's.
 func (p *chownPlan) xattrOrReal() FileOwner {
 	if p.found {
 		return p.xattr
+	}
+	if o, ok := imageOwner(p.files, p.info.dev, p.info.ino); ok {
+		return o
 	}
 	return p.info.owner
 }

@@ -9,14 +9,15 @@ import (
 
 // The scratch area a full-mode plan lays out in the thread's memory.
 const (
-	scrName  = 0                   // "user.rootlesscontainers\0"
-	scrEmpty = 32                  // "\0", the path of an fd-based call
-	scrDot   = 40                  // ".\0"
-	scrArgs  = 48                  // struct xattr_args {u64 value; u32 size; u32 flags}
-	scrValue = 64                  // the xattr value read, up to valueMax bytes
-	scrStat  = 128                 // a struct stat or statx
-	scrPath  = scrStat + statxSize // a path built for the call, then a value to set
-	valueMax = 64
+	scrName   = 0                   // "user.rootlesscontainers\0"
+	scrNoType = 24                  // 0: a file type that is neither a regular file nor a directory
+	scrEmpty  = 32                  // "\0", the path of an fd-based call
+	scrDot    = 40                  // ".\0"
+	scrArgs   = 48                  // struct xattr_args {u64 value; u32 size; u32 flags}
+	scrValue  = 64                  // the xattr value read, up to valueMax bytes
+	scrStat   = 128                 // a struct stat or statx
+	scrPath   = scrStat + statxSize // a path built for the call, then a value to set
+	valueMax  = 64
 )
 
 // scratch builds the inputs of a plan's steps.
@@ -170,8 +171,13 @@ func (s scratch) getOwnerStep(mem Memory, files Files, dfd, path, atFlags uint64
 
 // setOwnerStep records o on what (dfd, path, atFlags) names, or removes
 // the xattr when o is 0:0 (no xattr means owned by the namespace's root).
+// Where the image gives owners, no xattr means the image's owner: 0:0 is
+// then recorded as such.
 func (s scratch) setOwnerStep(mem Memory, files Files, dfd, path, atFlags uint64, o FileOwner) (*Step, error) {
 	if o == (FileOwner{}) {
+		if files != nil && files.ImageOwners() != nil {
+			return s.xattrStep(mem, files, xattrSet, dfd, path, atFlags, EncodeRootOwner())
+		}
 		return s.xattrStep(mem, files, xattrRemove, dfd, path, atFlags, nil)
 	}
 	return s.xattrStep(mem, files, xattrSet, dfd, path, atFlags, EncodeOwner(o))

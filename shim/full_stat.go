@@ -11,7 +11,10 @@ import (
 // path and flags, so the kernel resolves it as the call will), then makes
 // the stat call itself; a successful result gets the recorded owner written
 // over the kernel's st_uid/st_gid. Objects without user xattrs take their
-// owner from the table of special files.
+// owner from the table of special files; objects without a record, from
+// their image's owners (Files.ImageOwners), when there are any. The mode is
+// the kernel's: containers/storage applies an image's modes, special bits
+// included, even where it cannot apply its owners.
 type statPlan struct {
 	call    Call
 	mem     Memory
@@ -60,7 +63,7 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 		// The stat call itself. With no owner to write in, its result goes
 		// straight to the thread; a struct stat call then runs as
 		// newfstatat with StatMarker, which the filter lets through.
-		if p.found || p.files.HasSpecial() {
+		if p.found || p.files.HasSpecial() || p.files.ImageOwners() != nil {
 			return &Step{Nr: p.call.Nr, Args: p.call.Args}, 0
 		}
 		return p.direct(), 0
@@ -90,11 +93,17 @@ func (p *statPlan) Fuse() (*Step, FuseRule, bool) {
 			rule.ModeAddr = p.buf + statxMode
 		}
 	}
+	if p.files.ImageOwners() != nil {
+		// Any object may have an owner from its image: the stub reads a
+		// file type of 0 there, neither a regular file nor a directory,
+		// and comes back to Fused after every successful stat.
+		rule.ModeAddr = p.s.base + scrNoType
+	}
 	return p.direct(), rule, true
 }
 
 // Fused patches the result of a fused stat of a special file from the
-// table.
+// table, or of a file with an owner from its image.
 func (p *statPlan) Fused(res int64) int64 {
 	if res == 0 {
 		p.patch()
@@ -133,7 +142,10 @@ func (p *statPlan) patch() {
 		owner, ok = p.files.Special(info.dev, info.ino)
 	}
 	if !ok {
-		return
+		// No record: the owner the image gave it, if any.
+		if owner, ok = imageOwner(p.files, info.dev, info.ino); !ok {
+			return
+		}
 	}
 	writeU32s(p.mem, p.buf+uidOff, owner.UID)
 	writeU32s(p.mem, p.buf+gidOff, owner.GID)
@@ -168,6 +180,9 @@ func statFD(mem Memory, files Files, dfd, flags, buf uint64, isStatx bool, mask 
 		o, ok = files.FDOwner(fd)
 	} else {
 		o, ok = files.Special(info.dev, info.ino)
+	}
+	if !ok {
+		o, ok = imageOwner(files, info.dev, info.ino)
 	}
 	if ok {
 		binary.LittleEndian.PutUint32(b[uidOff:], o.UID)

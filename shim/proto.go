@@ -25,6 +25,11 @@ func EncodeOwner(o FileOwner) []byte {
 	return b
 }
 
+// EncodeRootOwner is a Resource that says 0:0 with both fields present
+// (EncodeOwner's is empty, and an empty xattr reads as no record): the
+// record of a chown to 0:0 of a file whose image gives it another owner.
+func EncodeRootOwner() []byte { return []byte{0x08, 0x00, 0x10, 0x00} }
+
 // DecodeOwner parses a Resource. Absent fields are 0; NoID (0xFFFFFFFF) in
 // a field means "unchanged", that is, 0 as well. Unknown fields are
 // skipped.

@@ -107,6 +107,8 @@ type Results struct {
 	DebEntries map[string]int      `json:"deb_entries,omitempty"`
 	DebNonRoot map[string]int      `json:"deb_non_root_owned,omitempty"`
 	ElapsedS   float64             `json:"elapsed_s"`
+	// Images: the image workloads, measured by the outer process.
+	Images []*ImageResult `json:"images,omitempty"`
 }
 
 // inner holds the state of the measuring process.

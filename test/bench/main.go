@@ -1,6 +1,8 @@
 // Command bench measures remainroot (mode creds, and mode full where file
 // ownership matters) against running natively, proot -0 and fakeroot on
-// seven workloads, and checks the project's performance targets.
+// seven workloads, and remainroot fix-image against podman save of the
+// same image (workload viii), and checks the project's performance
+// targets.
 //
 // It is run by `make bench` (go run ./test/bench) from the repository root,
 // as root: it installs the tools it lacks, creates the unprivileged user
@@ -14,6 +16,13 @@
 //
 // Not being root, it skips the user and runs the inner part under
 // `unshare --user --map-root-user` as the calling user.
+//
+// The image workload (viii) runs in the outer process, with the rootless
+// podman of the test user (of the calling user when not root): it builds
+// an image FROM localhost/rr-debian:bookworm (make test-env makes it) with
+// the mode full build hooks, then times podman save --format oci-dir of it
+// and remainroot fix-image of it, whose phases (save, fix, load) its log
+// reports; the target is a fix cheaper than the podman save.
 //
 // Usage (from the repository root):
 //
@@ -64,7 +73,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/remainroot", "remainroot binary to measure")
 	flag.IntVar(&o.runs, "runs", 3, "timed runs per workload and runner; the median is reported")
-	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..vii)")
+	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..viii)")
 	flag.StringVar(&o.runners, "runners", strings.Join(runnerNames, ","), "measure only these runners (comma-separated; full = remainroot-full), e.g. native,remainroot to iterate fast")
 	flag.BoolVar(&o.markdown, "markdown", false, "print the table as Markdown")
 	flag.StringVar(&o.mode, "mode", "", "pass --mode MODE to remainroot run in the remainroot column (default: remainroot's default, creds); the remainroot-full column always runs --mode full")
@@ -106,7 +115,7 @@ func main() {
 func selectWorkloads(only string) (map[string]bool, error) {
 	sel := map[string]bool{}
 	if strings.TrimSpace(only) == "" {
-		for _, w := range workloadTable {
+		for _, w := range allWorkloads() {
 			sel[w.name] = true
 		}
 		return sel, nil
@@ -114,7 +123,7 @@ func selectWorkloads(only string) (map[string]bool, error) {
 	for _, f := range strings.Split(only, ",") {
 		f = strings.TrimSpace(strings.ToLower(f))
 		found := false
-		for _, w := range workloadTable {
+		for _, w := range allWorkloads() {
 			if f == w.name || f == w.roman || f == "("+w.roman+")" {
 				sel[w.name] = true
 				found = true
@@ -127,9 +136,14 @@ func selectWorkloads(only string) (map[string]bool, error) {
 	return sel, nil
 }
 
+// allWorkloads are the runners' workloads, then the image workloads.
+func allWorkloads() []workloadInfo {
+	return append(append([]workloadInfo{}, workloadTable...), imageWorkloadTable...)
+}
+
 func workloadNames() string {
 	var n []string
-	for _, w := range workloadTable {
+	for _, w := range allWorkloads() {
 		n = append(n, w.name)
 	}
 	return strings.Join(n, ", ")

@@ -57,7 +57,7 @@ func base(wr *WLResult) string {
 }
 
 func info(name string) workloadInfo {
-	for _, w := range workloadTable {
+	for _, w := range allWorkloads() {
 		if w.name == name {
 			return w
 		}
@@ -86,7 +86,9 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		rrMode = res.RemainrootMode
 	}
 
-	section(fmt.Sprintf("remainroot bench: wall-clock seconds, median of %d run(s)", res.Runs))
+	if len(res.Workloads) > 0 {
+		section(fmt.Sprintf("remainroot bench: wall-clock seconds, median of %d run(s)", res.Runs))
+	}
 	secs := func(c *Cell) string {
 		switch {
 		case c.OK:
@@ -146,7 +148,6 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 			stops(rRemainroot), stops(rFull),
 		})
 	}
-	table(w, rows, md)
 	legend = append(legend,
 		fmt.Sprintf("rr = remainroot run (mode %s); rr full = remainroot run --mode full, measured only on (ii), (vi) and (vii) (\"-\" elsewhere)", rrMode))
 	if usedBase[rFakeroot] {
@@ -161,9 +162,20 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 	legend = append(legend,
 		"X vs PEER = PEER seconds / X seconds: how many times faster remainroot is (below 1.00x: slower)",
 		"stops = ptrace stops the tracer handled (median, from --stats)")
-	fmt.Fprintln(w)
-	for _, l := range legend {
-		item("%s", l)
+	if len(res.Workloads) > 0 {
+		table(w, rows, md)
+		fmt.Fprintln(w)
+		for _, l := range legend {
+			item("%s", l)
+		}
+	}
+	if len(res.Images) > 0 {
+		section(fmt.Sprintf("Images: wall-clock seconds, median of %d run(s)", res.Runs))
+		table(w, imageRows(res.Images), md)
+		fmt.Fprintln(w)
+		item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it saves the same way, fixes the saved layout and loads the result; its save, fix and load: the phases its log reports")
+		item("fix/save = its fix s / podman save s: what fixing costs against the podman save it starts with (target: below %.2f)", fixImageTarget)
+		item("run by the outer process as %s with its rootless podman (which makes its own user namespace), not under the runners", who)
 	}
 
 	section("Workloads")
@@ -184,6 +196,9 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		}
 		item("(%s) %s: %s", wi.roman, wi.name, label)
 	}
+	for _, ir := range res.Images {
+		item("(%s) %s: %s", info(ir.Name).roman, ir.Name, imageLabel(ir))
+	}
 	if len(res.DebFiles) > 0 {
 		item("(vi), (vii): `%s DIR/*.deb`, each run into a fresh empty DIR (with DIR/var/lib/dpkg/{status,available,info,updates,triggers}) made and removed untimed; "+
 			"the packages have no maintainer scripts; all but %s are bookworm's, fetched once with apt-get download into %s; "+
@@ -200,25 +215,34 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 	if res.CPUs != "" {
 		item("every command (runs, warm-ups, checks) pinned with taskset -c %s (-cpus)", res.CPUs)
 	}
-	item("every run's exit status and output are checked; a failing run is never timed")
-	item("each workload starts with one untimed native warm-up run; runners then alternate within each round")
+	if len(res.Workloads) > 0 {
+		item("every run's exit status and output are checked; a failing run is never timed")
+		item("each workload starts with one untimed native warm-up run; runners then alternate within each round")
+	}
 
 	failed := false
+	failure := func(what, err, notRun string) {
+		if !failed {
+			section("Failures and runs not made")
+			failed = true
+		}
+		if notRun != "" {
+			err = "not run: " + notRun
+		}
+		item("%s: %s", what, err)
+	}
 	for _, wr := range res.Workloads {
 		for _, r := range runnerNames {
 			c := wr.Cells[r]
 			if c.OK || c.NotRun == leftOut || c.NotRun == notMeasured {
 				continue
 			}
-			if !failed {
-				section("Failures and runs not made")
-				failed = true
-			}
-			msg := c.Err
-			if c.NotRun != "" {
-				msg = "not run: " + c.NotRun
-			}
-			item("(%s) %s under %s: %s", info(wr.Name).roman, wr.Name, r, msg)
+			failure(fmt.Sprintf("(%s) %s under %s", info(wr.Name).roman, wr.Name, r), c.Err, c.NotRun)
+		}
+	}
+	for _, ir := range res.Images {
+		if !ir.OK() {
+			failure(fmt.Sprintf("(%s) %s", info(ir.Name).roman, ir.Name), ir.Err, ir.NotRun)
 		}
 	}
 
@@ -259,52 +283,56 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		name := fmt.Sprintf("(%s) %s", wi.roman, wi.name)
 		goal := goalText(t)
 		if wr == nil {
-			item("%-15s %-26s not run (-only)", name, goal)
+			item("%-16s %-26s not run (-only)", name, goal)
 			continue
 		}
 		rr := wr.Cells[t.runner]
 		if rr.NotRun != "" {
-			item("%-15s %-26s unknown (%s not run: %s)", name, goal, t.runner, rr.NotRun)
+			item("%-16s %-26s unknown (%s not run: %s)", name, goal, t.runner, rr.NotRun)
 			continue
 		}
 		if t.vsProot {
 			p := wr.Cells[rProot]
 			switch {
 			case !rr.OK:
-				item("%-15s %-26s MISS (%s %s)", name, goal, t.runner, secs(rr))
+				item("%-16s %-26s MISS (%s %s)", name, goal, t.runner, secs(rr))
 			case !p.OK:
-				item("%-15s %-26s unknown (proot -0 %s)", name, goal, secs(p))
+				item("%-16s %-26s unknown (proot -0 %s)", name, goal, secs(p))
 			default:
 				v := p.Median / rr.Median
-				item("%-15s %-26s %6.2fx  %s", name, goal, v, passMiss(v >= t.limit))
+				item("%-16s %-26s %6.2fx  %s", name, goal, v, passMiss(v >= t.limit))
 			}
 			continue
 		}
 		b := base(wr)
 		switch {
 		case !rr.OK:
-			item("%-15s %-26s MISS (%s %s)", name, goal, t.runner, secs(rr))
+			item("%-16s %-26s MISS (%s %s)", name, goal, t.runner, secs(rr))
 		case b == "" || b == t.runner:
-			item("%-15s %-26s unknown (no working reference)", name, goal)
+			item("%-16s %-26s unknown (no working reference)", name, goal)
 		default:
 			v := rr.Median / wr.Cells[b].Median
 			extra := ""
 			if b != rNative {
 				extra = " (native fails: ratio to " + b + ")"
 			}
-			item("%-15s %-26s %6.2fx  %s%s", name, goal, v, passMiss(v <= t.limit), extra)
+			item("%-16s %-26s %6.2fx  %s%s", name, goal, v, passMiss(v <= t.limit), extra)
 		}
 	}
 	goal := fmt.Sprintf("tracer peak RSS < %d MiB", rssLimitKiB/1024)
 	switch {
+	case len(res.Workloads) == 0:
+		item("%-16s %-26s not run (-only)", "tracer RSS", goal)
 	case maxRSS >= 0:
-		item("%-15s %-26s %5.1f MiB  %s (max over %d remainroot runs, both modes)", "tracer RSS", goal,
+		item("%-16s %-26s %5.1f MiB  %s (max over %d remainroot runs, both modes)", "tracer RSS", goal,
 			float64(maxRSS)/1024, passMiss(maxRSS < rssLimitKiB), rssRuns)
 	case !res.StatsSupported:
-		item("%-15s %-26s unknown: remainroot run --stats not working (see notes)", "tracer RSS", goal)
+		item("%-16s %-26s unknown: remainroot run --stats not working (see notes)", "tracer RSS", goal)
 	default:
-		item("%-15s %-26s unknown: no stats from any successful run", "tracer RSS", goal)
+		item("%-16s %-26s unknown: no stats from any successful run", "tracer RSS", goal)
 	}
+
+	imageTargets(item, res.Images)
 
 	section("Individual runs (s)")
 	for _, wr := range res.Workloads {
@@ -318,17 +346,24 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 				parts = append(parts, r+" "+secs(c))
 				continue
 			}
-			var ts []string
-			for _, t := range c.Times {
-				ts = append(ts, fmt.Sprintf("%.3f", t))
-			}
-			parts = append(parts, r+" "+strings.Join(ts, " "))
+			parts = append(parts, r+" "+secondsList(c.Times))
 		}
 		load := ""
 		if wr.LoadAfter != "" {
 			load = " (load " + wr.LoadAfter + " after)"
 		}
 		item("(%s) %s%s: %s", info(wr.Name).roman, wr.Name, load, strings.Join(parts, "; "))
+	}
+	for _, ir := range res.Images {
+		if !ir.OK() {
+			continue
+		}
+		load := ""
+		if ir.LoadAfter != "" {
+			load = " (load " + ir.LoadAfter + " after)"
+		}
+		item("(%s) %s%s: podman save %s; fix-image %s (its fix %s)", info(ir.Name).roman, ir.Name, load,
+			secondsList(ir.Save), secondsList(ir.FixImage), secondsList(ir.Fix))
 	}
 
 	if n, err := strconv.Atoi(machine["nproc"]); err == nil {
@@ -343,6 +378,11 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		for _, wr := range res.Workloads {
 			if busy(wr.LoadAfter) {
 				during = append(during, fmt.Sprintf("(%s) %s", info(wr.Name).roman, wr.LoadAfter))
+			}
+		}
+		for _, ir := range res.Images {
+			if busy(ir.LoadAfter) {
+				during = append(during, fmt.Sprintf("(%s) %s", info(ir.Name).roman, ir.LoadAfter))
 			}
 		}
 		if len(during) > 0 {
@@ -363,8 +403,12 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 	if res.CPUs != "" {
 		pinned = "pinned to CPUs " + res.CPUs
 	}
-	item("remainroot %s (rr: mode %s; rr full: --mode full); measured as %s, %s; inside: uid %d, uid_map %q, gid_map %q",
-		o.bin, rrMode, who, pinned, res.UID, res.UIDMap, res.GIDMap)
+	inside := "; no runners' workload measured (-only)"
+	if len(res.Workloads) > 0 {
+		inside = fmt.Sprintf("; inside: uid %d, uid_map %q, gid_map %q", res.UID, res.UIDMap, res.GIDMap)
+	}
+	item("remainroot %s (rr: mode %s; rr full: --mode full); measured as %s, %s%s",
+		o.bin, rrMode, who, pinned, inside)
 	item("measurement %.0f s, total bench %.0f s; 1-min load average %s before, %s after (other load skews timings)",
 		res.ElapsedS, elapsed.Seconds(), machine["load"], loadavg())
 }

@@ -120,11 +120,13 @@ func runOuter(o options) error {
 
 	var prefix []string
 	who := "the calling user (not root: no test user)"
+	images, imagesUserErr := callingPodmanUser(), error(nil)
 	if asRoot {
 		uid, gid, err := ensureUser()
 		if err != nil {
 			return err
 		}
+		images, imagesUserErr = testPodmanUser(uid, gid)
 		if err := chownTree(runDir, uid, gid); err != nil {
 			return err
 		}
@@ -132,6 +134,38 @@ func runOuter(o options) error {
 			"--clear-groups", "--inh-caps=-all"}
 		who = fmt.Sprintf("%s (uid %d, gid %d)", testUser, uid, gid)
 	}
+	res := Results{Runs: o.runs}
+	if selectsRunnerWorkload(sel) {
+		if err := runInnerProcess(o, dir, runDir, prefix, who, &res); err != nil {
+			return err
+		}
+	}
+	if imagesUserErr != nil {
+		res.Images = notRunImages(sel, imagesUserErr.Error())
+	} else {
+		imageDir := filepath.Join(dir, "images")
+		if err := os.Mkdir(imageDir, 0o755); err != nil {
+			return err
+		}
+		res.Images = measureImages(o, sel, imageDir, filepath.Join(dir, "bin", "remainroot"), images)
+	}
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(struct {
+			Machine map[string]string `json:"machine"`
+			*Results
+		}{machine, &res}, "", "  ")
+		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	report(os.Stdout, o, &res, machine, who, time.Since(start))
+	return nil
+}
+
+// runInnerProcess measures the runners' workloads: the bench re-executed
+// (as the test user, through prefix, when root) in a single-id user
+// namespace; it fills res with what that process reports.
+func runInnerProcess(o options, dir, runDir string, prefix []string, who string, res *Results) error {
 	argv := append(prefix, "unshare", "--user", "--map-root-user", "--",
 		filepath.Join(dir, "bin", "bench"), "-inner", "-dir", dir,
 		"-runs", strconv.Itoa(o.runs), "-only", o.only, "-runners", o.runners, "-mode", o.mode,
@@ -171,20 +205,9 @@ func runOuter(o options) error {
 		return fmt.Errorf("inner bench process: %v", werr)
 	}
 
-	var res Results
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+	if err := json.Unmarshal(stdout.Bytes(), res); err != nil {
 		return fmt.Errorf("inner results: %v", err)
 	}
-	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(struct {
-			Machine map[string]string `json:"machine"`
-			*Results
-		}{machine, &res}, "", "  ")
-		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	report(os.Stdout, o, &res, machine, who, time.Since(start))
 	return nil
 }
 

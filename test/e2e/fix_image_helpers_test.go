@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,45 @@ func fullBuildContext(t *testing.T, containerfile string) (bin, hooks, ctx strin
 	ctx = userTempDir(t)
 	writeUserFile(t, filepath.Join(ctx, "Containerfile"), containerfile)
 	return bin, hooks, ctx
+}
+
+// unfixedID finds the unfixed image in fix-image's log.
+var unfixedID = regexp.MustCompile(`unfixed=([0-9a-f]{64})`)
+
+// remainrootBuild runs `remainroot build` of ctx as the test user with
+// the mode full build hooks in hooks and podman build's args, tagging the
+// fixed image tag (removed by the caller), and returns the unfixed
+// image's ID, removed with its build's intermediate images when the test
+// ends.
+func remainrootBuild(t *testing.T, bin, hooks string, args []string, tag, ctx string) (unfixed string) {
+	t.Helper()
+	r := run(t, asUser(t, bin, append(append([]string{"build", "--build-hooks-dir", hooks}, args...), "-t", tag, ctx)...), 15*time.Minute)
+	if m := unfixedID.FindStringSubmatch(r.stderr); m != nil {
+		unfixed = m[1]
+		t.Cleanup(func() { podman(t, 2*time.Minute, "rmi", "-f", unfixed) })
+	}
+	if r.code != 0 || unfixed == "" {
+		t.Fatalf("remainroot build:\n%s", r)
+	}
+	t.Logf("remainroot build: %s", r.duration.Round(time.Second))
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, "fix-image") {
+			t.Log(l) // save=, fix=, load= timings
+		}
+	}
+	return unfixed
+}
+
+// fullHooksPodmanBuild is today's build in mode full: podman build of ctx
+// as the test user with the build hooks directory hooks and args, tagged
+// tag (removed by the caller).
+func fullHooksPodmanBuild(t *testing.T, hooks string, args []string, tag, ctx string) {
+	t.Helper()
+	r := podman(t, 15*time.Minute, append(append([]string{"build", "--hooks-dir", hooks}, args...), "-t", tag, ctx)...)
+	if r.code != 0 {
+		t.Fatalf("podman build --hooks-dir (mode full):\n%s", r)
+	}
+	t.Logf("podman build --hooks-dir (mode full): %s", r.duration.Round(time.Second))
 }
 
 // rootPodmanStore is root podman with its storage under a temporary
@@ -57,6 +97,31 @@ func (s rootPodmanStore) podman(t testing.TB, timeout time.Duration, args ...str
 	cmd := exec.Command("podman", append(append([]string{}, s.args...), args...)...)
 	cmd.Dir = "/"
 	return run(t, cmd, timeout)
+}
+
+// rootPodmanLimits are the ulimits root podman's builds and containers
+// get, the same in every test.
+var rootPodmanLimits = []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}
+
+// loadFromUser moves image from the test user's storage into s:
+// podman save as the test user, podman load as root.
+func (s rootPodmanStore) loadFromUser(t *testing.T, image string) {
+	t.Helper()
+	archive := filepath.Join(userTempDir(t), "image.tar")
+	if r := podman(t, 5*time.Minute, "save", "-o", archive, image); r.code != 0 {
+		t.Fatalf("podman save %s:\n%s", image, r)
+	}
+	if r := s.podman(t, 5*time.Minute, "load", "-q", "-i", archive); r.code != 0 {
+		t.Fatalf("root podman load %s:\n%s", image, r)
+	}
+}
+
+// runImage runs cmd in a new container of image under root podman (runc,
+// no network) and removes the container.
+func (s rootPodmanStore) runImage(t *testing.T, image string, cmd ...string) result {
+	t.Helper()
+	args := append(append([]string{"run", "--rm", "--runtime", "runc", "--network=none"}, rootPodmanLimits...), image)
+	return s.podman(t, 3*time.Minute, append(args, cmd...)...)
 }
 
 // layerEntry is what a layer says of one path.

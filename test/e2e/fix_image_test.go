@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -28,48 +27,24 @@ RUN chown 1234:5678 /opt && chage -d 1 root && groupadd -r staffers
 // in its tar-split), where real root sees 0:42.
 var fixImageExpected = map[string]string{"etc/shadow-": "0:0", "etc/gshadow-": "0:0"}
 
-// unfixedID finds the unfixed image in fix-image's log (removed with
-// its build's intermediate images when the test ends).
-var unfixedID = regexp.MustCompile(`unfixed=([0-9a-f]{64})`)
-
 func TestFixImage(t *testing.T) {
 	bin, hooks, ctx := fullBuildContext(t, fixImageContainerfile)
 	name := "localhost/rr-e2e-fiximage-" + randomID(4)
 	fixedTag, plainTag, rootTag := name+":fixed", name+":plain", name+":root"
-	var unfixed string
-	t.Cleanup(func() {
-		podman(t, 2*time.Minute, "rmi", "-f", fixedTag, plainTag)
-		if unfixed != "" {
-			podman(t, 2*time.Minute, "rmi", "-f", unfixed)
-		}
-	})
+	t.Cleanup(func() { podman(t, 2*time.Minute, "rmi", "-f", fixedTag, plainTag) })
 	buildArgs := []string{"--no-cache", "--runtime", "crun", "--network=none"}
 
 	// remainroot build: podman build with the mode full build hooks, then
 	// fix-image.
-	r := run(t, asUser(t, bin, append(append([]string{"build", "--build-hooks-dir", hooks}, buildArgs...), "-t", fixedTag, ctx)...), 10*time.Minute)
-	if m := unfixedID.FindStringSubmatch(r.stderr); m != nil {
-		unfixed = m[1]
-	}
-	if r.code != 0 || unfixed == "" {
-		t.Fatalf("remainroot build:\n%s", r)
-	}
-	for _, l := range strings.Split(r.stderr, "\n") {
-		if strings.Contains(l, "fix-image") {
-			t.Log(l) // save=, fix=, load= timings
-		}
-	}
+	unfixed := remainrootBuild(t, bin, hooks, buildArgs, fixedTag, ctx)
 	// Today: podman build with the same hooks.
-	if r := podman(t, 10*time.Minute, append(append([]string{"build", "--hooks-dir", hooks}, buildArgs...), "-t", plainTag, ctx)...); r.code != 0 {
-		t.Fatalf("podman build --hooks-dir (mode full):\n%s", r)
-	}
+	fullHooksPodmanBuild(t, hooks, buildArgs, plainTag, ctx)
 	// Real root, all ids, in a storage of the test's own.
 	root := newRootPodmanStore(t)
 	if r := root.podman(t, 5*time.Minute, "import", "-q", "--change", `CMD ["/bin/bash"]`, filepath.Join(cacheDir, "debian-bookworm.tar"), debianImage); r.code != 0 {
 		t.Fatalf("root podman import:\n%s", r)
 	}
-	limits := []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}
-	if r := root.podman(t, 10*time.Minute, append(append([]string{"build", "--no-cache", "--runtime", "runc", "--network=none"}, limits...), "-t", rootTag, ctx)...); r.code != 0 {
+	if r := root.podman(t, 10*time.Minute, append(append([]string{"build", "--no-cache", "--runtime", "runc", "--network=none"}, rootPodmanLimits...), "-t", rootTag, ctx)...); r.code != 0 {
 		t.Fatalf("root podman build:\n%s", r)
 	}
 
@@ -127,16 +102,8 @@ func TestFixImage(t *testing.T) {
 		image string
 		works bool
 	}{{fixedTag, true}, {plainTag, false}} {
-		archive := filepath.Join(userTempDir(t), "image.tar")
-		if r := podman(t, 5*time.Minute, "save", "-o", archive, c.image); r.code != 0 {
-			t.Fatalf("podman save %s:\n%s", c.image, r)
-		}
-		r := root.podman(t, 5*time.Minute, "load", "-q", "-i", archive)
-		if r.code != 0 {
-			t.Fatalf("root podman load %s:\n%s", c.image, r)
-		}
-		r = root.podman(t, 2*time.Minute, append(append([]string{"run", "--rm", "--runtime", "runc", "--network=none"}, limits...),
-			c.image, "su", "app", "-c", "touch /data/x && stat -c '%U:%G %a' /data /data/f /data/x")...)
+		root.loadFromUser(t, c.image)
+		r := root.runImage(t, c.image, "su", "app", "-c", "touch /data/x && stat -c '%U:%G %a' /data /data/f /data/x")
 		switch {
 		case c.works && (r.code != 0 || r.stdout != "app:app 755\napp:app 600\napp:app 644\n"):
 			t.Errorf("root podman run %s: su app -c 'touch /data/x': want it to work\n%s", c.image, r)

@@ -11,6 +11,8 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/route"
+	"github.com/remainroot/remainroot/attach/route/ptracestop"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
@@ -276,8 +278,9 @@ func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) er
 		return t.callDone(th)
 	}
 	lease := &scratchLease{t: t, th: th, sp: r.SP()}
+	c, answer := ptracestop.AtRestart(atRestart{t, th, lease}, th.tid, r, call)
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
+	creds, out := t.emulate(th, th.creds, c.Call, c.Memory, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
@@ -294,23 +297,7 @@ func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) er
 		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
 			"via", "ptrace", "answer", stopAnswer(out), "changed", !before.Equal(creds))
 	}
-	switch out.Kind {
-	case shim.Return:
-		r.SetReturnValue(out.Value)
-		r.SetSyscallNr(-1)
-		if err := ptrace.SetRegs(th.tid, r); err != nil {
-			return err
-		}
-		return t.callDone(th)
-	case shim.Steps:
-		return t.startPlanAtRestart(th, r, out.Plan, lease)
-	}
-	r.RerunSyscall(int64(call.Nr))
-	r.SetArgs(out.Args)
-	if err := ptrace.SetRegs(th.tid, r); err != nil {
-		return err
-	}
-	return t.callDone(th)
+	return route.Deliver(answer, out)
 }
 
 // mapSlotsAtRestart maps the slots of th's lazy region from a stop

@@ -2,12 +2,18 @@ package attach
 
 import (
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/route/ptracestop"
 	"github.com/remainroot/remainroot/shim"
 )
 
 // The tracer's side of the ptrace-stop route (package route/ptracestop):
 // what follows the answer to a call, the thread's running on and a plan's
 // further stops, belongs to the state machine.
+
+var (
+	_ ptracestop.Thread = atSeccomp{}
+	_ ptracestop.Thread = atRestart{}
+)
 
 // atSeccomp is th at the seccomp stop of a call: ptracestop.Thread.
 type atSeccomp struct {

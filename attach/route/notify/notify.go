@@ -24,6 +24,8 @@ type Answer struct {
 	args [6]uint64 // the call's own
 }
 
+var _ route.Answer = (*Answer)(nil)
+
 // Arrive returns the call notification n brings and its answer.
 func Arrive(n *seccomp.Notif) (route.Call, *Answer) {
 	tid := int(n.Pid)

@@ -27,6 +27,12 @@ type Thread interface {
 	RunOn(exitArg5 *uint64) error
 }
 
+// Both stops answer by the route's shape.
+var (
+	_ route.Answer = (*SeccompStop)(nil)
+	_ route.Answer = (*RestartStop)(nil)
+)
+
 // memory is the memory of thread tid.
 func memory(tid int) shim.Memory { return ptrace.Memory{Tid: tid} }
 

@@ -8,7 +8,10 @@
 // imports attach: ptrace (requests, registers, tracee memory), seccomp
 // (filters and the notification ioctls), procfs (/proc readers), inject
 // (system calls run inside a stopped tracee), stub (the injected code and
-// its region) and auxv (the auxiliary vector at exec).
+// its region) and auxv (the auxiliary vector at exec). The routes a call
+// takes to the model and back have one shape (package route: a Call comes
+// in, an Answer delivers the outcome), each in a package of its own:
+// route/ptracestop and route/notify. See docs/architecture.md.
 //
 // All ptrace requests come from one goroutine locked to its OS thread (the
 // kernel accepts ptrace requests only from the thread that attached). That

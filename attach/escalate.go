@@ -10,7 +10,7 @@ import (
 
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
-	"github.com/remainroot/remainroot/attach/seccomp"
+	"github.com/remainroot/remainroot/attach/route/notify"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -78,7 +78,7 @@ func (e *escalation) owns(r *ptrace.Regs) bool {
 
 // escalate prepares the answer to notification n of th, whose emulation
 // needs a ptrace stop. Callers hold t.mu.
-func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccomp.NotifResp) error {
+func (t *Tracer) escalate(th *thread, call shim.Call, ans *notify.Answer) error {
 	sig, err := escalationSignal(th.tid)
 	if err != nil {
 		return err
@@ -105,8 +105,7 @@ func (t *Tracer) escalate(th *thread, call shim.Call, resp *seccomp.NotifResp) e
 		}
 		th.escalation.pending[sig]++
 	}
-	resp.Error = -ptrace.ERestartNoIntr
-	resp.Val = 0
+	ans.Restart()
 	if t.lazy {
 		// No marker: the filter that notified the call may be the
 		// runtime's, which knows none; the call is emulated at the

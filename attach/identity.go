@@ -9,7 +9,8 @@ import (
 	"github.com/remainroot/remainroot/attach/auxv"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
-	"github.com/remainroot/remainroot/attach/seccomp"
+	"github.com/remainroot/remainroot/attach/route"
+	"github.com/remainroot/remainroot/attach/route/notify"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -30,9 +31,8 @@ type Identity = shim.Identity
 // answerBeforeExec answers notification n of th, a thread that has not
 // exec'd yet, when the call is one the runtime cannot make natively. It
 // reports false when the kernel is to run the call.
-func (t *Tracer) answerBeforeExec(th *thread, n *seccomp.Notif, resp *seccomp.NotifResp) bool {
-	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
-	mem := ptrace.Memory{Tid: th.tid}
+func (t *Tracer) answerBeforeExec(th *thread, c route.Call, ans *notify.Answer) bool {
+	call, mem := c.Call, c.Memory
 	if th.shadow == nil {
 		if !shim.SetsIDs(call.Nr) || !shim.RefusedByMapping(call, mem, t.idSpace(th.tid)) {
 			return false
@@ -52,11 +52,7 @@ func (t *Tracer) answerBeforeExec(th *thread, n *seccomp.Notif, resp *seccomp.No
 		return false
 	}
 	th.shadow = &creds
-	if out.Value < 0 {
-		resp.Error = int32(out.Value)
-	} else {
-		resp.Val = out.Value
-	}
+	ans.Return(out.Value)
 	t.log.Debug("before exec: answered for an unmapped id", "tid", th.tid, "call", callName(call.Nr),
 		"args", call.Args[:3], "value", out.Value, "shadow", slog.AnyValue(creds))
 	return true

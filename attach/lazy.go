@@ -11,6 +11,9 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/route"
+	"github.com/remainroot/remainroot/attach/route/notify"
+	"github.com/remainroot/remainroot/attach/route/ptracestop"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
@@ -87,13 +90,12 @@ func (t *Tracer) kernelChowns(tid int, s shim.Syscall, call shim.Call) bool {
 	})
 }
 
-// answerUnattached computes the answer to notification n of a thread the
-// tracer does not hold, and the work the tracer's thread must do before it
-// is sent. Callers hold t.mu.
-func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, resp *seccomp.NotifResp) *tracerWork {
-	resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-	tid := int(n.Pid)
-	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
+// answerUnattached computes the answer to notification n (call c) of a
+// thread the tracer does not hold, and the work the tracer's thread must
+// do before it is sent. Callers hold t.mu.
+func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, c route.Call, ans *notify.Answer) *tracerWork {
+	ans.Continue()
+	tid, call := c.Tid, c.Call
 	s, ok := shim.Lookup(call.Nr)
 	if !ok || !needsModelUnattached(s, call) || t.kernelChowns(tid, s, call) {
 		return nil
@@ -118,42 +120,33 @@ func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, resp *seccomp.NotifR
 		return nil
 	}
 	tmp := &thread{tid: tid, emulating: true, creds: real, real: real}
-	creds, out := t.emulate(tmp, real, call, ptrace.Memory{Tid: tid}, env{t: t, th: tmp})
+	creds, out := t.emulate(tmp, real, call, c.Memory, env{t: t, th: tmp})
 	if !seccomp.IDValid(fd, n.ID) {
 		return nil
 	}
 	t.result.Notifications++
 	if t.debugEnabled() {
-		defer func() { t.logNotified(tid, call, out.Kind == shim.Return && !real.Equal(creds), *resp) }()
+		defer func() { t.logNotified(tid, call, out.Kind == shim.Return && !real.Equal(creds), ans.Resp) }()
 	}
-	switch {
-	case out.Kind == shim.Return:
-		resp.Flags = 0
-		if out.Value < 0 {
-			resp.Error = int32(out.Value)
-		} else {
-			resp.Val = out.Value
-		}
-		if creds.Equal(real) {
-			return nil
-		}
-		// The divergence: from now on the kernel's credentials are not
-		// the emulated ones, and its children must inherit the emulated.
+	if route.Deliver(ans, out) == route.ErrNeedsStop {
+		// Arguments to rewrite or steps to run: a ptrace stop.
+		ans.Restart()
 		return &tracerWork{do: func() error {
-			if err := t.attachProcess(tid, creds, real); err != nil {
-				return fmt.Errorf("process of thread %d changes its credentials (%s) and cannot be attached: %w",
+			if err := t.escalateUnattached(tid, real, call); err != nil {
+				return fmt.Errorf("thread %d: %s needs a ptrace stop and cannot be attached: %w",
 					tid, callName(call.Nr), attachHint(err))
 			}
 			return nil
 		}}
-	case out.Kind == shim.Run && out.Args == call.Args:
+	}
+	if out.Kind != shim.Return || creds.Equal(real) {
 		return nil
 	}
-	// Arguments to rewrite or steps to run: a ptrace stop.
-	resp.Flags, resp.Error = 0, -ptrace.ERestartNoIntr
+	// The divergence: from now on the kernel's credentials are not the
+	// emulated ones, and its children must inherit the emulated.
 	return &tracerWork{do: func() error {
-		if err := t.escalateUnattached(tid, real, call); err != nil {
-			return fmt.Errorf("thread %d: %s needs a ptrace stop and cannot be attached: %w",
+		if err := t.attachProcess(tid, creds, real); err != nil {
+			return fmt.Errorf("process of thread %d changes its credentials (%s) and cannot be attached: %w",
 				tid, callName(call.Nr), attachHint(err))
 		}
 		return nil
@@ -276,8 +269,9 @@ func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) er
 		return t.callDone(th)
 	}
 	lease := &scratchLease{t: t, th: th, sp: r.SP()}
+	c, answer := ptracestop.AtRestart(atRestart{t, th, lease}, th.tid, r, call)
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
+	creds, out := t.emulate(th, th.creds, c.Call, c.Memory, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
@@ -294,23 +288,7 @@ func (t *Tracer) emulateAtRestart(th *thread, r *ptrace.Regs, call shim.Call) er
 		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
 			"via", "ptrace", "answer", stopAnswer(out), "changed", !before.Equal(creds))
 	}
-	switch out.Kind {
-	case shim.Return:
-		r.SetReturnValue(out.Value)
-		r.SetSyscallNr(-1)
-		if err := ptrace.SetRegs(th.tid, r); err != nil {
-			return err
-		}
-		return t.callDone(th)
-	case shim.Steps:
-		return t.startPlanAtRestart(th, r, out.Plan, lease)
-	}
-	r.RerunSyscall(int64(call.Nr))
-	r.SetArgs(out.Args)
-	if err := ptrace.SetRegs(th.tid, r); err != nil {
-		return err
-	}
-	return t.callDone(th)
+	return route.Deliver(answer, out)
 }
 
 // mapSlotsAtRestart maps the slots of th's lazy region from a stop

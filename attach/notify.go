@@ -8,7 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/fallback"
-	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/route"
+	"github.com/remainroot/remainroot/attach/route/notify"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
@@ -165,65 +166,57 @@ var touchesMemory = map[int32]bool{
 // answer computes the reply to one notification, and what the tracer's
 // thread must do before it is sent (a lazy trace: lazy.go).
 func (t *Tracer) answer(fd int, n *seccomp.Notif) (seccomp.NotifResp, *tracerWork) {
-	resp := seccomp.NotifResp{ID: n.ID}
+	c, ans := notify.Arrive(n)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tid := int(n.Pid)
-	th := t.threads[tid]
+	th := t.threads[c.Tid]
 	if n.Arch != seccomp.AuditArch {
 		// Another ABI's numbers (int 0x80), notified by a runtime's filter:
 		// not emulated, as the tracer's own filter leaves them.
-		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-		return resp, nil
+		ans.Continue()
+		return ans.Resp, nil
 	}
 	if th == nil && t.lazy {
-		return resp, t.answerUnattached(fd, n, &resp)
+		work := t.answerUnattached(fd, n, c, ans)
+		return ans.Resp, work
 	}
-	if th != nil && !th.emulating && t.opts.RefusedIDsBeforeExec && t.answerBeforeExec(th, n, &resp) {
-		return resp, nil
+	if th != nil && !th.emulating && t.opts.RefusedIDsBeforeExec && t.answerBeforeExec(th, c, ans) {
+		return ans.Resp, nil
 	}
 	if th == nil || !th.emulating {
 		// Not emulated yet (the runtime before the container's exec): the
 		// kernel runs the call.
-		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-		return resp, nil
+		ans.Continue()
+		return ans.Resp, nil
 	}
-	call := shim.Call{Nr: uintptr(n.Nr), Args: n.Args}
-	s, _ := shim.Lookup(call.Nr)
+	s, _ := shim.Lookup(c.Call.Nr)
 	touches := touchesMemory[n.Nr] || s.Class == shim.File
 	if touches && !seccomp.IDValid(fd, n.ID) {
 		// The thread is gone (its memory could now be another
 		// process's): the reply is discarded.
-		return resp, nil
+		return ans.Resp, nil
 	}
 	before := th.creds
-	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: tid}, env{t: t, th: th})
+	creds, out := t.emulate(th, th.creds, c.Call, c.Memory, env{t: t, th: th})
 	if touches && !seccomp.IDValid(fd, n.ID) {
-		return resp, nil
+		return ans.Resp, nil
 	}
 	t.result.Notifications++
 	if t.debugEnabled() {
-		defer func() { t.logNotified(tid, call, out.Kind == shim.Return && !before.Equal(creds), resp) }()
+		defer func() { t.logNotified(c.Tid, c.Call, out.Kind == shim.Return && !before.Equal(creds), ans.Resp) }()
 	}
-	switch {
-	case out.Kind == shim.Return:
+	if out.Kind == shim.Return {
 		th.creds = creds
-		if out.Value < 0 {
-			resp.Error = int32(out.Value)
-		} else {
-			resp.Val = out.Value
-		}
-	case out.Kind == shim.Run && out.Args == call.Args:
-		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
-	default:
+	}
+	if route.Deliver(ans, out) == route.ErrNeedsStop {
 		// Arguments to rewrite or steps to run: only a ptrace stop can.
-		if err := t.escalate(th, call, &resp); err != nil {
+		if err := t.escalate(th, c.Call, ans); err != nil {
 			// The thread is gone, or its /proc unreadable: the kernel
 			// runs the call.
 			t.log.Error("cannot send a notified call to a ptrace stop; running it natively",
-				"tid", tid, "call", callName(call.Nr), "err", err)
-			resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+				"tid", c.Tid, "call", callName(c.Call.Nr), "err", err)
+			ans.Continue()
 		}
 	}
-	return resp, nil
+	return ans.Resp, nil
 }

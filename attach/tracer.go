@@ -14,6 +14,8 @@ import (
 	"github.com/remainroot/remainroot/attach/inject"
 	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/route"
+	"github.com/remainroot/remainroot/attach/route/ptracestop"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/attach/stub"
 	"github.com/remainroot/remainroot/shim"
@@ -575,8 +577,8 @@ func (t *Tracer) onSeccomp(th *thread) error {
 			return ptrace.Resume(th.tid, 0)
 		}
 	}
-	call := shim.Call{Nr: uintptr(r.SyscallNr()), Args: r.Args()}
-	if s, ok := shim.Lookup(call.Nr); ok && s.NeedsStop() && th.region.slotsMissing() {
+	nr := uintptr(r.SyscallNr())
+	if s, ok := shim.Lookup(nr); ok && s.NeedsStop() && th.region.slotsMissing() {
 		// Plan data goes to the region's slots, never below the stack
 		// pointer (a goroutine's stack has no room there).
 		return t.mapSlotsAtSeccomp(th, r)
@@ -585,64 +587,39 @@ func (t *Tracer) onSeccomp(th *thread) error {
 	// argument register until it returns: re-executed steps must stop
 	// too. The thread's own value goes back when the call returns.
 	var arg5 *uint64
-	if call.Args[5] == shim.EscalateMarker && th.escalation.owns(r) {
+	if r.Args()[5] == shim.EscalateMarker && th.escalation.owns(r) {
 		v := th.escalation.arg5
 		arg5, th.escalation.arg5Valid = &v, false
 	}
 	before := th.creds
 	lease := &scratchLease{t: t, th: th, sp: r.SP()}
-	creds, out := t.emulate(th, th.creds, call, ptrace.Memory{Tid: th.tid}, env{t, th, r.SP(), lease})
+	c, answer := ptracestop.AtSeccomp(atSeccomp{t, th, lease}, th.tid, r, arg5)
+	creds, out := t.emulate(th, th.creds, c.Call, c.Memory, env{t, th, r.SP(), lease})
 	if out.Kind != shim.Steps {
 		lease.release()
 	}
 	th.creds = creds
 	if t.log.Enabled(nil, slog.LevelDebug) {
-		t.log.Debug("syscall", "tid", th.tid, "call", callName(call.Nr), "args", call.Args[:3],
+		t.log.Debug("syscall", "tid", th.tid, "call", callName(c.Call.Nr), "args", c.Call.Args[:3],
 			"via", "ptrace", "answer", stopAnswer(out), "changed", !before.Equal(creds))
 	}
-	switch out.Kind {
-	case shim.Return:
-		if th.diverged() && !th.getterFilter && !t.notifying {
-			// First divergence: from now on the kernel's answers to get*id
-			// would be wrong, so this thread gets the getter filter, in the
-			// same stop as the call that diverged.
-			res, err := inject.ReplaceWithFilter(th.tid, r, t.mustProgram(seccomp.GetterFilter), out.Value)
-			if err != nil {
-				return err
-			}
-			if res != 0 {
-				t.log.Error("cannot add the getter filter; get*id calls will show real ids",
-					"tid", th.tid, "errno", unix.Errno(-res))
-			} else {
-				th.getterFilter = true
-			}
-			return ptrace.Resume(th.tid, 0)
-		}
-		r.SetSyscallNr(-1)
-		r.SetReturnValue(out.Value)
-		if arg5 != nil {
-			r.SetArg5(*arg5)
-		}
-		if err := ptrace.SetRegs(th.tid, r); err != nil {
+	if out.Kind == shim.Return && th.diverged() && !th.getterFilter && !t.notifying {
+		// First divergence: from now on the kernel's answers to get*id
+		// would be wrong, so this thread gets the getter filter, in the
+		// same stop as the call that diverged.
+		res, err := inject.ReplaceWithFilter(th.tid, r, t.mustProgram(seccomp.GetterFilter), out.Value)
+		if err != nil {
 			return err
 		}
-	case shim.Steps:
-		return t.startPlan(th, r, out.Plan, arg5, lease)
-	case shim.Run:
-		if out.Args != call.Args {
-			r.SetArgs(out.Args)
-			if err := ptrace.SetRegs(th.tid, r); err != nil {
-				return err
-			}
+		if res != 0 {
+			t.log.Error("cannot add the getter filter; get*id calls will show real ids",
+				"tid", th.tid, "errno", unix.Errno(-res))
+		} else {
+			th.getterFilter = true
 		}
-		if arg5 != nil {
-			// The marker stays for the call (the filter's recheck after
-			// this stop would notify it again); its exit stop removes it.
-			th.arg5AtExit = arg5
-			return ptrace.ResumeToSyscall(th.tid)
-		}
+		return ptrace.Resume(th.tid, 0)
 	}
-	return ptrace.Resume(th.tid, 0)
+	return route.Deliver(answer, out)
 }
 
 func (t *Tracer) injectIfPending(th *thread) error {

@@ -108,6 +108,17 @@ func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
 	return o, true
 }
 
+// FDNode reads the node record (shim.NodeXattr); a malformed one is none.
+func (f files) FDNode(fd int) (shim.Node, bool) {
+	val := make([]byte, 64)
+	n, err := unix.Getxattr(f.fdLink(fd), shim.NodeXattr, val)
+	if err != nil {
+		return shim.Node{}, false
+	}
+	node, err := shim.DecodeNode(val[:n])
+	return node, err == nil
+}
+
 func (f files) Malformed(value []byte, err error) {
 	f.t.log.Warn("malformed owner record taken as none", "tid", f.th.tid, "xattr", shim.OwnerXattr,
 		"value", fmt.Sprintf("%x", value), "err", err)

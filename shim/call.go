@@ -69,6 +69,9 @@ type Files interface {
 	StatFD(fd int, statx bool, flags int, mask uint32) ([]byte, error)
 	// FDOwner returns the owner recorded in that object's xattr.
 	FDOwner(fd int) (FileOwner, bool)
+	// FDNode returns the device node recorded in that object's
+	// NodeXattr (full_node.go).
+	FDNode(fd int) (Node, bool)
 	// HasSpecial reports whether the table of special files has entries.
 	HasSpecial() bool
 	// ImageOwners is where an object without an owner record takes its

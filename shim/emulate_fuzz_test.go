@@ -123,6 +123,10 @@ func (f fuzzFiles) FDOwner(fd int) (FileOwner, bool) {
 	o, err := DecodeOwner(f.xattr)
 	return o, err == nil && f.ownerOK
 }
+func (f fuzzFiles) FDNode(fd int) (Node, bool) {
+	n, err := DecodeNode(f.xattr)
+	return n, err == nil && f.ownerOK
+}
 func (f fuzzFiles) HasSpecial() bool { return len(f.data) > 0 && f.data[0]&1 == 1 }
 func (f fuzzFiles) ImageOwners() OwnerSource {
 	if len(f.data) > 2 && f.data[2]&1 == 1 {

@@ -132,21 +132,16 @@ func emuMkdirat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
 	return createOutcome(c, call, mem, env, createPlan{dfd: call.Args[0], path: call.Args[1]})
 }
 
-func mknodEmulated(mode uint64) bool {
-	t := uint32(mode) & unix.S_IFMT
-	return t != unix.S_IFCHR && t != unix.S_IFBLK
-}
-
 func emuMknod(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	if !mknodEmulated(call.Args[1]) {
-		return c, run(call.Args)
+	if isDevice(call.Args[1]) {
+		return c, deviceNode(c, call, mem, env, fdcwd, call.Args[0], 1)
 	}
 	return createOutcome(c, call, mem, env, createPlan{dfd: fdcwd, path: call.Args[0]})
 }
 
 func emuMknodat(c Creds, call Call, mem Memory, env Env) (Creds, Outcome) {
-	if !mknodEmulated(call.Args[2]) {
-		return c, run(call.Args)
+	if isDevice(call.Args[2]) {
+		return c, deviceNode(c, call, mem, env, call.Args[0], call.Args[1], 2)
 	}
 	return createOutcome(c, call, mem, env, createPlan{dfd: call.Args[0], path: call.Args[1]})
 }

@@ -21,3 +21,12 @@ const (
 
 // newfstatatNr is the number of newfstatat.
 const newfstatatNr = unix.SYS_NEWFSTATAT
+
+// Offsets of the fields a device node record rewrites (full_node.go).
+const (
+	statRdev     = 40
+	statSizeOff  = 48
+	statxSizeOff = 40
+	statxRdevMj  = 128
+	statxRdevMn  = 132
+)

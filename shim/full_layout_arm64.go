@@ -21,3 +21,12 @@ const (
 
 // newfstatatNr is the number of newfstatat (fstatat on arm64).
 const newfstatatNr = unix.SYS_FSTATAT
+
+// Offsets of the fields a device node record rewrites (full_node.go).
+const (
+	statRdev     = 32
+	statSizeOff  = 48
+	statxSizeOff = 40
+	statxRdevMj  = 128
+	statxRdevMn  = 132
+)

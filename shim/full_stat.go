@@ -68,10 +68,30 @@ func (p *statPlan) Next(prev int64) (*Step, int64) {
 		}
 		return p.direct(), 0
 	}
+	if p.state == statNode {
+		patchStatNode(p.mem, p.s, prev, p.buf, p.isStatx)
+		return nil, 0
+	}
 	if prev == 0 {
 		p.patch()
+		if step := p.nodeStep(); step != nil {
+			p.state = statNode
+			return step, 0
+		}
 	}
 	return nil, prev
+}
+
+// statNode is the state of a statPlan reading a device node record
+// (full_node.go).
+const statNode = 3
+
+// nodeStep reads the node record of an object with an owner record.
+func (p *statPlan) nodeStep() *Step {
+	if !p.found {
+		return nil
+	}
+	return statNodeStep(p.mem, p.files, p.s, p.dfd, p.path, xattrAtFlags(p.flags), p.buf, p.isStatx)
 }
 
 // Fuse: with no special files recorded, a stat that finds no owner xattr
@@ -175,9 +195,10 @@ func statFD(mem Memory, files Files, dfd, flags, buf uint64, isStatx bool, mask 
 		info = statBufInfo(b)
 	}
 	var o FileOwner
-	var ok bool
+	var ok, recorded bool
 	if holdsXattr(info.mode) {
 		o, ok = files.FDOwner(fd)
+		recorded = ok
 	} else {
 		o, ok = files.Special(info.dev, info.ino)
 	}
@@ -187,6 +208,9 @@ func statFD(mem Memory, files Files, dfd, flags, buf uint64, isStatx bool, mask 
 	if ok {
 		binary.LittleEndian.PutUint32(b[uidOff:], o.UID)
 		binary.LittleEndian.PutUint32(b[gidOff:], o.GID)
+	}
+	if n, isNode := fdNode(files, fd, b, isStatx, recorded); isNode {
+		patchNode(b, isStatx, n)
 	}
 	if err := mem.WriteAt(b, buf); err != nil {
 		return fail(unix.EFAULT)

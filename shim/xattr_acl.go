@@ -27,9 +27,9 @@ var aclRecords = map[string]string{
 }
 
 // hiddenXattr reports whether name is remainroot's bookkeeping in mode
-// full: the owner record and the ACL records.
+// full: the owner record, the device node record and the ACL records.
 func hiddenXattr(name string) bool {
-	return name == OwnerXattr || name == aclRecords[ACLAccessXattr] || name == aclRecords[ACLDefaultXattr]
+	return name == OwnerXattr || name == NodeXattr || name == aclRecords[ACLAccessXattr] || name == aclRecords[ACLDefaultXattr]
 }
 
 // xattrForm is how an xattr call names its object: 0 a path, 1 a path

@@ -22,6 +22,7 @@ type testEntry struct {
 	uid, gid int
 	mode     int64
 	record   []byte // the user.rootlesscontainers value, nil for none
+	node     string // the user.remainroot.node value, "" for none
 	linkname string
 	body     string
 }
@@ -74,6 +75,12 @@ func layerTar(t testing.TB, entries []testEntry) []byte {
 			Linkname: e.linkname, Size: int64(len(e.body)), Format: tar.FormatPAX, Uname: "root", Gname: "root"}
 		if e.record != nil {
 			hdr.PAXRecords = map[string]string{ownerRecordKey: string(e.record)}
+		}
+		if e.node != "" {
+			if hdr.PAXRecords == nil {
+				hdr.PAXRecords = map[string]string{}
+			}
+			hdr.PAXRecords[nodeRecordKey] = e.node
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatal(err)

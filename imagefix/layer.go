@@ -105,6 +105,10 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 
 	rec, hasRecord := hdr.PAXRecords[ownerRecordKey]
 	f.hasRecord = f.hasRecord || hasRecord
+	isNode, err := applyNode(hdr)
+	if err != nil {
+		return err
+	}
 	target, opaque, isWhiteout := whiteout(p)
 	switch {
 	case hasRecord:
@@ -131,7 +135,7 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 	if f.lower != nil {
 		f.track(p, fixed, hdr.Typeflag == tar.TypeDir, target, opaque, isWhiteout)
 	}
-	if !hasRecord && fixed == own {
+	if !hasRecord && !isNode && fixed == own {
 		return nil
 	}
 	f.changed++

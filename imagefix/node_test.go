@@ -1,0 +1,72 @@
+package imagefix
+
+import (
+	"archive/tar"
+	"testing"
+)
+
+// A mode full build's device nodes: empty regular files with a node
+// record ('c' or 'b', major and minor as little-endian 32-bit integers).
+var nodeEntries = []testEntry{
+	{name: "opt/dev/", typ: tar.TypeDir},
+	{name: "opt/dev/mydev", mode: 0o640, record: []byte{0x08, 0x00, 0x10, 0x05}, node: "c\x04\x00\x00\x00\x05\x00\x00\x00"},
+	{name: "opt/dev/disk", mode: 0o600, record: []byte{0x08, 0x00, 0x10, 0x00}, node: "b\x08\x00\x00\x00\x01\x00\x00\x00"},
+	{name: "opt/dev/plain", body: "not a node"},
+}
+
+func TestFixMakesDeviceNodes(t *testing.T) {
+	dir := writeLayout(t, testLayer{tar: layerTar(t, baseEntries)}, testLayer{tar: layerTar(t, nodeEntries)})
+	rep, err := Fix(dir, Options{BaseLayers: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Images[0].EntriesFixed != 2 {
+		t.Errorf("%d entries fixed, want 2", rep.Images[0].EntriesFixed)
+	}
+	_, _, tars := readImage(t, dir)
+	hdrs := tarHeaders(t, tars[1])
+	for _, want := range []struct {
+		name         string
+		typ          byte
+		major, minor int64
+		gid          int
+		mode         int64
+	}{{"opt/dev/mydev", tar.TypeChar, 4, 5, 5, 0o640}, {"opt/dev/disk", tar.TypeBlock, 8, 1, 0, 0o600}} {
+		h := hdrs[want.name]
+		if h == nil {
+			t.Fatalf("%s missing", want.name)
+		}
+		if h.Typeflag != want.typ || h.Devmajor != want.major || h.Devminor != want.minor || h.Size != 0 {
+			t.Errorf("%s: type %c %d,%d size %d; want %c %d,%d", want.name, h.Typeflag, h.Devmajor, h.Devminor, h.Size,
+				want.typ, want.major, want.minor)
+		}
+		if h.Uid != 0 || h.Gid != want.gid || h.Mode&0o7777 != want.mode {
+			t.Errorf("%s: %d:%d %o, want 0:%d %o", want.name, h.Uid, h.Gid, h.Mode, want.gid, want.mode)
+		}
+		if _, ok := h.PAXRecords[nodeRecordKey]; ok {
+			t.Errorf("%s keeps its node record", want.name)
+		}
+	}
+	if h := hdrs["opt/dev/plain"]; h.Typeflag != tar.TypeReg {
+		t.Errorf("opt/dev/plain: type %c", h.Typeflag)
+	}
+}
+
+func TestFixRefusesForgedNodeRecords(t *testing.T) {
+	base := layerTar(t, baseEntries)
+	for _, c := range []struct {
+		name  string
+		entry testEntry
+		want  string
+	}{
+		{"on a non-empty file", testEntry{name: "f", body: "x", node: "c\x04\x00\x00\x00\x05\x00\x00\x00"}, "not an empty regular file"},
+		{"on a directory", testEntry{name: "d/", typ: tar.TypeDir, node: "c\x04\x00\x00\x00\x05\x00\x00\x00"}, "not an empty regular file"},
+		{"too short", testEntry{name: "f", node: "c\x04"}, "bad " + NodeXattr},
+		{"unknown type", testEntry{name: "f", node: "p\x04\x00\x00\x00\x05\x00\x00\x00"}, "bad " + NodeXattr},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeLayout(t, testLayer{tar: base}, testLayer{tar: layerTar(t, []testEntry{c.entry})})
+			requireRefused(t, dir, c.want)
+		})
+	}
+}

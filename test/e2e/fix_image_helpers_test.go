@@ -129,12 +129,20 @@ type layerEntry struct {
 	owner  string // uid:gid
 	mode   string // octal, with the type's bits
 	record bool   // carries SCHILY.xattr.user.rootlesscontainers
+	dev    string // a device entry's major,minor
+	node   bool   // carries SCHILY.xattr.user.remainroot.node
 }
 
 func (e layerEntry) String() string {
 	s := e.owner + " " + e.mode
+	if e.dev != "" {
+		s += " " + e.dev
+	}
 	if e.record {
 		s += " +record"
+	}
+	if e.node {
+		s += " +node"
 	}
 	return s
 }
@@ -212,8 +220,16 @@ func readLayerEntries(t *testing.T, path string, gz bool) map[string]layerEntry 
 			t.Fatalf("%s: %v", path, err)
 		}
 		_, rec := hdr.PAXRecords["SCHILY.xattr.user.rootlesscontainers"]
-		out[strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/")] = layerEntry{
-			owner: fmt.Sprintf("%d:%d", hdr.Uid, hdr.Gid), mode: fmt.Sprintf("%o", hdr.FileInfo().Mode()), record: rec}
+		_, node := hdr.PAXRecords["SCHILY.xattr.user.remainroot.node"]
+		e := layerEntry{owner: fmt.Sprintf("%d:%d", hdr.Uid, hdr.Gid), mode: fmt.Sprintf("%o", hdr.FileInfo().Mode()),
+			record: rec, node: node}
+		switch hdr.Typeflag {
+		case tar.TypeChar:
+			e.dev = fmt.Sprintf("c%d,%d", hdr.Devmajor, hdr.Devminor)
+		case tar.TypeBlock:
+			e.dev = fmt.Sprintf("b%d,%d", hdr.Devmajor, hdr.Devminor)
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/")] = e
 	}
 }
 

@@ -11,7 +11,8 @@
 //     keeps the entry's own), empty uname and gname, and loses the record;
 //   - an empty regular file carrying a `user.remainroot.node` record (a
 //     device node made by mode full, see NodeXattr) becomes the character
-//     or block device entry it records, and loses the record;
+//     or block device entry it records; a hard link to it stays a link, a
+//     node written to stays a regular file; all lose the record;
 //   - in a build layer (see Options.BaseLayers), an entry without a record
 //     whose path a lower layer holds with a non-root owner keeps that owner:
 //     a file a RUN step modified keeps the base image's owner;

@@ -105,7 +105,7 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 
 	rec, hasRecord := hdr.PAXRecords[ownerRecordKey]
 	f.hasRecord = f.hasRecord || hasRecord
-	isNode, err := applyNode(hdr)
+	nodeChanged, err := applyNode(hdr)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (f *layerFixer) fixEntry(hdr *tar.Header) error {
 	if f.lower != nil {
 		f.track(p, fixed, hdr.Typeflag == tar.TypeDir, target, opaque, isWhiteout)
 	}
-	if !hasRecord && !isNode && fixed == own {
+	if !hasRecord && !nodeChanged && fixed == own {
 		return nil
 	}
 	f.changed++

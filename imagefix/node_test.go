@@ -12,6 +12,8 @@ var nodeEntries = []testEntry{
 	{name: "opt/dev/mydev", mode: 0o640, record: []byte{0x08, 0x00, 0x10, 0x05}, node: "c\x04\x00\x00\x00\x05\x00\x00\x00"},
 	{name: "opt/dev/disk", mode: 0o600, record: []byte{0x08, 0x00, 0x10, 0x00}, node: "b\x08\x00\x00\x00\x01\x00\x00\x00"},
 	{name: "opt/dev/plain", body: "not a node"},
+	{name: "opt/dev/link", typ: tar.TypeLink, linkname: "opt/dev/mydev", node: "c\x04\x00\x00\x00\x05\x00\x00\x00"},
+	{name: "opt/dev/written", body: "written to", node: "c\x01\x00\x00\x00\x03\x00\x00\x00"},
 }
 
 func TestFixMakesDeviceNodes(t *testing.T) {
@@ -20,8 +22,8 @@ func TestFixMakesDeviceNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Images[0].EntriesFixed != 2 {
-		t.Errorf("%d entries fixed, want 2", rep.Images[0].EntriesFixed)
+	if rep.Images[0].EntriesFixed != 4 {
+		t.Errorf("%d entries fixed, want 4", rep.Images[0].EntriesFixed)
 	}
 	_, _, tars := readImage(t, dir)
 	hdrs := tarHeaders(t, tars[1])
@@ -47,8 +49,13 @@ func TestFixMakesDeviceNodes(t *testing.T) {
 			t.Errorf("%s keeps its node record", want.name)
 		}
 	}
-	if h := hdrs["opt/dev/plain"]; h.Typeflag != tar.TypeReg {
-		t.Errorf("opt/dev/plain: type %c", h.Typeflag)
+	// A hard link stays a link (to the device) and a node written to
+	// stays the regular file the container saw; both lose the record.
+	for name, typ := range map[string]byte{"opt/dev/plain": tar.TypeReg, "opt/dev/link": tar.TypeLink, "opt/dev/written": tar.TypeReg} {
+		h := hdrs[name]
+		if _, ok := h.PAXRecords[nodeRecordKey]; h.Typeflag != typ || ok {
+			t.Errorf("%s: type %c, record %v; want type %c without a record", name, h.Typeflag, ok, typ)
+		}
 	}
 }
 
@@ -59,8 +66,8 @@ func TestFixRefusesForgedNodeRecords(t *testing.T) {
 		entry testEntry
 		want  string
 	}{
-		{"on a non-empty file", testEntry{name: "f", body: "x", node: "c\x04\x00\x00\x00\x05\x00\x00\x00"}, "not an empty regular file"},
-		{"on a directory", testEntry{name: "d/", typ: tar.TypeDir, node: "c\x04\x00\x00\x00\x05\x00\x00\x00"}, "not an empty regular file"},
+		{"on a directory", testEntry{name: "d/", typ: tar.TypeDir, node: "c\x04\x00\x00\x00\x05\x00\x00\x00"}, "not a regular file"},
+		{"on a symlink", testEntry{name: "l", typ: tar.TypeSymlink, linkname: "f", node: "c\x04\x00\x00\x00\x05\x00\x00\x00"}, "not a regular file"},
 		{"too short", testEntry{name: "f", node: "c\x04"}, "bad " + NodeXattr},
 		{"unknown type", testEntry{name: "f", node: "p\x04\x00\x00\x00\x05\x00\x00\x00"}, "bad " + NodeXattr},
 	} {

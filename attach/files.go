@@ -94,15 +94,25 @@ func (f files) StatFD(fd int, isStatx bool, flags int, mask uint32) ([]byte, err
 // statxSize is the kernel's sizeof(struct statx).
 const statxSize = 256
 
-func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
+// fdXattr reads the xattr name (a record of at most 64 bytes) of the
+// object behind the thread's descriptor.
+func (f files) fdXattr(fd int, name string) ([]byte, bool) {
 	val := make([]byte, 64)
-	n, err := unix.Getxattr(f.fdLink(fd), shim.OwnerXattr, val)
+	n, err := unix.Getxattr(f.fdLink(fd), name, val)
 	if err != nil {
+		return nil, false
+	}
+	return val[:n], true
+}
+
+func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
+	val, ok := f.fdXattr(fd, shim.OwnerXattr)
+	if !ok {
 		return shim.FileOwner{}, false
 	}
-	o, derr := shim.DecodeOwner(val[:n])
-	if derr != nil {
-		f.Malformed(val[:n], derr)
+	o, err := shim.DecodeOwner(val)
+	if err != nil {
+		f.Malformed(val, err)
 		return shim.FileOwner{}, false
 	}
 	return o, true
@@ -110,12 +120,11 @@ func (f files) FDOwner(fd int) (shim.FileOwner, bool) {
 
 // FDNode reads the node record (shim.NodeXattr); a malformed one is none.
 func (f files) FDNode(fd int) (shim.Node, bool) {
-	val := make([]byte, 64)
-	n, err := unix.Getxattr(f.fdLink(fd), shim.NodeXattr, val)
-	if err != nil {
+	val, ok := f.fdXattr(fd, shim.NodeXattr)
+	if !ok {
 		return shim.Node{}, false
 	}
-	node, err := shim.DecodeNode(val[:n])
+	node, err := shim.DecodeNode(val)
 	return node, err == nil
 }
 

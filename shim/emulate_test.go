@@ -232,7 +232,7 @@ func TestChownUnmappedOwner(t *testing.T) {
 	// In a plan: the owner's mapping comes from Env.Mapped, not from the
 	// overflow id.
 	m := &fakeMemory{base: base, buf: make([]byte, 4096)}
-	_, out := Emulate(Root(all), call(unix.SYS_CHOWN, base, 1000, 0), m, fakeEnv{})
+	_, out := Emulate(Root(all), call(unix.SYS_FCHOWNAT, fdcwd, base, 1000, 0, 0), m, fakeEnv{})
 	step, _ := out.Plan.Next(0)
 	statOwner(m, step.Args[2], 65534, 65534)
 	if next, _ := out.Plan.Next(0); next == nil || next.Nr != unix.SYS_STATX {
@@ -252,8 +252,8 @@ func TestChownUnmappedOwner(t *testing.T) {
 		{"root to 0:1", Root(all), 0, 1, false},
 		{"nobody to 0:0", nobody, 0, 0, false},
 	} {
-		_, out := Emulate(c.creds, call(unix.SYS_CHOWN, base, c.uid, c.gid), m, fakeEnv{})
-		if ran := out.Kind == Run && out.Args[1] == c.uid && out.Args[2] == c.gid; ran != c.kernel {
+		_, out := Emulate(c.creds, call(unix.SYS_FCHOWNAT, fdcwd, base, c.uid, c.gid, 0), m, fakeEnv{})
+		if ran := out.Kind == Run && out.Args[2] == c.uid && out.Args[3] == c.gid; ran != c.kernel {
 			t.Errorf("%s: %+v, want the call to run as it is: %v", c.name, out, c.kernel)
 		}
 	}

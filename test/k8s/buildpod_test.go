@@ -30,6 +30,7 @@ const (
 	podBinary   = "/usr/local/bin/remainroot"
 	podShareDir = "/usr/local/share/remainroot"
 	podDebian   = "/images/debian.tar"
+	podBusybox  = "/images/busybox.tar"
 	podContext  = "/ctx"
 )
 

@@ -25,6 +25,12 @@ const podContainerfile = `FROM localhost/rr-podbuild-base
 RUN useradd -m app && su app -c id && chown app /home/app && stat -c 'home-owner=%u:%g' /home/app
 `
 
+// podFailingContainerfile is for the pods where every RUN step fails
+// before its command: a small image is enough.
+const podFailingContainerfile = `FROM localhost/rr-podbuild-busybox
+RUN id
+`
+
 const (
 	// podman's and CRI-O's default seccomp profile (containers-common).
 	containersSeccomp = "/usr/share/containers/seccomp.json"
@@ -32,6 +38,7 @@ const (
 	suFailure = "su: cannot set groups: Operation not permitted"
 )
 
+// TestPodBuild runs one pod per setting, in parallel.
 func TestPodBuild(t *testing.T) {
 	start := time.Now()
 	h := newPodHost(t)
@@ -40,56 +47,64 @@ func TestPodBuild(t *testing.T) {
 	nestedSeccompProfile(t, containersSeccomp, profile)
 	restricted := podSettings{unmaskedProc: true, seccompProfile: profile}
 
-	t.Run("restricted", func(t *testing.T) {
-		p := h.startPod(t, restricted)
-		p.importBase(t)
-		t.Run("no-hook", func(t *testing.T) {
-			out, err := p.build(t, "")
-			if err == nil || !strings.Contains(out, suFailure) {
-				t.Errorf("want today's failure (%q) without the hooks: %v\n%s", suFailure, err, out)
-			}
+	t.Run("pods", func(t *testing.T) {
+		t.Run("restricted", func(t *testing.T) {
+			t.Parallel()
+			p := h.startPod(t, restricted)
+			p.importImage(t, podDebian, "localhost/rr-podbuild-base")
+			t.Run("no-hook", func(t *testing.T) {
+				out, err := p.build(t, "", "Containerfile")
+				if err == nil || !strings.Contains(out, suFailure) {
+					t.Errorf("want today's failure (%q) without the hooks: %v\n%s", suFailure, err, out)
+				}
+			})
+			t.Run("hook-creds", func(t *testing.T) {
+				p.buildOK(t, "build-hooks.d", "home-owner=0:0")
+			})
+			t.Run("hook-full", func(t *testing.T) {
+				p.buildOK(t, "build-hooks-full.d", "home-owner=1000:1000")
+			})
 		})
-		t.Run("hook-creds", func(t *testing.T) {
+		t.Run("userns-unconfined", func(t *testing.T) {
+			// hostUsers: false, which Kubernetes requires for procMount
+			// Unmasked: the pod's 65536 ids do not change the builder's
+			// single mapping (it has no subuid range). And
+			// seccompProfile: Unconfined instead of the Localhost one.
+			t.Parallel()
+			s := restricted
+			s.userNS = true
+			s.seccompProfile = "unconfined"
+			p := h.startPod(t, s)
+			p.importImage(t, podDebian, "localhost/rr-podbuild-base")
 			p.buildOK(t, "build-hooks.d", "home-owner=0:0")
 		})
-		t.Run("hook-full", func(t *testing.T) {
-			p.buildOK(t, "build-hooks-full.d", "home-owner=1000:1000")
+		t.Run("masked-proc", func(t *testing.T) {
+			// procMount Default: the runtime cannot mount a new proc for
+			// the RUN container where /proc has masked paths.
+			t.Parallel()
+			s := restricted
+			s.unmaskedProc = false
+			p := h.startPod(t, s)
+			p.importImage(t, podBusybox, "localhost/rr-podbuild-busybox")
+			out, err := p.build(t, "build-hooks.d", "Containerfile.busybox")
+			if err == nil || !strings.Contains(out, "mount `proc` to `proc`: Operation not permitted") {
+				t.Errorf("want crun's proc mount failure with /proc masked: %v\n%s", err, out)
+			}
 		})
-	})
-	t.Run("userns", func(t *testing.T) {
-		// hostUsers: false, which Kubernetes requires for procMount
-		// Unmasked: the pod's 65536 ids do not change the builder's
-		// single mapping (it has no subuid range).
-		s := restricted
-		s.userNS = true
-		p := h.startPod(t, s)
-		p.importBase(t)
-		p.buildOK(t, "build-hooks.d", "home-owner=0:0")
-	})
-	t.Run("masked-proc", func(t *testing.T) {
-		// procMount Default: the runtime cannot mount a new proc for
-		// the RUN container where /proc has masked paths.
-		s := restricted
-		s.unmaskedProc = false
-		p := h.startPod(t, s)
-		p.importBase(t)
-		out, err := p.build(t, "build-hooks.d")
-		if err == nil || !strings.Contains(out, "mount `proc` to `proc`: Operation not permitted") {
-			t.Errorf("want crun's proc mount failure with /proc masked: %v\n%s", err, out)
-		}
-	})
-	t.Run("runtime-default-seccomp", func(t *testing.T) {
-		// seccompProfile RuntimeDefault: without CAP_SYS_CHROOT the
-		// profile refuses chroot (then, without CAP_SYS_ADMIN,
-		// sethostname and setns).
-		s := restricted
-		s.seccompProfile = ""
-		p := h.startPod(t, s)
-		p.importBase(t)
-		out, err := p.build(t, "build-hooks.d")
-		if err == nil || !strings.Contains(out, "chrooting to directory") || !strings.Contains(out, "operation not permitted") {
-			t.Errorf("want buildah's chroot failure under the default profile: %v\n%s", err, out)
-		}
+		t.Run("runtime-default-seccomp", func(t *testing.T) {
+			// seccompProfile RuntimeDefault: without CAP_SYS_CHROOT the
+			// profile refuses chroot (then, without CAP_SYS_ADMIN,
+			// sethostname and setns).
+			t.Parallel()
+			s := restricted
+			s.seccompProfile = ""
+			p := h.startPod(t, s)
+			p.importImage(t, podBusybox, "localhost/rr-podbuild-busybox")
+			out, err := p.build(t, "build-hooks.d", "Containerfile.busybox")
+			if err == nil || !strings.Contains(out, "chrooting to directory") || !strings.Contains(out, "operation not permitted") {
+				t.Errorf("want buildah's chroot failure under the default profile: %v\n%s", err, out)
+			}
+		})
 	})
 	t.Logf("total %s", time.Since(start).Round(time.Second))
 }
@@ -101,19 +116,20 @@ func TestPodBuild(t *testing.T) {
 func newPodHost(t *testing.T) *podHost {
 	t.Helper()
 	testenv.RequireRoot(t)
-	for _, tool := range []string{"podman", "runc", "bash", "tar", "flock"} {
-		_, err := exec.LookPath(tool)
-		testenv.Need(t, err == nil, "%s not found in PATH (test/setup-env.sh installs it)", tool)
-	}
-	_, err := os.Stat(containersSeccomp)
-	testenv.Need(t, err == nil, "%s: %v (package golang-github-containers-common)", containersSeccomp, err)
 	root := testenv.ModuleRoot(t)
-	setupEnv := exec.Command("bash", filepath.Join(root, "test/setup-env.sh"))
-	setupEnv.Env = append(os.Environ(), "SKIP_VERIFY=1")
-	out, errOut, code := testenv.Run(t, setupEnv, 30*time.Minute)
-	testenv.Need(t, code == 0, "test/setup-env.sh exited %d:\n%s", code, tail(out+errOut, 30))
+	// test/setup-env.sh (packages, the Debian and busybox tars) only when
+	// something it makes is missing: a warm run still takes 30 s.
+	if missing := podHostMissing(); missing != "" {
+		t.Logf("%s: running test/setup-env.sh", missing)
+		setupEnv := exec.Command("bash", filepath.Join(root, "test/setup-env.sh"))
+		setupEnv.Env = append(os.Environ(), "SKIP_VERIFY=1")
+		out, errOut, code := testenv.Run(t, setupEnv, 30*time.Minute)
+		testenv.Need(t, code == 0, "test/setup-env.sh exited %d:\n%s", code, tail(out+errOut, 30))
+	}
+	missing := podHostMissing()
+	testenv.Need(t, missing == "", "%s after test/setup-env.sh", missing)
 	setupBuilder := exec.Command("bash", filepath.Join(root, "test/k8s/setup-builder.sh"))
-	out, errOut, code = testenv.Run(t, setupBuilder, 20*time.Minute)
+	out, errOut, code := testenv.Run(t, setupBuilder, 20*time.Minute)
 	testenv.Need(t, code == 0, "test/k8s/setup-builder.sh exited %d:\n%s", code, tail(errOut, 30))
 	builderTar := lastLine(out)
 
@@ -146,27 +162,48 @@ func newPodHost(t *testing.T) *podHost {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(ctx, "Containerfile"), podContainerfile)
+	writeFile(t, filepath.Join(ctx, "Containerfile.busybox"), podFailingContainerfile)
 	h.mounts = []string{bin + ":" + podBinary + ":ro", share + ":" + podShareDir + ":ro",
-		filepath.Join(rootfsCache, "debian-bookworm.tar") + ":" + podDebian + ":ro", ctx + ":" + podContext + ":ro"}
+		filepath.Join(rootfsCache, "debian-bookworm.tar") + ":" + podDebian + ":ro",
+		filepath.Join(rootfsCache, "busybox.tar") + ":" + podBusybox + ":ro", ctx + ":" + podContext + ":ro"}
 	return h
 }
 
-// importBase imports the Debian tar into builder's storage (offline; the
-// storage's ignore_chown_errors makes every file root's).
-func (p *pod) importBase(t *testing.T) {
-	t.Helper()
-	start := time.Now()
-	if out, err := p.exec(5*time.Minute, "podman import -q "+podDebian+" localhost/rr-podbuild-base"); err != nil {
-		t.Fatalf("podman import in the pod: %v\n%s", err, out)
+// podHostMissing names the first thing the test needs from the machine
+// that it lacks, or returns "".
+func podHostMissing() string {
+	for _, tool := range []string{"podman", "runc", "bash", "tar", "flock", "sha256sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " not in PATH"
+		}
 	}
-	t.Logf("podman import in the pod: %s", time.Since(start).Round(time.Second))
+	for _, f := range []string{containersSeccomp, filepath.Join(rootfsCache, "debian-bookworm.tar"),
+		filepath.Join(rootfsCache, "busybox.tar"), filepath.Join(rootfsCache, "debian-bookworm")} {
+		if _, err := os.Stat(f); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
 }
 
-// build runs podman build of the context in the pod, with the hooks
-// directory hooks under remainroot's share directory unless it is "".
-func (p *pod) build(t *testing.T, hooks string) (string, error) {
+// importImage imports a root filesystem tar into builder's storage as
+// name (offline; the storage's ignore_chown_errors makes every file
+// root's).
+func (p *pod) importImage(t *testing.T, tar, name string) {
 	t.Helper()
-	script := "podman build --no-cache --network=host"
+	start := time.Now()
+	if out, err := p.exec(5*time.Minute, "podman import -q "+tar+" "+name); err != nil {
+		t.Fatalf("podman import in the pod: %v\n%s", err, out)
+	}
+	t.Logf("podman import %s in the pod: %s", tar, time.Since(start).Round(time.Second))
+}
+
+// build runs podman build of the context's containerfile in the pod,
+// with the hooks directory hooks under remainroot's share directory
+// unless it is "".
+func (p *pod) build(t *testing.T, hooks, containerfile string) (string, error) {
+	t.Helper()
+	script := "podman build --no-cache --network=host -f " + podContext + "/" + containerfile
 	if hooks != "" {
 		script += " --hooks-dir " + podShareDir + "/" + hooks
 	}
@@ -180,10 +217,10 @@ func (p *pod) build(t *testing.T, hooks string) (string, error) {
 // the owner of app's home are as wanted.
 func (p *pod) buildOK(t *testing.T, hooks, homeOwner string) {
 	t.Helper()
-	out, err := p.build(t, hooks)
+	out, err := p.build(t, hooks, "Containerfile")
 	for _, want := range []string{"uid=1000(app) gid=1000(app) groups=1000(app)", homeOwner + "\n"} {
 		if err != nil || !strings.Contains(out, want) {
-			logs, _ := p.exec(time.Minute, "tail -n 40 /tmp/remainroot-*/*.log "+
+			logs, _ := p.exec(time.Minute, "tail -n 40 /var/tmp/remainroot-*/*.log /tmp/remainroot-*/*.log "+
 				"${XDG_RUNTIME_DIR:-/nonexistent}/remainroot/*.log 2>/dev/null")
 			t.Fatalf("want the build to succeed and print %q: %v\n%s\nremainroot's logs in the pod:\n%s",
 				strings.TrimSpace(want), err, out, logs)

@@ -1,0 +1,164 @@
+package k8s
+
+// The pod of the builds-in-pods test: a container of the builder image
+// (test/k8s/setup-builder.sh) started by root podman, in a storage of the
+// test's own, with the settings a Kubernetes pod spec can give it, running
+// as the unprivileged user builder like a pod with runAsUser: 1000.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remainroot/remainroot/test/testenv"
+)
+
+const (
+	builderUID   = "1000"
+	builderHome  = "/home/builder"
+	builderImage = "localhost/rr-podbuild-builder:latest"
+	// Where the pod sees what the test gives it, as `make install`
+	// (PREFIX=/usr/local) would put remainroot in a build image.
+	podBinary   = "/usr/local/bin/remainroot"
+	podShareDir = "/usr/local/share/remainroot"
+	podDebian   = "/images/debian.tar"
+	podBusybox  = "/images/busybox.tar"
+	podContext  = "/ctx"
+)
+
+// podHost is root podman with a storage of its own under dir (never
+// root's usual one), holding the builder image.
+type podHost struct {
+	dir   string
+	store []string
+	// mounts are the pod's volumes: the remainroot binary under test,
+	// its build hooks, the Debian tar and the build context.
+	mounts []string
+}
+
+// podman runs root podman on the test's storage.
+func (h *podHost) podman(t *testing.T, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("podman", append(append([]string{}, h.store...), args...)...)
+	cmd.Dir = "/"
+	stdout, stderr, code := testenv.Run(t, cmd, timeout)
+	out := stdout + stderr
+	if code != 0 {
+		return out, fmt.Errorf("podman %s: exit %d", strings.Join(args, " "), code)
+	}
+	return out, nil
+}
+
+// pod is one running pod container.
+type pod struct {
+	t     *testing.T
+	h     *podHost
+	name  string
+	pidNS string
+}
+
+// podSettings is what the pod spec decides, as root podman flags.
+type podSettings struct {
+	// unmaskedProc: procMount: Unmasked.
+	unmaskedProc bool
+	// seccompProfile: a file (Localhost), "unconfined", or "" for
+	// podman's default (RuntimeDefault).
+	seccompProfile string
+	// userNS: hostUsers: false (a namespace of 65536 ids).
+	userNS bool
+}
+
+// flags renders s as `podman run` options; the rest of a restricted pod
+// (no capabilities, allowPrivilegeEscalation: false, runAsUser) is
+// always there.
+func (s podSettings) flags() []string {
+	f := []string{"--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+		"--user", builderUID + ":" + builderUID}
+	if s.unmaskedProc {
+		f = append(f, "--security-opt", "unmask=/proc/*")
+	}
+	if s.seccompProfile != "" {
+		f = append(f, "--security-opt", "seccomp="+s.seccompProfile)
+	}
+	if s.userNS {
+		f = append(f, "--uidmap", "0:400000:65536", "--gidmap", "0:400000:65536")
+	}
+	return f
+}
+
+// startPod starts a pod with settings s, removed (and checked for
+// leftover processes) when the test ends.
+func (h *podHost) startPod(t *testing.T, s podSettings) *pod {
+	t.Helper()
+	name := "rr-podbuild-" + randomHex(6)
+	args := []string{"run", "-d", "--name", name, "--runtime", "runc", "--network=none",
+		"--env", "HOME=" + builderHome, "--workdir", builderHome,
+		// The machine's hard limits are below root podman's defaults.
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"}
+	for _, m := range h.mounts {
+		args = append(args, "-v", m)
+	}
+	args = append(append(args, s.flags()...), builderImage, "sleep", "infinity")
+	if out, err := h.podman(t, 2*time.Minute, args...); err != nil {
+		t.Fatalf("start the pod: %v\n%s", err, out)
+	}
+	p := &pod{t: t, h: h, name: name}
+	t.Cleanup(p.remove)
+	out, err := h.podman(t, time.Minute, "inspect", "--format", "{{.State.Pid}}", name)
+	if err != nil {
+		t.Fatalf("inspect the pod: %v\n%s", err, out)
+	}
+	p.pidNS, err = os.Readlink("/proc/" + strings.TrimSpace(out) + "/ns/pid")
+	if err != nil {
+		t.Fatalf("the pod's pid namespace: %v", err)
+	}
+	return p
+}
+
+// exec runs a shell script in the pod as builder and returns its output
+// and whether it succeeded.
+func (p *pod) exec(timeout time.Duration, script string) (string, error) {
+	return p.h.podman(p.t, timeout, "exec", "--user", builderUID+":"+builderUID, "--workdir", builderHome,
+		p.name, "bash", "-c", script)
+}
+
+// remove removes the pod and fails the test if a process of its pid
+// namespace (the nested containers, remainroot's tracers) outlived it.
+func (p *pod) remove() {
+	t := p.t
+	if out, err := p.h.podman(t, 2*time.Minute, "rm", "-f", "-t", "0", p.name); err != nil {
+		t.Errorf("remove the pod %s: %v\n%s", p.name, err, out)
+	}
+	if left := processesInPIDNS(p.pidNS); len(left) > 0 {
+		t.Errorf("processes of pod %s left: %s", p.name, strings.Join(left, "; "))
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// processesInPIDNS lists the processes whose pid namespace is ns.
+func processesInPIDNS(ns string) []string {
+	var out []string
+	links, _ := filepath.Glob("/proc/[0-9]*/ns/pid")
+	for _, l := range links {
+		if got, err := os.Readlink(l); err == nil && got == ns {
+			pid := filepath.Base(filepath.Dir(filepath.Dir(l)))
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			out = append(out, pid+": "+string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+		}
+	}
+	return out
+}

@@ -73,7 +73,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/remainroot", "remainroot binary to measure")
 	flag.IntVar(&o.runs, "runs", 3, "timed runs per workload and runner; the median is reported")
-	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..viii)")
+	flag.StringVar(&o.only, "only", "", "run only these workloads (comma-separated: "+workloadNames()+", or i..ix)")
 	flag.StringVar(&o.runners, "runners", strings.Join(runnerNames, ","), "measure only these runners (comma-separated; full = remainroot-full), e.g. native,remainroot to iterate fast")
 	flag.BoolVar(&o.markdown, "markdown", false, "print the table as Markdown")
 	flag.StringVar(&o.mode, "mode", "", "pass --mode MODE to remainroot run in the remainroot column (default: remainroot's default, creds); the remainroot-full column always runs --mode full")

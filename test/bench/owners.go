@@ -456,6 +456,9 @@ func ownersLabel(ir *ImageResult) string {
 	if ir.Store != "" {
 		s += "; store driver " + ir.Store
 	}
+	if ir.Store == "vfs" {
+		s += " (each podman run copies the image's files into the container's layer, and removes them: the starts measure that copy, not the owners)"
+	}
 	if len(parts) > 0 {
 		s += "; " + strings.Join(parts, "; ")
 	}

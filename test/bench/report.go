@@ -171,10 +171,20 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 	}
 	if len(res.Images) > 0 {
 		section(fmt.Sprintf("Images: wall-clock seconds, median of %d run(s)", res.Runs))
-		table(w, imageRows(res.Images), md)
-		fmt.Fprintln(w)
-		item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it saves the same way, fixes the saved layout and loads the result; its save, fix and load: the phases its log reports")
-		item("fix/save = its fix s / podman save s: what fixing costs against the podman save it starts with (target: below %.2f)", fixImageTarget)
+		if rows := imageRows(res.Images); len(rows) > 1 {
+			table(w, rows, md)
+			fmt.Fprintln(w)
+			item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it saves the same way, fixes the saved layout and loads the result; its save, fix and load: the phases its log reports")
+			item("fix/save = its fix s / podman save s: what fixing costs against the podman save it starts with (target: below %.2f)", fixImageTarget)
+		}
+		if rows := ownersRows(res.Images); len(rows) > 1 {
+			if len(imageRows(res.Images)) > 1 {
+				fmt.Fprintln(w)
+			}
+			table(w, rows, md)
+			fmt.Fprintln(w)
+			item("image-owners: podman run of the image (start to the first command's output, and the container's removal) natively, and in mode full with the user's cached owners removed (cold) or kept (warm); +ms: full minus native (all of mode full's start, not only the owners); hook ms: what the hook's log says reading and resolving the owners took; Owners(): imagestore's Store.Owners in the bench's process, wall (CPU) ms, without a cache and from one (target: the hook's, at most %.0f ms for %d files)", ownersTargetMS, imgOwnersFiles)
+		}
 		item("run by the outer process as %s with its rootless podman (which makes its own user namespace), not under the runners", who)
 	}
 
@@ -356,6 +366,10 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 	}
 	for _, ir := range res.Images {
 		if !ir.OK() {
+			continue
+		}
+		if ir.Name == "image-owners" {
+			ownersRuns(item, ir)
 			continue
 		}
 		load := ""

@@ -55,7 +55,7 @@ type faultContainer struct {
 func faultCreate(t *testing.T, h epHooks, rt, name string, cmd ...string) *faultContainer {
 	t.Helper()
 	args := append([]string{"create", "--name", name, "--runtime", rt, "--network=none"}, epAnnotations("creds")...)
-	r := h.podman(t, time.Minute, append(append(args, busyboxImage), cmd...)...)
+	r := h.podman(t, faultDeadline, append(append(args, busyboxImage), cmd...)...)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	id := strings.TrimSpace(lines[len(lines)-1])
 	if r.code != 0 || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
@@ -68,8 +68,8 @@ func faultCreate(t *testing.T, h epHooks, rt, name string, cmd ...string) *fault
 func faultTrack(t *testing.T, h epHooks, rt, name, id string) *faultContainer {
 	t.Helper()
 	epRemoveLogAfter(t, id)
-	t.Cleanup(func() { podman(t, time.Minute, "rm", "-f", "-t", "0", id) })
-	in := podman(t, time.Minute, "inspect", "--format", "{{.StaticDir}}", id)
+	t.Cleanup(func() { podman(t, faultDeadline, "rm", "-f", "-t", "0", id) })
+	in := podman(t, faultDeadline, "inspect", "--format", "{{.StaticDir}}", id)
 	if in.code != 0 {
 		t.Fatalf("podman inspect failed\n%s", in)
 	}
@@ -184,8 +184,8 @@ func (c *faultContainer) noteInit() {
 		}
 		path := fmt.Sprintf("/proc/%d/ns/pid", p.pid)
 		ns, err := os.Readlink(path)
-		if err != nil {
-			continue
+		if host, _ := os.Readlink("/proc/self/ns/pid"); err != nil || ns == host {
+			continue // gone, or the runtime (conmon's child until it execs the init)
 		}
 		c.mu.Lock()
 		if c.pidNamespaces[ns] == nil {
@@ -251,12 +251,7 @@ type procID struct {
 // procIDOf returns the id of the process that has pid now (start "" when
 // none runs, or only its zombie).
 func procIDOf(pid int) procID {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return procID{pid: pid}
-	}
-	// The fields after the command name: state is field 3, starttime 22.
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	f := procStat(pid) // starttime is field 22 of proc(5)
 	if len(f) < 20 || f[0] == "Z" {
 		return procID{pid: pid}
 	}
@@ -285,17 +280,17 @@ func (c *faultContainer) assertNothingLeft(t *testing.T) {
 // the container's state, and then removes it with podman rm -f.
 func (c *faultContainer) assertConsistentAndRemove(t *testing.T) {
 	t.Helper()
-	ps := podman(t, time.Minute, "ps", "-a", "--filter", "id="+c.id, "--format", "json")
+	ps := podman(t, faultDeadline, "ps", "-a", "--filter", "id="+c.id, "--format", "json")
 	var listed []struct{ State string }
 	json.Unmarshal([]byte(ps.stdout), &listed)
-	in := podman(t, time.Minute, "inspect", "--format", "{{.State.Status}}", c.id)
+	in := podman(t, faultDeadline, "inspect", "--format", "{{.State.Status}}", c.id)
 	if ps.code != 0 || in.code != 0 || len(listed) != 1 || listed[0].State != strings.TrimSpace(in.stdout) {
 		t.Errorf("container %s: podman ps -a and podman inspect disagree on its state\n%s\n%s", c.name, ps, in)
 	}
-	if r := podman(t, time.Minute, "rm", "-f", "-t", "0", c.id); r.code != 0 {
+	if r := podman(t, faultDeadline, "rm", "-f", "-t", "0", c.id); r.code != 0 {
 		t.Errorf("container %s: podman rm -f failed\n%s", c.name, r)
 	}
-	if r := podman(t, time.Minute, "container", "exists", c.id); r.code != 1 {
+	if r := podman(t, faultDeadline, "container", "exists", c.id); r.code != 1 {
 		t.Errorf("container %s: still exists after podman rm -f\n%s", c.name, r)
 	}
 }

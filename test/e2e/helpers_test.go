@@ -325,17 +325,23 @@ func hostProcs() []roleProc {
 
 // parentPid returns the parent of process pid (0 when it is gone).
 func parentPid(pid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which ends at the last ')'.
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	f := procStat(pid)
 	if len(f) < 2 {
 		return 0
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
+}
+
+// procStat returns the fields of /proc/PID/stat after the command name
+// (f[0] is the state, field 3 of proc(5)), nil when pid is gone.
+func procStat(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name ends at the last ')'.
+	return strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
 }
 
 // tracers lists the running remainroot tracer processes: those whose

@@ -109,6 +109,7 @@ func (t *Tracer) serveNotifications(fd int, slot fallback.Slot) {
 func (t *Tracer) listenerDone() {
 	t.mu.Lock()
 	t.listeners--
+	t.listenerGone.Broadcast()
 	lazy := t.lazy
 	t.mu.Unlock()
 	if lazy {

@@ -128,6 +128,8 @@ type Tracer struct {
 	bellReady chan struct{} // closed once the doorbell is started, or not
 	loose     map[int]*region
 	listeners int
+	// listenerGone is signalled (with mu) when listeners drops.
+	listenerGone *sync.Cond
 }
 
 // Trace runs a trace on a new goroutine locked to its OS thread. setup runs
@@ -146,6 +148,7 @@ func Trace(opts Options, setup func(*Session) error) (Result, error) {
 	t := &Tracer{opts: opts, log: opts.Log, threads: make(map[int]*thread), progs: make(map[seccomp.Filter][]byte),
 		special: make(ownerTable), mappers: make(map[string]procfs.IDMapper),
 		missing: make(map[uintptr]bool), adopted: -1, loose: make(map[int]*region), bellReady: make(chan struct{})}
+	t.listenerGone = sync.NewCond(&t.mu)
 	for _, f := range []seccomp.Filter{seccomp.SetterFilter, seccomp.GetterFilter, seccomp.FullFilter} {
 		if _, err := t.program(f); err != nil {
 			return Result{}, err
@@ -286,6 +289,7 @@ func (t *Tracer) loop() error {
 		tid, ws, err := ptrace.Wait4Flags(-1, t.waitFlags())
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
+				t.waitListenersGone()
 				return nil
 			}
 			return err
@@ -298,6 +302,20 @@ func (t *Tracer) loop() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.fatal
+}
+
+// waitListenersGone returns once no listener of a lazy trace has
+// processes left. The wait loop calls it when it has no tracee to wait
+// for: in a lazy trace whose doorbell is gone (killed, or never started)
+// every process is unattached and none can be seized any more, but the
+// notification goroutines still answer their calls (those that need the
+// tracer's thread run natively): the trace lasts as long as they do.
+func (t *Tracer) waitListenersGone() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.lazy && t.listeners > 0 {
+		t.listenerGone.Wait()
+	}
 }
 
 // waitFlags are the tracer's extra wait4 flags: __WNOTHREAD when several

@@ -50,13 +50,29 @@ func precreate(stdin io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the container config: %w", err)
 	}
-	sup, err := Supervise(data, SupervisorOptions{InitTimeout: InitTimeout, ReadyTimeout: ReadyTimeout})
+	sup, err := Supervise(data, SupervisorOptions{InitTimeout: InitTimeout, ReadyTimeout: ReadyTimeout, Starter: podmanStarter(data)})
 	if err != nil {
 		return nil, err
 	}
 	// The hook exits at once: its detached supervisor goes to init.
 	sup.Process.Release()
 	return sup.Config, nil
+}
+
+// podmanStarter returns the hook's parent when podman runs the hook (its
+// config carries podman's annotation io.container.manager=libpod): podman
+// runs precreate hooks itself and then has conmon run the runtime's
+// create, so a podman that exits before the runtime connects means the
+// container will not start. Anyone else (a user's script that rewrites a
+// bundle's config for a bare runtime, then exits) is no starter: 0.
+func podmanStarter(config []byte) int {
+	var head struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if json.Unmarshal(config, &head) != nil || head.Annotations["io.container.manager"] != "libpod" {
+		return 0
+	}
+	return os.Getppid()
 }
 
 // SupervisorOptions bound a supervisor's waits.
@@ -67,6 +83,12 @@ type SupervisorOptions struct {
 	InitTimeout time.Duration
 	// ReadyTimeout bounds the wait for the supervisor to listen.
 	ReadyTimeout time.Duration
+	// Starter is the process that goes on to create the container
+	// (podman, the precreate hook's parent), or 0: if it exits before the
+	// runtime connects for the init (killed, or the runtime or conmon
+	// died before the connection), the container will not start and the
+	// supervisor exits at once rather than after InitTimeout.
+	Starter int
 }
 
 // Supervised is a container config rewritten for a supervisor that
@@ -152,6 +174,9 @@ func startSupervisor(socket string, s config.HookSettings, user *attach.Identity
 	args := []string{"remainroot", SupervisorRole, "--socket", socket, "--mode", s.Mode.String(),
 		"--log-level", strings.ToLower(s.LogLevel.String()), "--log-dir", s.LogDir,
 		"--init-timeout", opts.InitTimeout.String()}
+	if opts.Starter > 0 {
+		args = append(args, "--starter", strconv.Itoa(opts.Starter))
+	}
 	if user != nil {
 		args = append(args, "--user", formatIdentity(*user))
 	}

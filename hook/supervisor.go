@@ -63,6 +63,11 @@ type supervisor struct {
 	initTimeout time.Duration
 	// terminated is set when SIGTERM closed the listener.
 	terminated atomic.Bool
+	// connected is set (with mu) once the runtime connected for the
+	// init; starterGone (with mu) when the starter exited before that
+	// and closed the listener.
+	connected   bool
+	starterGone bool
 }
 
 // SupervisorMain runs the supervisor role.
@@ -74,6 +79,7 @@ func SupervisorMain(args []string) int {
 	logDir := fs.String("log-dir", "", "log directory")
 	user := fs.String("user", "", "UID:GID[:GROUPS] the container's process runs as")
 	initTimeout := fs.Duration("init-timeout", InitTimeout, "how long to wait for the runtime's connection for the init (0: until SIGTERM)")
+	starter := fs.Int("starter", 0, "the process that creates the container (podman): the supervisor ends if it exits before the runtime connects")
 	report := os.NewFile(readyFd, "remainroot-report")
 	fail := func(format string, a ...any) int {
 		sendMessage(report, message{Error: fmt.Sprintf(format, a...)})
@@ -121,6 +127,9 @@ func SupervisorMain(args []string) int {
 		return fail("chmod %s: %v", *socket, err)
 	}
 	s.closeOnTerm(ln)
+	if *starter > 0 {
+		s.closeWithStarter(ln, *starter)
+	}
 	sendMessage(report, message{Ready: true})
 	report.Close()
 	code := s.serve(ln)
@@ -136,9 +145,17 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 		ln.SetDeadline(time.Now().Add(s.initTimeout))
 	}
 	conn, err := ln.AcceptUnix()
+	s.mu.Lock()
+	s.connected = err == nil
+	starterGone := s.starterGone
+	s.mu.Unlock()
 	if err != nil {
 		if s.terminated.Load() {
 			s.log.Info("ended by SIGTERM before the runtime connected (the container stopped or was removed)")
+			return 0
+		}
+		if starterGone {
+			s.log.Info("the container's starter exited before the runtime connected: the container did not start")
 			return 0
 		}
 		s.log.Error("no runtime connected for the container's init", "err", err)
@@ -209,6 +226,33 @@ func (s *supervisor) closeOnTerm(ln *net.UnixListener) {
 		s.terminated.Store(true)
 		s.log.Info("SIGTERM: no further process is taken")
 		ln.Close()
+	}()
+}
+
+// closeWithStarter closes ln when process starter (podman) exits before
+// the runtime has connected for the init: it was killed, or the runtime
+// or conmon died first, and the container will not start. Without it the
+// supervisor would listen until InitTimeout.
+func (s *supervisor) closeWithStarter(ln *net.UnixListener, starter int) {
+	pidfd, err := unix.PidfdOpen(starter, 0)
+	if err != nil {
+		s.log.Debug("cannot watch the container's starter", "pid", starter, "err", err)
+		return
+	}
+	go func() {
+		defer unix.Close(pidfd)
+		pfd := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(pfd, -1); !errors.Is(err, unix.EINTR) {
+				break
+			}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.connected {
+			s.starterGone = true
+			ln.Close()
+		}
 	}()
 }
 

@@ -804,6 +804,13 @@ func epSupervisorKilled(t *testing.T, h epHooks, rt string) {
 		t.Fatalf("kill supervisor %d: %v", sups[0].pid, err)
 	}
 	time.Sleep(500 * time.Millisecond)
+	epExecFailsAtOnce(t, h, id)
+}
+
+// epExecFailsAtOnce checks that podman exec into container id, whose
+// supervisor was killed, fails within 10 s with one line on stderr.
+func epExecFailsAtOnce(t *testing.T, h epHooks, id string) {
+	t.Helper()
 	r := h.podman(t, time.Minute, "exec", id, "id")
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	if r.code == 0 || r.duration > 10*time.Second || len(lines) != 1 || lines[0] == "" {

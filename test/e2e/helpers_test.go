@@ -295,6 +295,18 @@ func (p roleProc) flag(name string) string {
 // test's own processes never have it.
 func procsWithRole(role string) []roleProc {
 	var list []roleProc
+	for _, p := range hostProcs() {
+		if len(p.argv) >= 2 && p.argv[1] == role {
+			list = append(list, p)
+		}
+	}
+	return list
+}
+
+// hostProcs lists the host's running processes with their argv (kernel
+// threads and zombies have none and are left out).
+func hostProcs() []roleProc {
+	var list []roleProc
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -302,15 +314,34 @@ func procsWithRole(role string) []roleProc {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
+		if err != nil || len(data) == 0 {
 			continue
 		}
 		argv := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if len(argv) >= 2 && argv[1] == role {
-			list = append(list, roleProc{pid: pid, argv: argv})
-		}
+		list = append(list, roleProc{pid: pid, argv: argv})
 	}
 	return list
+}
+
+// parentPid returns the parent of process pid (0 when it is gone).
+func parentPid(pid int) int {
+	f := procStat(pid)
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// procStat returns the fields of /proc/PID/stat after the command name
+// (f[0] is the state, field 3 of proc(5)), nil when pid is gone.
+func procStat(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name ends at the last ')'.
+	return strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
 }
 
 // tracers lists the running remainroot tracer processes: those whose

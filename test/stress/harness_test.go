@@ -116,6 +116,9 @@ func (h *harness) start(cmd *exec.Cmd) *run {
 	r := &run{h: h, cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &r.stdout, &r.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A process left holding the output pipes does not hold up Wait
+	// (it is found as a leftover).
+	cmd.WaitDelay = time.Second
 	r.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		h.t.Fatalf("start %s: %v", strings.Join(cmd.Args, " "), err)

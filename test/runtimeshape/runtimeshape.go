@@ -9,7 +9,10 @@ package runtimeshape
 import (
 	"fmt"
 	"strings"
+	"testing"
 	"time"
+
+	"github.com/remainroot/remainroot/test/testenv"
 )
 
 // Shapes are the runtimes fake_runtime imitates.
@@ -85,4 +88,17 @@ func Parse(out string) (o Output, ok bool) {
 // exit.
 func (o Output) SupervisorExited() bool {
 	return strings.Contains(o.Log, SupervisorExit)
+}
+
+// Kernel is what fake_runtime (at fake) prints with no agent for a process
+// of user, as real root in a fully mapped namespace: what a session's init
+// and exec must print.
+func Kernel(t testing.TB, fake, user string) string {
+	t.Helper()
+	cmd := testenv.FullMapCommand(t, fake, "/nonexistent", "none", "c", user, "--", "setpriv", "--dump")
+	out, errOut, code := testenv.Run(t, cmd, time.Minute)
+	if code != 0 {
+		t.Fatalf("kernel run exited %d: %s%s", code, out, errOut)
+	}
+	return out
 }

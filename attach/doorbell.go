@@ -39,13 +39,24 @@ func Doorbell() {
 
 // startDoorbell starts and seizes the doorbell. On the tracer's thread.
 func (t *Tracer) startDoorbell() error {
+	pid, err := t.spawnDoorbell()
+	if err != nil {
+		return err
+	}
+	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16)}
+	return nil
+}
+
+// spawnDoorbell starts and seizes a doorbell process and returns its pid.
+// On the tracer's thread.
+func (t *Tracer) spawnDoorbell() (int, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
+		return 0, fmt.Errorf("find own executable: %w", err)
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer null.Close()
 	proc, err := os.StartProcess(self, []string{"remainroot", DoorbellRole}, &os.ProcAttr{
@@ -53,7 +64,7 @@ func (t *Tracer) startDoorbell() error {
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
-		return fmt.Errorf("start the doorbell: %w", err)
+		return 0, fmt.Errorf("start the doorbell: %w", err)
 	}
 	pid := proc.Pid
 	proc.Release()
@@ -63,10 +74,9 @@ func (t *Tracer) startDoorbell() error {
 	}); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		ptrace.Wait4Flags(pid, t.waitFlags())
-		return fmt.Errorf("seize the doorbell: %w", err)
+		return 0, fmt.Errorf("seize the doorbell: %w", err)
 	}
-	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16)}
-	return nil
+	return pid, nil
 }
 
 // stopDoorbell kills and reaps the doorbell. On the tracer's thread.
@@ -108,9 +118,23 @@ func (b *doorbell) fail() {
 func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 	b := t.bell
 	if ws.Exited() || ws.Signaled() {
-		t.log.Error("the doorbell died; unattached processes' calls that need the tracer run natively", "status", ws)
-		t.bell = nil
-		b.fail()
+		// Killed from outside. Without a doorbell the wait loop would
+		// sleep in wait4 for ever once the doorbell was its last child
+		// but the fallback answerer: a listener's end, or work for an
+		// unattached process, could not wake it. Another one takes its
+		// place (the ringers read its pid under t.mu), and the work
+		// queued for the dead one is done now.
+		pid, err := t.spawnDoorbell()
+		if err != nil {
+			t.log.Error("the doorbell died and cannot be replaced; unattached processes' calls that need the tracer run natively",
+				"status", ws, "err", err)
+			t.bell = nil
+			b.fail()
+			return
+		}
+		t.log.Warn("the doorbell died; another takes its place", "status", ws, "doorbell", pid)
+		b.pid = pid
+		b.doQueued()
 		return
 	}
 	if !ws.Stopped() {
@@ -119,6 +143,11 @@ func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 	if err := ptrace.Resume(b.pid, 0); err != nil {
 		t.log.Error("resume the doorbell", "err", err)
 	}
+	b.doQueued()
+}
+
+// doQueued does the work queued for the doorbell. On the tracer's thread.
+func (b *doorbell) doQueued() {
 	for {
 		select {
 		case w := <-b.work:
@@ -135,17 +164,33 @@ func (t *Tracer) onTracerThread(w *tracerWork) error {
 	<-t.bellReady
 	t.mu.Lock()
 	b := t.bell
+	var pid int
+	if b != nil {
+		pid = b.pid
+	}
 	t.mu.Unlock()
 	if b == nil {
 		return errNoDoorbell
 	}
 	w.done = make(chan error, 1)
 	b.work <- w
-	if err := unix.Tgkill(b.pid, b.pid, doorbellSignal); err != nil {
-		if errors.Is(err, unix.ESRCH) {
+	for {
+		err := unix.Tgkill(pid, pid, doorbellSignal)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.ESRCH) {
+			return os.NewSyscallError("tgkill", err)
+		}
+		// Reaped: the tracer's thread replaced it in the same step
+		// (onDoorbell); ring the new one, whose stop does the work.
+		t.mu.Lock()
+		replaced := t.bell == b && b.pid != pid
+		pid = b.pid
+		t.mu.Unlock()
+		if !replaced {
 			return errNoDoorbell
 		}
-		return os.NewSyscallError("tgkill", err)
 	}
 	return <-w.done
 }

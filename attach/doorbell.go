@@ -28,6 +28,15 @@ const doorbellSignal = unix.SIGURG
 type doorbell struct {
 	pid  int
 	work chan *tracerWork
+	// changed is closed when pid is replaced or the doorbell is given
+	// up (t.mu guards both).
+	changed chan struct{}
+}
+
+// replaced marks a change of b's pid, or its end. Callers hold t.mu.
+func (b *doorbell) replaced() {
+	close(b.changed)
+	b.changed = make(chan struct{})
 }
 
 // Doorbell is the doorbell role: it waits for signals, forever.
@@ -43,7 +52,7 @@ func (t *Tracer) startDoorbell() error {
 	if err != nil {
 		return err
 	}
-	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16)}
+	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16), changed: make(chan struct{})}
 	return nil
 }
 
@@ -87,6 +96,7 @@ func (t *Tracer) stopDoorbell() {
 	}
 	t.bell = nil
 	unix.Kill(b.pid, unix.SIGKILL)
+	b.replaced()
 	b.fail()
 	if !t.opts.OwnThreadOnly {
 		// The process exits next (run, hook): the doorbell's end is not
@@ -129,11 +139,13 @@ func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 			t.log.Error("the doorbell died and cannot be replaced; unattached processes' calls that need the tracer run natively",
 				"status", ws, "err", err)
 			t.bell = nil
+			b.replaced()
 			b.fail()
 			return
 		}
 		t.log.Warn("the doorbell died; another takes its place", "status", ws, "doorbell", pid)
 		b.pid = pid
+		b.replaced()
 		b.doQueued()
 		return
 	}
@@ -182,14 +194,20 @@ func (t *Tracer) onTracerThread(w *tracerWork) error {
 		if !errors.Is(err, unix.ESRCH) {
 			return os.NewSyscallError("tgkill", err)
 		}
-		// Reaped: the tracer's thread replaced it in the same step
-		// (onDoorbell); ring the new one, whose stop does the work.
-		t.mu.Lock()
-		replaced := t.bell == b && b.pid != pid
-		pid = b.pid
-		t.mu.Unlock()
-		if !replaced {
-			return errNoDoorbell
+		// Reaped: the tracer's thread replaces it as it handles its
+		// exit (onDoorbell); ring the new one, whose stop does the work.
+		for {
+			t.mu.Lock()
+			current, newPid, changed := t.bell, b.pid, b.changed
+			t.mu.Unlock()
+			if current != b {
+				return errNoDoorbell
+			}
+			if newPid != pid {
+				pid = newPid
+				break
+			}
+			<-changed
 		}
 	}
 	return <-w.done

@@ -102,3 +102,49 @@ func (h *harness) command0(r *run, comm string) (pidfd, pid int, ok bool) {
 	h.fail("other", "%s: no command after %v:\n%s", r.describe(), exitDeadline, dumpTree(r.pid()))
 	return -1, 0, false
 }
+
+// One of remainroot's own helpers (the doorbell that wakes the tracer's
+// thread, the fallback answerer) SIGKILLed from outside at a random moment,
+// then the command: remainroot still answers, ends with 137, leaves
+// nothing.
+func TestHelperKilled(t *testing.T) {
+	for _, role := range []string{"__doorbell", "__fallback"} {
+		t.Run(role, func(t *testing.T) {
+			h := newHarness(t, "exiting_threads")
+			h.repeat(runs(t), func(int) {
+				r := h.start(h.remainroot("creds", h.program("exiting_threads"), "forever"))
+				if helper := h.helper(r, role); helper > 0 {
+					time.Sleep(rand.N(20 * time.Millisecond))
+					unix.Kill(helper, unix.SIGKILL)
+				}
+				pidfd, pid, ok := h.command0(r, "exiting_threads")
+				if ok {
+					time.Sleep(rand.N(20 * time.Millisecond))
+					unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+					unix.Close(pidfd)
+				}
+				if got := r.wait(); got >= 0 && got != 128+int(unix.SIGKILL) {
+					h.fail("status", "%s: exit status %d, want 137 (SIGKILL sent to %d)", r.describe(), got, pid)
+				}
+				h.checkLeftovers(r.describe())
+			})
+		})
+	}
+}
+
+// helper waits for remainroot's child whose command line has role (once
+// it has exec'd), and returns its pid; 0, with a failure counted, when
+// none appears in time.
+func (h *harness) helper(r *run, role string) int {
+	deadline := r.start.Add(exitDeadline)
+	for time.Now().Before(deadline) {
+		for _, c := range children(r.pid()) {
+			if strings.Contains(cmdline(c), role) {
+				return c
+			}
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	h.fail("other", "%s: no %s child after %v", r.describe(), role, exitDeadline)
+	return 0
+}

@@ -42,7 +42,7 @@ test: build test-env
 	$(MAKE) fuzz
 
 # Issue 16's stress suite at full counts on saturated CPUs (test/stress;
-# `make test` runs it with the default 100 runs and 10 sessions): each
+# `make test` runs it with the default 60 runs and 10 sessions): each
 # scenario STRESS_N times, STRESS_SESSIONS supervisor sessions per runtime
 # shape. Root only.
 STRESS_N ?= 2000

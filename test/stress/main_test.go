@@ -2,11 +2,12 @@
 // never hangs, never leaves a process behind and exits with the right
 // status (issue 16): many runs of short programs under `remainroot run`
 // (getters and setters, threads that exit in the middle of notified calls,
-// commands killed at a random moment), `remainroot run` ending on a signal
+// commands and remainroot's own helpers killed at a random moment),
+// `remainroot run` ending on a signal
 // while an unattached grandchild lives on, and many supervisor sessions of
 // each runtime shape.
 //
-// Every scenario runs N times (REMAINROOT_STRESS_N, 100 by default, which
+// Every scenario runs N times (REMAINROOT_STRESS_N, 60 by default, which
 // `go test ./...` runs; `make stress` sets 2,000) with every CPU saturated
 // by busy loops the test starts and stops. The test process is a child
 // subreaper: whatever a run leaves behind becomes its child, so a leftover
@@ -46,7 +47,7 @@ func count(t *testing.T, name string, def int) int {
 }
 
 // runs is how many times each scenario runs.
-func runs(t *testing.T) int { return count(t, "REMAINROOT_STRESS_N", 100) }
+func runs(t *testing.T) int { return count(t, "REMAINROOT_STRESS_N", 60) }
 
 // sessionsPerShape is how many supervisor sessions each runtime shape gets.
 func sessionsPerShape(t *testing.T) int { return count(t, "REMAINROOT_STRESS_SESSIONS", 10) }

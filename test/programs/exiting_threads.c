@@ -13,7 +13,9 @@
  *   pthread_exit  the main thread pthread_exit()s at once; each thread makes
  *                 a random number of calls (up to 200) and pthread_exit()s;
  *                 the last thread's exit ends the process. Exit status 0.
- *   forever       the threads loop until the process is killed.
+ *   forever       the threads loop until the process is killed (or for
+ *                 at most 60 s, then exit 0: a test killed meanwhile
+ *                 leaves nothing for long).
  *
  * A failed call prints its name and exits 1.
  */
@@ -29,6 +31,7 @@
 #define NTHREADS 4
 
 static int forever;
+static time_t forever_end;
 
 static void fail(const char *what)
 {
@@ -49,6 +52,12 @@ static void *worker(void *arg)
 			fail("getgroups");
 		if (syscall(SYS_setresuid, -1, -1, -1) != 0)
 			fail("setresuid(-1, -1, -1)");
+		if (forever && (i & 1023) == 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > forever_end)
+				exit(0);
+		}
 		if (index % 2 == 1) {
 			if (syscall(SYS_setresuid, -1, 1000, -1) != 0)
 				fail("setresuid(-1, 1000, -1)");
@@ -67,6 +76,9 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[1];
 	forever = strcmp(mode, "forever") == 0;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	forever_end = start.tv_sec + 60;
 	pthread_t threads[NTHREADS];
 	for (long i = 0; i < NTHREADS; i++)
 		if (pthread_create(&threads[i], NULL, worker, (void *)i) != 0)

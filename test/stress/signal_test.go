@@ -25,8 +25,8 @@ func TestSignalAfterCommand(t *testing.T) {
 		trigger := filepath.Join(h.template.Dir, fmt.Sprintf("go.%d", i))
 		answer := filepath.Join(h.template.Dir, fmt.Sprintf("id.%d", i))
 		pidFile := filepath.Join(h.template.Dir, fmt.Sprintf("cmd.%d", i))
-		script := fmt.Sprintf(`(while [ ! -e %s ]; do sleep 0.01; done; id -u > %s.tmp; mv %s.tmp %s) </dev/null >/dev/null 2>&1 & echo $$ > %s.tmp; mv %s.tmp %s; exit 3`,
-			trigger, answer, answer, answer, pidFile, pidFile, pidFile)
+		script := fmt.Sprintf(`(while [ ! -e %s ] && [ -d %s ]; do sleep 0.01; done; id -u > %s.tmp; mv %s.tmp %s) </dev/null >/dev/null 2>&1 & echo $$ > %s.tmp; mv %s.tmp %s; exit 3`,
+			trigger, h.template.Dir, answer, answer, answer, pidFile, pidFile, pidFile)
 		r := h.start(h.remainroot("creds", "sh", "-c", script+" # "+h.dir))
 		if !h.commandGone(r, pidFile) {
 			r.wait()

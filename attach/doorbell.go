@@ -56,9 +56,21 @@ func (t *Tracer) startDoorbell() error {
 	return nil
 }
 
-// spawnDoorbell starts and seizes a doorbell process and returns its pid.
-// On the tracer's thread.
+// spawnDoorbell starts and seizes a doorbell process and returns its pid;
+// one killed before it was seized is replaced. On the tracer's thread.
 func (t *Tracer) spawnDoorbell() (int, error) {
+	for {
+		pid, err := t.spawnDoorbellOnce()
+		if !errors.Is(err, errDoorbellDied) {
+			return pid, err
+		}
+	}
+}
+
+// errDoorbellDied: the doorbell died before it was seized.
+var errDoorbellDied = errors.New("the doorbell died before it was seized")
+
+func (t *Tracer) spawnDoorbellOnce() (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("find own executable: %w", err)
@@ -81,8 +93,13 @@ func (t *Tracer) spawnDoorbell() (int, error) {
 	if err := ptrace.Retry("ptrace(PTRACE_SEIZE)", func() error {
 		return ptrace.Raw(unix.PTRACE_SEIZE, pid, 0, unix.PTRACE_O_EXITKILL)
 	}); err != nil {
+		// A zombie cannot be seized (EPERM): killed from outside.
+		died := exited(pid)
 		unix.Kill(pid, unix.SIGKILL)
 		ptrace.Wait4Flags(pid, t.waitFlags())
+		if died {
+			return 0, errDoorbellDied
+		}
 		return 0, fmt.Errorf("seize the doorbell: %w", err)
 	}
 	return pid, nil

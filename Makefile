@@ -17,7 +17,7 @@ DEBVERSION ?= 0.$(shell git rev-list --count HEAD 2>/dev/null || echo 0)+git$(sh
 DEBARCH  ?= $(shell dpkg --print-architecture 2>/dev/null || $(GO) env GOARCH)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build unit test fuzz test-env bench demo install uninstall clean man deb
+.PHONY: all build unit test stress fuzz test-env bench demo install uninstall clean man deb
 
 all: build
 
@@ -40,6 +40,16 @@ test: build test-env
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 80m ./...
 	$(MAKE) fuzz
+
+# Issue 16's stress suite at full counts on saturated CPUs (test/stress;
+# `make test` runs it with the default 60 runs and 10 sessions): each
+# scenario STRESS_N times, STRESS_SESSIONS supervisor sessions per runtime
+# shape. Root only.
+STRESS_N ?= 2000
+STRESS_SESSIONS ?= 200
+stress: build test-env
+	REMAINROOT_STRESS_N=$(STRESS_N) REMAINROOT_STRESS_SESSIONS=$(STRESS_SESSIONS) \
+		$(GO) test -count=1 -v -timeout 6h ./test/stress
 
 # Each fuzz target for FUZZTIME on top of its checked-in corpus
 # (testdata/fuzz/<target>/, which `go test` also runs as regression tests),

@@ -28,6 +28,15 @@ const doorbellSignal = unix.SIGURG
 type doorbell struct {
 	pid  int
 	work chan *tracerWork
+	// changed is closed when pid is replaced or the doorbell is given
+	// up (t.mu guards both).
+	changed chan struct{}
+}
+
+// replaced marks a change of b's pid, or its end. Callers hold t.mu.
+func (b *doorbell) replaced() {
+	close(b.changed)
+	b.changed = make(chan struct{})
 }
 
 // Doorbell is the doorbell role: it waits for signals, forever.
@@ -39,13 +48,36 @@ func Doorbell() {
 
 // startDoorbell starts and seizes the doorbell. On the tracer's thread.
 func (t *Tracer) startDoorbell() error {
+	pid, err := t.spawnDoorbell()
+	if err != nil {
+		return err
+	}
+	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16), changed: make(chan struct{})}
+	return nil
+}
+
+// spawnDoorbell starts and seizes a doorbell process and returns its pid;
+// one killed before it was seized is replaced. On the tracer's thread.
+func (t *Tracer) spawnDoorbell() (int, error) {
+	for {
+		pid, err := t.spawnDoorbellOnce()
+		if !errors.Is(err, errDoorbellDied) {
+			return pid, err
+		}
+	}
+}
+
+// errDoorbellDied: the doorbell died before it was seized.
+var errDoorbellDied = errors.New("the doorbell died before it was seized")
+
+func (t *Tracer) spawnDoorbellOnce() (int, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
+		return 0, fmt.Errorf("find own executable: %w", err)
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer null.Close()
 	proc, err := os.StartProcess(self, []string{"remainroot", DoorbellRole}, &os.ProcAttr{
@@ -53,7 +85,7 @@ func (t *Tracer) startDoorbell() error {
 		Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {
-		return fmt.Errorf("start the doorbell: %w", err)
+		return 0, fmt.Errorf("start the doorbell: %w", err)
 	}
 	pid := proc.Pid
 	proc.Release()
@@ -61,12 +93,16 @@ func (t *Tracer) startDoorbell() error {
 	if err := ptrace.Retry("ptrace(PTRACE_SEIZE)", func() error {
 		return ptrace.Raw(unix.PTRACE_SEIZE, pid, 0, unix.PTRACE_O_EXITKILL)
 	}); err != nil {
+		// A zombie cannot be seized (EPERM): killed from outside.
+		died := exited(pid)
 		unix.Kill(pid, unix.SIGKILL)
 		ptrace.Wait4Flags(pid, t.waitFlags())
-		return fmt.Errorf("seize the doorbell: %w", err)
+		if died {
+			return 0, errDoorbellDied
+		}
+		return 0, fmt.Errorf("seize the doorbell: %w", err)
 	}
-	t.bell = &doorbell{pid: pid, work: make(chan *tracerWork, 16)}
-	return nil
+	return pid, nil
 }
 
 // stopDoorbell kills and reaps the doorbell. On the tracer's thread.
@@ -77,6 +113,7 @@ func (t *Tracer) stopDoorbell() {
 	}
 	t.bell = nil
 	unix.Kill(b.pid, unix.SIGKILL)
+	b.replaced()
 	b.fail()
 	if !t.opts.OwnThreadOnly {
 		// The process exits next (run, hook): the doorbell's end is not
@@ -108,9 +145,25 @@ func (b *doorbell) fail() {
 func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 	b := t.bell
 	if ws.Exited() || ws.Signaled() {
-		t.log.Error("the doorbell died; unattached processes' calls that need the tracer run natively", "status", ws)
-		t.bell = nil
-		b.fail()
+		// Killed from outside. Without a doorbell the wait loop would
+		// sleep in wait4 for ever once the doorbell was its last child
+		// but the fallback answerer: a listener's end, or work for an
+		// unattached process, could not wake it. Another one takes its
+		// place (the ringers read its pid under t.mu), and the work
+		// queued for the dead one is done now.
+		pid, err := t.spawnDoorbell()
+		if err != nil {
+			t.log.Error("the doorbell died and cannot be replaced; unattached processes' calls that need the tracer run natively",
+				"status", ws, "err", err)
+			t.bell = nil
+			b.replaced()
+			b.fail()
+			return
+		}
+		t.log.Warn("the doorbell died; another takes its place", "status", ws, "doorbell", pid)
+		b.pid = pid
+		b.replaced()
+		b.doQueued()
 		return
 	}
 	if !ws.Stopped() {
@@ -119,6 +172,11 @@ func (t *Tracer) onDoorbell(ws unix.WaitStatus) {
 	if err := ptrace.Resume(b.pid, 0); err != nil {
 		t.log.Error("resume the doorbell", "err", err)
 	}
+	b.doQueued()
+}
+
+// doQueued does the work queued for the doorbell. On the tracer's thread.
+func (b *doorbell) doQueued() {
 	for {
 		select {
 		case w := <-b.work:
@@ -135,17 +193,39 @@ func (t *Tracer) onTracerThread(w *tracerWork) error {
 	<-t.bellReady
 	t.mu.Lock()
 	b := t.bell
+	var pid int
+	if b != nil {
+		pid = b.pid
+	}
 	t.mu.Unlock()
 	if b == nil {
 		return errNoDoorbell
 	}
 	w.done = make(chan error, 1)
 	b.work <- w
-	if err := unix.Tgkill(b.pid, b.pid, doorbellSignal); err != nil {
-		if errors.Is(err, unix.ESRCH) {
-			return errNoDoorbell
+	for {
+		err := unix.Tgkill(pid, pid, doorbellSignal)
+		if err == nil {
+			break
 		}
-		return os.NewSyscallError("tgkill", err)
+		if !errors.Is(err, unix.ESRCH) {
+			return os.NewSyscallError("tgkill", err)
+		}
+		// Reaped: the tracer's thread replaces it as it handles its
+		// exit (onDoorbell); ring the new one, whose stop does the work.
+		for {
+			t.mu.Lock()
+			current, newPid, changed := t.bell, b.pid, b.changed
+			t.mu.Unlock()
+			if current != b {
+				return errNoDoorbell
+			}
+			if newPid != pid {
+				pid = newPid
+				break
+			}
+			<-changed
+		}
 	}
 	return <-w.done
 }

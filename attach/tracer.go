@@ -248,6 +248,13 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 					// Created by a thread already seized: auto-attached.
 					continue
 				}
+				if exited(tid) {
+					// A leader that called pthread_exit while its
+					// threads run on: a zombie, which the kernel
+					// refuses to seize (EPERM) and which makes no
+					// call any more.
+					continue
+				}
 				return fmt.Errorf("seize thread %d of %d: %w", tid, pid, err)
 			}
 			th := &thread{tid: tid}
@@ -264,6 +271,13 @@ func (t *Tracer) seizeProcess(pid int, emulate bool) error {
 			return nil
 		}
 	}
+}
+
+// exited reports whether thread tid has exited and waits to be reaped
+// (state Z or X).
+func exited(tid int) bool {
+	state, err := procfs.StatusField(tid, "State")
+	return err == nil && (strings.HasPrefix(state, "Z") || strings.HasPrefix(state, "X"))
 }
 
 func (t *Tracer) startEmulating(th *thread) error {

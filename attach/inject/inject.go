@@ -47,18 +47,19 @@ func findSyscallInsn(tid int) (uint64, error) {
 
 // WaitSyscallStop resumes tid to its next syscall stop and waits for it.
 // Signals that arrive first are delivered as usual (their handlers run and
-// return to the same point); the thread dying ends the injection.
+// return to the same point); the thread dying ends the injection, its exit
+// left for the tracer's wait loop to reap (ptrace.WaitStop).
 func WaitSyscallStop(tid int) error {
 	if err := ptrace.ResumeToSyscall(tid); err != nil {
 		return err
 	}
 	for {
-		_, ws, err := ptrace.Wait4(tid)
+		ws, gone, err := ptrace.WaitStop(tid)
 		if err != nil {
 			return err
 		}
 		switch {
-		case ws.Exited() || ws.Signaled():
+		case gone:
 			return ErrTraceeGone
 		case !ws.Stopped():
 			continue

@@ -1,0 +1,82 @@
+package stress
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// SIGTERM sent to `remainroot run` once its command has exited while the
+// command's background grandchild lives on: remainroot ends at once with
+// the signal; the grandchild, never attached, then gets the kernel's
+// answers through the fallback answerer (`id -u` prints 0, not the bogus
+// id of an ENOSYS) and ends.
+func TestSignalAfterCommand(t *testing.T) {
+	h := newHarness(t)
+	var slowest time.Duration
+	h.repeat(runs(t), func(i int) {
+		trigger := filepath.Join(h.template.Dir, fmt.Sprintf("go.%d", i))
+		answer := filepath.Join(h.template.Dir, fmt.Sprintf("id.%d", i))
+		pidFile := filepath.Join(h.template.Dir, fmt.Sprintf("cmd.%d", i))
+		script := fmt.Sprintf(`(while [ ! -e %s ] && [ -d %s ]; do sleep 0.01; done; id -u > %s.tmp; mv %s.tmp %s) </dev/null >/dev/null 2>&1 & echo $$ > %s.tmp; mv %s.tmp %s; exit 3`,
+			trigger, h.template.Dir, answer, answer, answer, pidFile, pidFile, pidFile)
+		r := h.start(h.remainroot("creds", "sh", "-c", script+" # "+h.dir))
+		if !h.commandGone(r, pidFile) {
+			r.wait()
+			h.checkLeftovers(r.describe())
+			return
+		}
+		sent := time.Now()
+		unix.Kill(r.pid(), unix.SIGTERM)
+		if got := r.wait(); got >= 0 && got != 128+int(unix.SIGTERM) {
+			h.fail("status", "%s: exit status %d after SIGTERM, want 143", r.describe(), got)
+		}
+		slowest = max(slowest, time.Since(sent))
+		if err := os.WriteFile(trigger, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(exitDeadline)
+		for {
+			data, err := os.ReadFile(answer)
+			if err == nil {
+				if got := strings.TrimSpace(string(data)); got != "0" {
+					h.fail("other", "%s: the grandchild's id -u printed %q, want 0", r.describe(), got)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				h.fail("hang", "%s: the grandchild wrote no answer in %v:\n%s", r.describe(), exitDeadline,
+					dumpTree(os.Getpid()))
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		h.checkLeftovers(r.describe())
+	})
+	t.Logf("remainroot ended %v at most after SIGTERM", slowest.Round(time.Millisecond))
+}
+
+// commandGone waits until the command, which wrote its pid to pidFile,
+// has exited (no longer remainroot's live child); false, with a failure
+// counted, when that does not happen within exitDeadline.
+func (h *harness) commandGone(r *run, pidFile string) bool {
+	deadline := r.start.Add(exitDeadline)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(pidFile); err == nil {
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			if st := state(pid); st == 0 || st == 'Z' || !slices.Contains(children(r.pid()), pid) {
+				return true
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.fail("hang", "%s: its command did not exit within %v:\n%s", r.describe(), exitDeadline, dumpTree(r.pid()))
+	return false
+}

@@ -44,12 +44,15 @@ test: build test-env
 # Issue 16's stress suite at full counts on saturated CPUs (test/stress;
 # `make test` runs it with the default 60 runs and 10 sessions): each
 # scenario STRESS_N times, STRESS_SESSIONS supervisor sessions per runtime
-# shape. Root only.
+# shape; then TestFaults over FAULT_LIFECYCLES container lifecycles
+# (`make test`: 20). Root only.
 STRESS_N ?= 2000
 STRESS_SESSIONS ?= 200
+FAULT_LIFECYCLES ?= 100
 stress: build test-env
 	REMAINROOT_STRESS_N=$(STRESS_N) REMAINROOT_STRESS_SESSIONS=$(STRESS_SESSIONS) \
 		$(GO) test -count=1 -v -timeout 6h ./test/stress
+	REMAINROOT_FAULT_LIFECYCLES=$(FAULT_LIFECYCLES) $(GO) test -count=1 -v -timeout 3h -run '^TestFaults$$' ./test/e2e
 
 # Each fuzz target for FUZZTIME on top of its checked-in corpus
 # (testdata/fuzz/<target>/, which `go test` also runs as regression tests),

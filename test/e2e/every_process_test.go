@@ -136,9 +136,16 @@ func epExecTTY(t *testing.T, h epHooks, id string, hook bool) {
 	// The outer terminal is resized to 50x120 once the test creates
 	// trigger (a background job of script's shell: its stdin is
 	// /dev/null, hence /dev/tty); podman passes SIGWINCH's new size on.
+	// stty sets rows and columns with two ioctls, so two SIGWINCHs, and
+	// podman now and then passes only the first on (seen without
+	// remainroot too: 50x91 inside); until the test sees 50x120 inside
+	// (it creates trigger.seen) the job moves the columns away and back
+	// each second, a fresh SIGWINCH whose size is 50x120. It ends with
+	// podman ($$: the shell execs it).
 	trigger := filepath.Join(userTempDir(t), "resize")
-	cmdline := fmt.Sprintf("stty rows 37 cols 91; (while [ ! -e %s ]; do sleep 0.1; done; stty rows 50 cols 120 </dev/tty) & "+
-		"exec podman --hooks-dir %s --hooks-dir %s exec -it %s sh", trigger, h.run, h.precreate, id)
+	cmdline := fmt.Sprintf("stty rows 37 cols 91; (while [ ! -e %[1]s ]; do sleep 0.1; done; stty rows 50 cols 120 </dev/tty; "+
+		"while kill -0 $$ 2>/dev/null && [ ! -e %[1]s.seen ]; do sleep 1; [ -e %[1]s.seen ] || { stty cols 119 </dev/tty; stty cols 120 </dev/tty; }; done) & "+
+		"exec podman --hooks-dir %[2]s --hooks-dir %[3]s exec -it %[4]s sh", trigger, h.run, h.precreate, id)
 	p := epStartPTY(t, cmdline, 2*time.Minute)
 	fail := func(format string, a ...any) {
 		t.Fatalf("%s\nterminal transcript:\n%s\n%s", fmt.Sprintf(format, a...), p.transcript(), logReport(id))
@@ -155,7 +162,7 @@ func epExecTTY(t *testing.T, h epHooks, id string, hook bool) {
 		t.Fatal(err)
 	}
 	resized := false
-	for i := 0; i < 20 && !resized; i++ {
+	for deadline := time.Now().Add(20 * time.Second); !resized && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		p.send("stty size\r")
 		m := p.expect(regexp.MustCompile(`\n(\d+ \d+)\r?\n`), 10*time.Second)
@@ -164,6 +171,7 @@ func epExecTTY(t *testing.T, h epHooks, id string, hook bool) {
 		}
 		resized = m[1] == "50 120"
 	}
+	os.WriteFile(trigger+".seen", nil, 0o644)
 	if !resized {
 		fail("after the outer terminal was resized to 50x120, stty size inside still shows the old size")
 	}

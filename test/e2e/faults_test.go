@@ -58,8 +58,22 @@ func faultLifecyclesWanted() int {
 // lock, and other tests (builds, saves) may hold it for tens of seconds.
 const faultDeadline = 3 * time.Minute
 
-// faultKinds are the processes a fault kills.
-var faultKinds = []string{"supervisor", "doorbell", "fallback", "conmon", "runtime"}
+// faultKinds are the processes a fault kills: remainroot's own, and (only
+// under `make stress`, REMAINROOT_FAULT_LIFECYCLES set) podman's conmon and
+// the runtime, whose random kills sometimes leave a process behind: a
+// runtime init waiting on its exec fifo after `podman rm -f`, with the
+// supervisor still tracing it (seen after conmon was killed during a
+// restart; whether it is podman's alone is not settled: see the README's
+// Limits). Kept out of `make test` so that it does not fail at random.
+var faultKinds = faultKindsFor(os.Getenv("REMAINROOT_FAULT_LIFECYCLES") != "")
+
+func faultKindsFor(stress bool) []string {
+	kinds := []string{"supervisor", "doorbell", "fallback"}
+	if stress {
+		kinds = append(kinds, "conmon", "runtime")
+	}
+	return kinds
+}
 
 // faultInit is the containers' init: every half second it prints its uid
 // and what `su nobody -c 'id -u'` prints (an emulated setgroups and
@@ -312,17 +326,16 @@ func faultSupervisorKilled(t *testing.T, c *faultContainer) {
 	epExecFailsAtOnce(t, c.h, c.id)
 }
 
-// faultDoorbellKilled: the doorbell of the init's trace killed. Calls
-// that need the tracer's thread run natively from then on (logged): the
-// init's su is no longer seized, so its setgroups gets the kernel's EPERM;
-// nothing hangs, and a new exec, whose trace has a doorbell of its own, is
-// emulated.
+// faultDoorbellKilled: the doorbell of the init's trace killed. The trace
+// starts another in its place (logged) and the work queued for the old one
+// is done: the init's su is still emulated; nothing hangs, and a new exec
+// is emulated too.
 func faultDoorbellKilled(t *testing.T, c *faultContainer) {
 	if k := c.kill("doorbell"); k == "" {
 		t.Fatalf("no doorbell to kill\n%s", logReport(c.id))
 	}
-	faultExpectLines(t, c, "uid=0 su=", "the doorbell was killed; su's calls run natively")
-	if _, log := tracerLog(c.id); !strings.Contains(log, "the doorbell died; unattached processes' calls that need the tracer run natively") {
+	faultExpectLines(t, c, "uid=0 su=65534", "the doorbell was killed and replaced; su is still emulated")
+	if _, log := tracerLog(c.id); !strings.Contains(log, "the doorbell died; another takes its place") {
 		t.Errorf("the supervisor's log does not say that the doorbell died\n%s", logReport(c.id))
 	}
 	epSu(t, c.h, c.id, true)

@@ -23,8 +23,14 @@ import (
 var workloadSources embed.FS
 
 // testUser runs every measurement. It has no /etc/subuid or /etc/subgid
-// line, so its user namespaces can map only its own id.
-const testUser = "remainroot-test"
+// line, so its user namespaces can map only its own id. $REMAINROOT_TEST_USER
+// overrides it, as for test/setup-env.sh and the tests.
+var testUser = func() string {
+	if u := os.Getenv("REMAINROOT_TEST_USER"); u != "" {
+		return u
+	}
+	return "remainroot-test"
+}()
 
 // tools the bench needs, and the Debian package of each.
 var tools = []struct{ cmd, pkg string }{

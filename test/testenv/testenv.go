@@ -23,8 +23,20 @@ import (
 	"time"
 )
 
-// TestUser is the name of the unprivileged account that UnprivUser creates.
-const TestUser = "remainroot-test"
+// TestUser is the name of the unprivileged account that UnprivUser creates:
+// remainroot-test, or $REMAINROOT_TEST_USER (as for test/setup-env.sh), so
+// that two runs of the rootless tests on one machine each have a podman
+// storage of their own.
+var TestUser = envOr("REMAINROOT_TEST_USER", "remainroot-test")
+
+// envOr returns the environment variable name, or def when it is unset or
+// empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
 
 // Env is the minimal environment given to commands built by SingleIDCommand
 // and FullMapCommand.

@@ -103,7 +103,7 @@ func (t *Tracer) startEmulatingAs(th *thread, id *Identity) error {
 	if id == nil {
 		return nil
 	}
-	f, err := execFile(th.tid)
+	f, err := t.execFile(th.tid)
 	if err != nil {
 		return fmt.Errorf("exec as %d:%d: inspect the program: %w", id.UID, id.GID, err)
 	}

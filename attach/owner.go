@@ -82,13 +82,21 @@ func idsInTracee(tid int, uid, gid uint32) shim.FileOwner {
 // execFile describes the program tid has just executed, for the set-user-ID
 // rules of execve(2). The bits are dropped where the kernel ignores them:
 // a nosuid mount, no_new_privs, or an owner the namespace does not map.
-func execFile(tid int) (shim.ExecFile, error) {
+// In mode full the owner is the one stat shows in the container (the
+// file's owner record, else the owner its image gave it), so a set-group-ID
+// program of the image such as chage (root:shadow 2755) runs with the
+// group its image gives it, as it would where the ids are real.
+func (t *Tracer) execFile(tid int) (shim.ExecFile, error) {
 	exe := fmt.Sprintf("/proc/%d/exe", tid)
 	var st unix.Stat_t
 	if err := unix.Stat(exe, &st); err != nil {
 		return shim.ExecFile{}, fmt.Errorf("stat %s: %w", exe, err)
 	}
 	owner := idsInTracee(tid, st.Uid, st.Gid)
+	emulated := false
+	if t.opts.Files {
+		owner, emulated = t.emulatedOwner(exe, st, owner)
+	}
 	f := shim.ExecFile{
 		SetUID: st.Mode&unix.S_ISUID != 0,
 		SetGID: st.Mode&unix.S_ISGID != 0 && st.Mode&unix.S_IXGRP != 0,
@@ -104,11 +112,34 @@ func execFile(tid int) (shim.ExecFile, error) {
 	if nnp, _ := procfs.StatusField(tid, "NoNewPrivs"); nnp == "1" {
 		f.SetUID, f.SetGID = false, false
 	}
-	if owner.UID == procfs.OverflowUID {
+	if owner.UID == procfs.OverflowUID && !emulated {
 		f.SetUID = false
 	}
-	if owner.GID == procfs.OverflowGID {
+	if owner.GID == procfs.OverflowGID && !emulated {
 		f.SetGID = false
 	}
 	return f, nil
+}
+
+// emulatedOwner is the owner mode full shows for the object at link (a
+// /proc magic link) whose kernel stat is st and kernel owner, in the
+// thread's namespace, is kernel: its owner record, else its image's owner
+// (as a stat patched by package shim shows it). ok is false when neither
+// exists and kernel is returned.
+func (t *Tracer) emulatedOwner(link string, st unix.Stat_t, kernel shim.FileOwner) (owner shim.FileOwner, ok bool) {
+	val := make([]byte, 64)
+	if n, err := unix.Getxattr(link, shim.OwnerXattr, val); err == nil {
+		o, derr := shim.DecodeOwner(val[:n])
+		if derr == nil {
+			return o, true
+		}
+		t.log.Warn("malformed owner record taken as none", "file", link, "xattr", shim.OwnerXattr,
+			"value", fmt.Sprintf("%x", val[:n]), "err", derr)
+	}
+	if t.opts.ImageOwners != nil {
+		if o, found := t.opts.ImageOwners.ImageOwner(st.Dev, st.Ino); found {
+			return o, true
+		}
+	}
+	return kernel, false
 }

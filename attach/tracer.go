@@ -545,7 +545,7 @@ func (t *Tracer) onExec(th *thread) error {
 			return err
 		}
 		before := th.creds
-		f, err := execFile(th.tid)
+		f, err := t.execFile(th.tid)
 		if err != nil {
 			t.log.Warn("exec: cannot inspect the new program; credentials kept", "tid", th.tid, "err", err)
 		} else {

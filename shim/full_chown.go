@@ -5,8 +5,9 @@ import "golang.org/x/sys/unix"
 // chownPlan records ownership in mode full. The thread reads the object's
 // owner xattr and stats it (with the call's own directory, path and flags),
 // the model applies chown(2)'s rules to the recorded owner, then the thread
-// writes the merged owner (-1 keeps an id) into the xattr, or removes it for
-// 0:0. Objects that cannot carry user xattrs get the owner in the table of
+// writes the merged owner (-1 keeps an id) into the xattr; for 0:0 an
+// existing record becomes an explicit 0:0 and none is made (setOwnerStep).
+// Objects that cannot carry user xattrs get the owner in the table of
 // special files. Every lookup is the thread's own system call: nothing is
 // resolved in the tracer.
 type chownPlan struct {
@@ -119,7 +120,7 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	switch p.state {
 	case chownDirectSet:
 		switch -prev {
-		case 0, int64(unix.ENODATA): // removing an xattr that was not there
+		case 0, int64(unix.ENODATA): // to 0:0, no record to replace
 			return p.finish()
 		case int64(unix.EPERM), int64(unix.ENOTSUP), int64(unix.EACCES):
 			// A symlink, FIFO or socket (no user xattrs), or a filesystem
@@ -151,7 +152,7 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 		return p.finish()
 	}
 	switch -prev {
-	case 0, int64(unix.ENODATA): // removing an xattr that was not there
+	case 0, int64(unix.ENODATA): // to 0:0, no record to replace
 		return p.finish()
 	case int64(unix.ENOTSUP):
 		// A filesystem without user xattrs: keep the owner for the
@@ -162,8 +163,8 @@ func (p *chownPlan) Next(prev int64) (*Step, int64) {
 	return nil, prev
 }
 
-// Fuse: a privileged chown that names both ids writes (or removes) the
-// owner xattr first; when that works (or there was nothing to remove) the
+// Fuse: a privileged chown that names both ids writes the owner xattr
+// first; when that works (or, to 0:0, there was no record to replace) the
 // plan ends with finish. Other results (a symlink refusing user xattrs, a
 // real error) come back to Next.
 func (p *chownPlan) Fuse() (*Step, FuseRule, bool) {

@@ -133,9 +133,13 @@ func TestChownToRootOfAnImageFileIsRecorded(t *testing.T) {
 		name   string
 		images OwnerSource
 		want   uintptr
+		flags  uint64 // the setxattr's
 	}{
-		{"image owners", shadowImage, unix.SYS_SETXATTR},
-		{"none", nil, unix.SYS_REMOVEXATTR},
+		// Always recorded: no record means the image's owner.
+		{"image owners", shadowImage, unix.SYS_SETXATTR, 0},
+		// Only a record that exists becomes 0:0 (a device node's record
+		// stays readable behind it); none is made.
+		{"none", nil, unix.SYS_SETXATTR, unix.XATTR_REPLACE},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := imageMemory()
@@ -146,6 +150,9 @@ func TestChownToRootOfAnImageFileIsRecorded(t *testing.T) {
 			st, _ := out.Plan.Next(0)
 			if st == nil || st.Nr != c.want {
 				t.Fatalf("step %+v, want call %d", st, c.want)
+			}
+			if st.Args[4] != c.flags {
+				t.Errorf("setxattr flags %#x, want %#x", st.Args[4], c.flags)
 			}
 			if c.want == unix.SYS_SETXATTR {
 				o, err := DecodeOwner(stepValue(t, m, st))

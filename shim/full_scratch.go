@@ -169,18 +169,38 @@ func (s scratch) getOwnerStep(mem Memory, files Files, dfd, path, atFlags uint64
 	return s.xattrStep(mem, files, xattrGet, dfd, path, atFlags, nil)
 }
 
-// setOwnerStep records o on what (dfd, path, atFlags) names, or removes
-// the xattr when o is 0:0 (no xattr means owned by the namespace's root).
-// Where the image gives owners, no xattr means the image's owner: 0:0 is
-// then recorded as such.
+// setOwnerStep records o on what (dfd, path, atFlags) names. For 0:0 (no
+// xattr means owned by the namespace's root) an object without a record
+// gets none, and one with a record gets an explicit 0:0 (setxattr with
+// XATTR_REPLACE, ENODATA when there was none): removing it would also hide
+// a device node's record, which stat reads only behind an owner record
+// (full_node.go). Where the image gives owners, no xattr means the image's
+// owner: 0:0 is then always recorded as such.
 func (s scratch) setOwnerStep(mem Memory, files Files, dfd, path, atFlags uint64, o FileOwner) (*Step, error) {
 	if o == (FileOwner{}) {
 		if files != nil && files.ImageOwners() != nil {
 			return s.xattrStep(mem, files, xattrSet, dfd, path, atFlags, EncodeRootOwner())
 		}
-		return s.xattrStep(mem, files, xattrRemove, dfd, path, atFlags, nil)
+		step, err := s.xattrStep(mem, files, xattrSet, dfd, path, atFlags, EncodeRootOwner())
+		if err == nil {
+			replaceOnly(step)
+		}
+		return step, err
 	}
 	return s.xattrStep(mem, files, xattrSet, dfd, path, atFlags, EncodeOwner(o))
+}
+
+// replaceOnly makes a set step (and its fallbacks) XATTR_REPLACE: it fails
+// with ENODATA where the object has no such xattr.
+func replaceOnly(step *Step) {
+	for ; step != nil; step = step.Else {
+		if step.Nr == xattrAtCalls[xattrSet] {
+			// struct xattr_args { u64 value; u32 size; u32 flags; }
+			binary.LittleEndian.PutUint32(step.In[scrArgs+12:], unix.XATTR_REPLACE)
+			continue
+		}
+		step.Args[4] = unix.XATTR_REPLACE
+	}
 }
 
 // statStep lstat()s or stat()s what (dfd, path, flags) names into the

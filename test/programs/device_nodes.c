@@ -133,6 +133,8 @@ int main(void)
 	stats("b");
 	result("chown b 7:7", chown("b", 7, 7));
 	stats("b");
+	result("chown b 0:0", chown("b", 0, 0));
+	stats("b");
 	result("mknod fifo", mknod("fifo", S_IFIFO | 0644, 0));
 	stats("fifo");
 	result("mkdir pub", mkdir("pub", 0777));

@@ -25,8 +25,11 @@ func (f files) Special(dev, ino uint64) (shim.FileOwner, bool) {
 	return o, ok
 }
 
+// SetSpecial records o for (dev, ino). 0:0 is no entry, unless the image
+// gives owners: then it is kept, so that it wins over the image's owner as
+// a record does.
 func (f files) SetSpecial(dev, ino uint64, o shim.FileOwner) {
-	if o == (shim.FileOwner{}) {
+	if o == (shim.FileOwner{}) && f.t.opts.ImageOwners == nil {
 		delete(f.t.special, [2]uint64{dev, ino})
 		return
 	}

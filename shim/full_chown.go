@@ -182,11 +182,12 @@ func (p *chownPlan) Fuse() (*Step, FuseRule, bool) {
 		// CAP_CHOWN does not cover.
 		second = &Step{Nr: p.nr, Args: p.noop, Direct: true}
 		second.Args[p.idArg], second.Args[p.idArg+1] = 0, 0
-		if !p.files.HasSpecial() {
+		if !p.files.HasSpecial() && p.files.ImageOwners() == nil {
 			// An object without user xattrs (EPERM: a symlink, FIFO or
 			// socket; ENOTSUP: a filesystem without them) chowned to 0:0,
-			// with no owner in the table: nothing to record, as Next would
-			// find after its stat (SetSpecial of 0:0 records nothing).
+			// with no owner in the table and none from an image: nothing
+			// to record, as Next would find after its stat (SetSpecial of
+			// 0:0 records nothing then).
 			rule.Also = []unix.Errno{unix.EPERM, unix.ENOTSUP}
 		}
 	}

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -227,5 +228,36 @@ func TestFstatImageOwner(t *testing.T) {
 		if got := (FileOwner{m.u32(imgBufAddr + statUID), m.u32(imgBufAddr + statGID)}); got != c.want {
 			t.Errorf("inode %d: owner %v, want %v", c.ino, got, c.want)
 		}
+	}
+}
+
+// TestChownToRootOfAnImageSymlinkComesBack: a privileged chown to 0:0 whose
+// xattr write a symlink refuses (EPERM) ends there only when no image gives
+// owners; with image owners it comes back to the plan, which records 0:0
+// in the table of special files over the image's owner.
+func TestChownToRootOfAnImageSymlinkComesBack(t *testing.T) {
+	chown := call(unix.SYS_FCHOWNAT, uint64(fdcwd), imgPathAddr, 0, 0, unix.AT_SYMLINK_NOFOLLOW)
+	for _, c := range []struct {
+		name       string
+		images     OwnerSource
+		endsOnPerm bool
+	}{
+		{"image owners", shadowImage, false},
+		{"none", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, out := Emulate(Root(all), chown, imageMemory(), imageEnv{images: c.images})
+			if out.Kind != Steps {
+				t.Fatalf("%+v, want a plan", out)
+			}
+			out.Plan.Next(0)
+			_, rule, ok := out.Plan.(FusablePlan).Fuse()
+			if !ok {
+				t.Fatal("not fused")
+			}
+			if got := slices.Contains(rule.Also, unix.EPERM); got != c.endsOnPerm {
+				t.Errorf("rule %+v: EPERM ends the plan %v, want %v", rule, got, c.endsOnPerm)
+			}
+		})
 	}
 }

@@ -249,7 +249,7 @@ func (t *Tracer) mapRegionOf(th *thread) {
 	rg := th.region
 	r, err := ptrace.GetRegs(th.tid)
 	if err == nil {
-		err = stub.MapRegion(th.tid, r)
+		err = stub.MapRegion(th.tid, r, t.filterOfImage())
 	}
 	if err != nil {
 		rg.failed = true

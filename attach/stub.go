@@ -45,7 +45,7 @@ func (t *Tracer) tryFused(th *thread, run *planRun, first *shim.Step) (bool, err
 		return false, nil
 	}
 	frame := stub.SlotFrame(run.lease.slot)
-	pieces, addrs := [][]byte{stub.Frame(run.saved, first, second, rule)}, []uint64{frame}
+	pieces, addrs := [][]byte{stub.Frame(run.saved, first, second, rule, t.filterOfImage())}, []uint64{frame}
 	if len(first.In) > 0 {
 		pieces, addrs = append(pieces, first.In), append(addrs, first.InAddr)
 	}

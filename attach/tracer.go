@@ -100,6 +100,10 @@ type Tracer struct {
 	result  Result
 	progs   map[seccomp.Filter][]byte
 	special ownerTable
+	// imageFilter is the stub's image filter (image_filter.go), built
+	// at the first region that maps one.
+	imageFilter     stub.Filter
+	imageFilterDone bool
 	mappers map[string]procfs.IDMapper
 	// missing are calls found to fail with ENOSYS (a seccomp profile).
 	missing map[uintptr]bool

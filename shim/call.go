@@ -189,6 +189,11 @@ type FuseRule struct {
 	// a regular file or directory (an object whose owner may be in the
 	// table of special files), the stub comes back to Fused.
 	ModeAddr uint64
+	// InoAddr, when not 0, is the address of the inode number (64 bits)
+	// the second step writes: when it succeeds, the stub comes back to
+	// Fused unless the image filter says the container's image gives
+	// that inode no owner (attach/stub's Filter; without a filter, always).
+	InoAddr uint64
 }
 
 // GoesOn reports whether the first step's result res leads straight to the

@@ -10,7 +10,7 @@ import (
 // The scratch area a full-mode plan lays out in the thread's memory.
 const (
 	scrName   = 0                   // "user.rootlesscontainers\0"
-	scrNoType = 24                  // 0: a file type that is neither a regular file nor a directory
+	scrNoType = 24                  // 8 zero bytes: the end of names up to 23 bytes (full_node.go)
 	scrEmpty  = 32                  // "\0", the path of an fd-based call
 	scrDot    = 40                  // ".\0"
 	scrArgs   = 48                  // struct xattr_args {u64 value; u32 size; u32 flags}

@@ -114,10 +114,13 @@ func (p *statPlan) Fuse() (*Step, FuseRule, bool) {
 		}
 	}
 	if p.files.ImageOwners() != nil {
-		// Any object may have an owner from its image: the stub reads a
-		// file type of 0 there, neither a regular file nor a directory,
-		// and comes back to Fused after every successful stat.
-		rule.ModeAddr = p.s.base + scrNoType
+		// Any object may have an owner from its image: the stub looks
+		// its inode up in the image filter and comes back to Fused when
+		// the filter may hold it.
+		rule.InoAddr = p.buf + statIno
+		if p.isStatx {
+			rule.InoAddr = p.buf + statxIno
+		}
 	}
 	return p.direct(), rule, true
 }

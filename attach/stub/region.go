@@ -37,17 +37,21 @@ func SlotOf(addr uint64) (int, bool) {
 
 // MapRegion maps the region into tid's process, stopped at a stop outside
 // a system call with registers saved (an exec or attach stop), and writes
-// the stub (ptrace.WriteCode: its page is not writable).
-func MapRegion(tid int, saved *ptrace.Regs) error {
+// the stub (ptrace.WriteCode: its page is not writable). A non-empty
+// filter is mapped read-only at FilterAddr and written the same way.
+func MapRegion(tid int, saved *ptrace.Regs, filter Filter) error {
 	if len(Code) == 0 {
 		return fmt.Errorf("no stub on this architecture")
 	}
-	for _, m := range []struct {
-		addr, size, prot uint64
-	}{
+	type mapping struct{ addr, size, prot uint64 }
+	maps := []mapping{
 		{Addr, PageSize, unix.PROT_READ | unix.PROT_EXEC},
 		{DataAddr, Slots * SlotSize, unix.PROT_READ | unix.PROT_WRITE},
-	} {
+	}
+	if len(filter.Bits) > 0 {
+		maps = append(maps, mapping{FilterAddr, uint64(len(filter.Bits)+4095) &^ 4095, unix.PROT_READ})
+	}
+	for _, m := range maps {
 		res, err := inject.Syscall(tid, saved, unix.SYS_MMAP, MmapArgs(m.addr, m.size, m.prot), nil, 0)
 		if err != nil {
 			return err
@@ -58,6 +62,11 @@ func MapRegion(tid int, saved *ptrace.Regs) error {
 	}
 	if err := ptrace.WriteCode(tid, Code, Addr); err != nil {
 		return fmt.Errorf("write the stub: %w", err)
+	}
+	if len(filter.Bits) > 0 {
+		if err := ptrace.WriteCode(tid, filter.Bits, FilterAddr); err != nil {
+			return fmt.Errorf("write the image filter: %w", err)
+		}
 	}
 	return nil
 }

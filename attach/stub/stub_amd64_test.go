@@ -43,7 +43,7 @@ func TestStubFrameLayout(t *testing.T) {
 	want := map[int]bool{frameNr1: true, frameNr2: true, FrameRes1: true, frameErrno: true,
 		frameSavedR12: true, frameReturnIP: true, frameFlags: true, frameOnlySuccess: true,
 		frameModeAddr: true, FrameRes2: true, FrameSecondDone: true, FrameBusy: true,
-		frameAlso: true, frameAlso + 8: true}
+		frameAlso: true, frameAlso + 8: true, frameInoAddr: true, frameFilterShift: true, frameFilterAddr: true}
 	for i := range 6 {
 		want[frameArgs1+8*i], want[frameArgs2+8*i], want[frameSavedArgs+8*i] = true, true, true
 	}

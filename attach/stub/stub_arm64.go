@@ -23,7 +23,9 @@ const (
 var Code []byte
 
 // Frame, Enter and FrameOf do nothing without a stub.
-func Frame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule) []byte { return nil }
+func Frame(saved *ptrace.Regs, first, second *shim.Step, rule shim.FuseRule, filter Filter) []byte {
+	return nil
+}
 
 func Enter(r *ptrace.Regs, frame uint64) {}
 

@@ -104,7 +104,7 @@ type Tracer struct {
 	// at the first region that maps one.
 	imageFilter     stub.Filter
 	imageFilterDone bool
-	mappers map[string]procfs.IDMapper
+	mappers         map[string]procfs.IDMapper
 	// missing are calls found to fail with ENOSYS (a seccomp profile).
 	missing map[uintptr]bool
 	// attachFilter and onReady belong to an InstallFilter in progress.

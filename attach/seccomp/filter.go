@@ -146,12 +146,13 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		retNosys  = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 		retNotify = unix.SECCOMP_RET_USER_NOTIF
 	)
-	// Layout: ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 -> ENOSYS];
-	// [the stub page's gate, below]; jeq nr -> TRACE for each plain call;
-	// jeq nr -> COND_i for each conditional one; ALLOW: ret ALLOW; COND_i:
-	// ld arg; tests -> TRACE; ret ALLOW; ...; TRACE: ret TRACE; NOSYS: ret
-	// ENOSYS. Instructions are placed first; jump offsets are filled in
-	// from the final positions of their targets.
+	// Layout: ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 else +1;
+	// ret ENOSYS]; [the stub page's gate, below]; jeq nr -> TRACE for each
+	// plain call; jeq nr -> COND_i for each conditional one; ALLOW: ret
+	// ALLOW; COND_i: ld arg; tests -> TRACE; ret ALLOW; ...; TRACE: ret
+	// TRACE; NOTIFY: ret USER_NOTIF. Instructions are placed first; jump
+	// offsets (at most 255) are filled in from the final positions of
+	// their targets.
 	//
 	// A call number the filter does not route reaches ret ALLOW having
 	// loaded nothing but arch and nr: the kernel sees that when the filter
@@ -165,7 +166,7 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		onTrue bool
 	}
 	var fixes []fix
-	var labelAllow, labelTrace, labelNotify, labelNosys int
+	var labelAllow, labelTrace, labelNotify int
 	labelCond := make([]int, len(condNrs))
 	jump := func(val uint32, target *int, cond bpf.JumpTest) {
 		fixes = append(fixes, fix{len(prog), target, true})
@@ -177,7 +178,8 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: AuditArch})
 	add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	if X32SyscallBit != 0 {
-		jump(X32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
+		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: X32SyscallBit, SkipFalse: 1})
+		add(bpf.RetConstant{Val: retNosys})
 	}
 	if f.Files && len(stub.Code) > 0 {
 		// From the stub's page the trap call stops and every other call
@@ -284,8 +286,6 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	add(bpf.RetConstant{Val: retTrace})
 	labelNotify = len(prog)
 	add(bpf.RetConstant{Val: retNotify})
-	labelNosys = len(prog)
-	add(bpf.RetConstant{Val: retNosys})
 
 	for _, fx := range fixes {
 		j := prog[fx.at].(bpf.JumpIf)

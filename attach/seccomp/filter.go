@@ -72,6 +72,8 @@ func (f Filter) wants(c shim.Class) bool {
 // has that ABI (they would bypass the emulation), returns SECCOMP_RET_TRACE
 // for the selected calls (for some only when an argument has given bits:
 // prctl's option, open's O_CREAT) and SECCOMP_RET_ALLOW for everything else.
+// Every call number it does not select is allowed from its number alone,
+// so that the kernel's action cache skips the filter for it.
 func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	if f.Lazy && f.Files {
 		return nil, fmt.Errorf("seccomp program: a lazy filter cannot trace mode full's file calls")
@@ -144,12 +146,18 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		retNosys  = unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
 		retNotify = unix.SECCOMP_RET_USER_NOTIF
 	)
-	// Layout: ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 -> ENOSYS];
-	// jeq nr -> TRACE for each plain call; jeq nr -> COND_i for each
-	// conditional one; ALLOW: ret ALLOW; COND_i: ld arg; tests -> TRACE;
-	// ret ALLOW; ...; TRACE: ret TRACE; NOSYS: ret ENOSYS.
-	// Instructions are placed first; jump offsets are filled in from the
-	// final positions of their targets.
+	// Layout: ld arch; jeq auditArch else ALLOW; ld nr; [jge x32 else +1;
+	// ret ENOSYS]; [the stub page's gate, below]; jeq nr -> TRACE for each
+	// plain call; jeq nr -> COND_i for each conditional one; ALLOW: ret
+	// ALLOW; COND_i: ld arg; tests -> TRACE; ret ALLOW; ...; TRACE: ret
+	// TRACE; NOTIFY: ret USER_NOTIF. Instructions are placed first; jump
+	// offsets (at most 255) are filled in from the final positions of
+	// their targets.
+	//
+	// A call number the filter does not route reaches ret ALLOW having
+	// loaded nothing but arch and nr: the kernel sees that when the filter
+	// is loaded (kernel/seccomp.c, seccomp_is_const_allow) and never runs
+	// the filter for that number again (TestFilterConstAllow).
 	var prog []bpf.Instruction
 	add := func(i ...bpf.Instruction) { prog = append(prog, i...) }
 	type fix struct {
@@ -158,7 +166,7 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		onTrue bool
 	}
 	var fixes []fix
-	var labelAllow, labelTrace, labelNotify, labelNosys int
+	var labelAllow, labelTrace, labelNotify int
 	labelCond := make([]int, len(condNrs))
 	jump := func(val uint32, target *int, cond bpf.JumpTest) {
 		fixes = append(fixes, fix{len(prog), target, true})
@@ -170,18 +178,34 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: AuditArch})
 	add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	if X32SyscallBit != 0 {
-		jump(X32SyscallBit, &labelNosys, bpf.JumpGreaterOrEqual)
+		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: X32SyscallBit, SkipFalse: 1})
+		add(bpf.RetConstant{Val: retNosys})
 	}
 	if f.Files && len(stub.Code) > 0 {
-		// From the stub's page: the trap call stops, every other call is
-		// one of a fused plan's steps and runs (package stub).
+		// From the stub's page the trap call stops and every other call
+		// is one of a fused plan's steps and runs (package stub). Only
+		// the numbers the filter routes, and the trap's, look at the
+		// instruction pointer: jeq nr -> GATE for each; ret ALLOW; GATE:
+		// outside the page, on to the dispatch below.
+		gate := new(int)
+		for _, nr := range stubGated(plainTrace, plainNotify, condNrs) {
+			jump(nr, gate, bpf.JumpEqual)
+		}
+		add(bpf.RetConstant{Val: retAllow})
+		*gate = len(prog)
+		outside := new(int)
 		add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
-		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.Addr >> 32), SkipFalse: 4})
+		fixes = append(fixes, fix{len(prog), outside, false})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.Addr >> 32)})
+		// The page starts at a multiple of 4 GiB: only its end is tested.
 		add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
-		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stub.Addr&0xffffffff) + stub.PageSize, SkipTrue: 2})
+		fixes = append(fixes, fix{len(prog), outside, true})
+		add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(stub.Addr&0xffffffff) + stub.PageSize})
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
-		fixes = append(fixes, fix{len(prog), &labelTrace, true}, fix{len(prog), &labelAllow, false})
-		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: stub.TrapNr})
+		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: stub.TrapNr, SkipFalse: 1})
+		add(bpf.RetConstant{Val: retTrace})
+		add(bpf.RetConstant{Val: retAllow})
+		*outside = len(prog)
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	}
 	for _, nr := range plainTrace {
@@ -262,8 +286,6 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	add(bpf.RetConstant{Val: retTrace})
 	labelNotify = len(prog)
 	add(bpf.RetConstant{Val: retNotify})
-	labelNosys = len(prog)
-	add(bpf.RetConstant{Val: retNosys})
 
 	for _, fx := range fixes {
 		j := prog[fx.at].(bpf.JumpIf)
@@ -283,6 +305,17 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		return nil, fmt.Errorf("assemble seccomp program: %w", err)
 	}
 	return raw, nil
+}
+
+// stubGated returns the sorted numbers a filter with the stub's gate
+// sends to it: every routed call's and the stub's trap call's.
+func stubGated(lists ...[]uint32) []uint32 {
+	nrs := []uint32{stub.TrapNr}
+	for _, l := range lists {
+		nrs = append(nrs, l...)
+	}
+	slices.Sort(nrs)
+	return slices.Compact(nrs)
 }
 
 // Encode lays out instructions as an array of struct sock_filter.

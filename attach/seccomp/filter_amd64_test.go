@@ -67,3 +67,21 @@ func TestFilterStubPage(t *testing.T) {
 		}
 	}
 }
+
+// compatArch is the architecture of int 0x80 calls, which the kernel's
+// action cache covers too.
+const compatArch = unix.AUDIT_ARCH_I386
+
+// sampleIPs are instruction pointers for TestFilterSameVerdicts: the
+// stub's page, its bounds, and elsewhere.
+var sampleIPs = []uint64{0, 0x401000, 0x7f0000001234, 0x7f0000000020, ^uint64(0),
+	stub.Addr - 1, stub.Addr, stub.Addr + 0x24, stub.Addr + 0x150, stub.Addr + stub.PageSize - 1,
+	stub.Addr + stub.PageSize, stub.Addr | 0xffffffff, stub.Addr + 1<<32}
+
+// The filter tests only the end of the stub's page: its start is the
+// start of a 4 GiB block.
+func TestStubPageStartsA4GiBBlock(t *testing.T) {
+	if stub.Addr&0xffffffff != 0 || stub.PageSize == 0 || stub.PageSize > 1<<20 {
+		t.Errorf("stub page at %#x, %d bytes: the filter's test of the page does not hold", stub.Addr, stub.PageSize)
+	}
+}

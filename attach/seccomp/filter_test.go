@@ -49,6 +49,16 @@ func runFilterData(t *testing.T, f Filter, data []byte) uint32 {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := vmFor(t, raw).Run(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(out)
+}
+
+// vmFor loads raw into the test VM.
+func vmFor(t *testing.T, raw []bpf.RawInstruction) *bpf.VM {
+	t.Helper()
 	// Round-trip through the kernel's byte layout so the VM runs exactly
 	// what would be loaded.
 	enc := Encode(raw)
@@ -67,11 +77,7 @@ func runFilterData(t *testing.T, f Filter, data []byte) uint32 {
 	if err != nil {
 		t.Fatalf("VM refuses program: %v", err)
 	}
-	out, err := vm.Run(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint32(out)
+	return vm
 }
 
 const (

@@ -697,6 +697,7 @@ chown :4000 t/a/g; echo "merge-uid $(stat -c %u:%g t/a/g)"
 chown -h 5000:5001 t/l; echo "lchown $(stat -c %u:%g t/l) target $(stat -c %u:%g t/f)"
 chown 6000:6001 t/l; echo "follow $(stat -c %u:%g t/l) target $(stat -c %u:%g t/f)"
 chown 0:0 t/a/b/h; echo "zero $(stat -c %u:%g t/a/b/h)"
+touch t/z; chown 0:0 t/z; echo "zero-new $(stat -c %u:%g t/z)"
 chown 8000:8001 t/p; echo "fifo $(stat -c %u:%g t/p)"
 ln -s f t/l2
 chown 5:6 t/suid; echo "suid-after-chown $(stat -c '%A %u:%g' t/suid)"
@@ -725,6 +726,7 @@ own n nd nl
 	safetyExpect(t, all, "lchown", "5000:5001 target 3000:2000")
 	safetyExpect(t, all, "follow", "5000:5001 target 6000:6001")
 	safetyExpect(t, all, "zero", "0:0")
+	safetyExpect(t, all, "zero-new", "0:0")
 	safetyExpect(t, all, "fifo", "8000:8001")
 	safetyExpect(t, all, "emptypath-dir", "ok 7000:7001")
 	safetyExpect(t, all, "fstat-dir", "7000:7001")
@@ -749,11 +751,13 @@ own n nd nl
 	}
 
 	// On the host: the real owner is the test user everywhere, and the
-	// xattr records the emulated owner (none for 0:0 and for objects that
-	// cannot carry user xattrs: symlinks and FIFOs).
+	// xattr records the emulated owner (none for objects that cannot carry
+	// user xattrs: symlinks and FIFOs, and for a file only ever 0:0; an
+	// explicit 0:0 for one chowned back to 0:0, so that a device node's
+	// record stays readable behind it).
 	want := map[string]string{
 		"t": "1000:2000", "t/a": "1000:9", "t/a/b": "7000:7001", "t/f": "6000:6001",
-		"t/a/g": "7100:4000", "t/a/b/h": "none", "t/a/b/h2": "7200:7201",
+		"t/a/g": "7100:4000", "t/a/b/h": "0:0", "t/z": "none", "t/a/b/h2": "7200:7201",
 		"t/l": "none", "t/l2": "none", "t/p": "none", "n": "65534:65534", "nd": "65534:65534", "nl": "none",
 	}
 	for p, w := range want {
@@ -768,8 +772,8 @@ own n nd nl
 			t.Errorf("host %s: real owner %d:%d, want the test user's %d:%d", full, st.Uid, st.Gid, uid, gid)
 		}
 	}
-	// chown 0:0 removed the xattr: ENODATA on the host.
-	if _, err := unix.Lgetxattr(filepath.Join(dir, "t/a/b/h"), safetyXattr, make([]byte, 64)); !errors.Is(err, unix.ENODATA) {
-		t.Errorf("host t/a/b/h after chown 0:0: getxattr %s: %v, want ENODATA", safetyXattr, err)
+	// chown 0:0 of a file without a record made none: ENODATA on the host.
+	if _, err := unix.Lgetxattr(filepath.Join(dir, "t/z"), safetyXattr, make([]byte, 64)); !errors.Is(err, unix.ENODATA) {
+		t.Errorf("host t/z after chown 0:0: getxattr %s: %v, want ENODATA", safetyXattr, err)
 	}
 }

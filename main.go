@@ -64,6 +64,8 @@ func main() {
 		code = doctorCommand(args)
 	case nriCommandName:
 		code = nriCommand(args)
+	case fixImageStoreRole:
+		code = fixImageStoreCommand(args)
 	case "fix-image":
 		code = fixImageCommand(args)
 	case "build":

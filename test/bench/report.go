@@ -174,8 +174,8 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		if rows := imageRows(res.Images); len(rows) > 1 {
 			table(w, rows, md)
 			fmt.Fprintln(w)
-			item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it saves the same way, fixes the saved layout and loads the result; its save, fix and load: the phases its log reports")
-			item("fix/save = its fix s / podman save s: what fixing costs against the podman save it starts with (target: below %.2f)", fixImageTarget)
+			item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it reads the image from the storage (or, when it cannot, saves it as podman save does), rewrites the build layers and loads what changed; its save, fix and load: the phases its log reports (no save from the storage)")
+			item("fix-image/save = fix-image s / podman save s: what the whole fix costs against saving the image (target: below %.2f)", fixImageTarget)
 		}
 		if rows := ownersRows(res.Images); len(rows) > 1 {
 			if len(imageRows(res.Images)) > 1 {

@@ -21,7 +21,9 @@ import (
 // fixImageCommand is `remainroot fix-image [--tag NEW]... IMAGE`: it
 // rewrites the layers of a podman image built in mode full so that the
 // owners its build recorded become the tar owners (see package imagefix),
-// loads the result and gives it IMAGE's name (or the --tag names). The
+// reading the image from the user's storage (podman save only when it
+// cannot, see fixImage), loads the result and gives it IMAGE's name (or
+// the --tag names). The
 // unfixed image stays in the storage under its ID (untagged when IMAGE
 // was its only name). It prints the fixed image's ID.
 func fixImageCommand(args []string) int {
@@ -83,7 +85,7 @@ func fixImage(id string, tags []string, opts imagefix.Options, log *slog.Logger)
 	}
 	defer os.RemoveAll(tmp)
 
-	newID, err := fixFromStoreAndLoad(id, filepath.Join(tmp, "store"), opts, log)
+	newID, err := fixFromStoreAndLoad(id, tmp, opts, log)
 	if err != nil {
 		log.Warn("fix-image: cannot fix from the storage, saving the whole image instead", "image", id, "reason", err)
 		if newID, err = saveFixLoad(id, filepath.Join(tmp, "oci"), opts, log); err != nil {
@@ -103,8 +105,13 @@ func fixImage(id string, tags []string, opts imagefix.Options, log *slog.Logger)
 // load takes the others from the storage, where they are (c/image's
 // storage destination reuses a layer whose uncompressed digest is the
 // blob's digest without reading the blob).
-func fixFromStoreAndLoad(id, dir string, opts imagefix.Options, log *slog.Logger) (string, error) {
+func fixFromStoreAndLoad(id, tmp string, opts imagefix.Options, log *slog.Logger) (string, error) {
 	start := time.Now()
+	dir, cleanup, err := storeLayoutDir(tmp)
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
 	ir, err := fixImageFromStore(id, dir, opts, log)
 	if err != nil {
 		return "", err

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,16 +36,8 @@ const fixImageStoreRole = "__fix-image-store"
 // become files in dir.
 func fixImageFromStore(id, dir string, opts imagefix.Options, log *slog.Logger) (imagefix.ImageReport, error) {
 	var ir imagefix.ImageReport
-	out, err := runPodman(nil, "info", "--format", "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}")
+	store, err := podmanStore()
 	if err != nil {
-		return ir, err
-	}
-	f := strings.Split(strings.TrimSpace(out), "\n")
-	if len(f) != 2 || f[0] == "" || f[1] == "" {
-		return ir, fmt.Errorf("podman info: want the graph root and the driver, got %q", out)
-	}
-	store := imagestore.Store{GraphRoot: f[0], Driver: f[1]}
-	if _, err := store.LayerDir(strings.Repeat("0", 64)); err != nil {
 		return ir, err
 	}
 	if os.Geteuid() == 0 {
@@ -78,6 +72,72 @@ func fixImageFromStore(id, dir string, opts imagefix.Options, log *slog.Logger) 
 	}
 	return res.Image, runErr
 }
+
+// podmanStore is the storage podman uses, as podman info names it; its
+// driver must be one imagestore reads layers of.
+func podmanStore() (imagestore.Store, error) {
+	out, err := runPodman(nil, "info", "--format", "{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}")
+	if err != nil {
+		return imagestore.Store{}, err
+	}
+	f := strings.Split(strings.TrimSpace(out), "\n")
+	if len(f) != 2 || f[0] == "" || f[1] == "" {
+		return imagestore.Store{}, fmt.Errorf("podman info: want the graph root and the driver, got %q", out)
+	}
+	store := imagestore.Store{GraphRoot: f[0], Driver: f[1]}
+	return store, store.CheckDriver()
+}
+
+// storeLayoutDir is where the fixed layout goes: a new directory in tmp
+// when its path makes a name podman load accepts (see loadableName), else
+// in the storage's own temporary directory (<graphroot>/tmp), removed by
+// cleanup.
+func storeLayoutDir(tmp string) (dir string, cleanup func(), err error) {
+	noop := func() {}
+	if loadableName(tmp) {
+		return filepath.Join(tmp, "store"), noop, nil
+	}
+	store, err := podmanStore()
+	if err != nil {
+		return "", noop, err
+	}
+	d, err := os.MkdirTemp(filepath.Join(store.GraphRoot, "tmp"), "remainroot-fix-image-")
+	if err != nil {
+		return "", noop, err
+	}
+	cleanup = func() { os.RemoveAll(d) }
+	if !loadableName(d) {
+		cleanup()
+		return "", noop, fmt.Errorf("podman load names an OCI directory after its path, and neither %s nor %s makes an image name (lowercase letters, digits, separators)", tmp, d)
+	}
+	return filepath.Join(d, "store"), cleanup, nil
+}
+
+// loadableName says whether podman load accepts the OCI directory
+// dir/store: it names it "localhost" and the directory's path with its
+// symlinks resolved (containers/common libimage's copyFromDefault,
+// toLocalImageName), which must be a valid reference name: lowercase
+// path components, at most 255 bytes. `podman load -i /tmp/A/oci` fails
+// with "repository name must be lowercase" after copying the blobs. Both
+// dir and its resolved path are checked.
+func loadableName(dir string) bool {
+	resolved, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{dir, resolved} {
+		name := "localhost" + filepath.Clean(p) + "/store"
+		if !filepath.IsAbs(p) || len(name) > 255 || !referenceName.MatchString(name) {
+			return false
+		}
+	}
+	return true
+}
+
+// referenceName is the name part of a reference (docker/distribution's
+// reference grammar): path components of lowercase letters and digits
+// joined by '.', '_', '__' or dashes.
+var referenceName = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 
 // storeResult is what fixImageStoreCommand prints: the image's report, or
 // the error that ended it.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -140,10 +141,20 @@ func TestOpenLayerTarBadInput(t *testing.T) {
 			os.Remove(filepath.Join(dir, "a"))
 			os.Mkdir(filepath.Join(dir, "a"), 0o755)
 		}, "not a regular file"},
-		{"a symlink out of the layer", func(s Store, dir string) {
-			os.Remove(filepath.Join(dir, "a"))
-			os.Symlink("/etc/passwd", filepath.Join(dir, "a"))
+		{"a directory that leads out of the layer", func(s Store, dir string) {
+			os.RemoveAll(filepath.Join(dir, "sub"))
+			os.Symlink("/etc", filepath.Join(dir, "sub"))
 		}, "escapes"},
+		{"a FIFO for a file", func(s Store, dir string) {
+			os.Remove(filepath.Join(dir, "a"))
+			if err := syscall.Mkfifo(filepath.Join(dir, "a"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a regular file"},
+		{"a symlink in the layer", func(s Store, dir string) {
+			os.Remove(filepath.Join(dir, "a"))
+			os.Symlink("b", filepath.Join(dir, "a"))
+		}, "not a regular file"},
 		{"a name that climbs", func(s Store, dir string) {
 			os.WriteFile(s.TarSplitPath("l1"), gzipped(t, `{"type":1,"name":"../../../etc/hostname","size":3,"payload":null,"position":0}`+"\n"), 0o600)
 		}, "no such file"},
@@ -158,7 +169,7 @@ func TestOpenLayerTarBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := Store{GraphRoot: t.TempDir(), Driver: "vfs"}
-			applyLayer(t, s, "l1", []*tar.Header{file("./a", 0, 0, 0o644), file("./b", 0, 0, 0o644)})
+			applyLayer(t, s, "l1", []*tar.Header{file("./a", 0, 0, 0o644), file("./b", 0, 0, 0o644), dir("./sub/", 0, 0, 0o755), file("./sub/passwd", 0, 0, 0o644)})
 			dir, _ := s.LayerDir("l1")
 			c.setup(s, dir)
 			r, err := s.OpenLayerTar("l1", true)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"syscall"
 
 	"github.com/vbatts/tar-split/tar/storage"
 )
@@ -21,13 +22,22 @@ func (s Store) LayerDir(layer string) (string, error) {
 	if !validID(layer) {
 		return "", fmt.Errorf("bad layer id %q", layer)
 	}
-	switch s.Driver {
-	case "vfs":
-		return filepath.Join(s.GraphRoot, "vfs", "dir", layer), nil
-	case "overlay":
-		return filepath.Join(s.GraphRoot, "overlay", layer, "diff"), nil
+	if err := s.CheckDriver(); err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("storage driver %q: only vfs and overlay layers are read", s.Driver)
+	if s.Driver == "vfs" {
+		return filepath.Join(s.GraphRoot, "vfs", "dir", layer), nil
+	}
+	return filepath.Join(s.GraphRoot, "overlay", layer, "diff"), nil
+}
+
+// CheckDriver says whether LayerDir knows where the store's driver keeps
+// a layer's files: vfs and overlay.
+func (s Store) CheckDriver() error {
+	if s.Driver != "vfs" && s.Driver != "overlay" {
+		return fmt.Errorf("storage driver %q: only vfs and overlay layers are read", s.Driver)
+	}
+	return nil
 }
 
 // OpenLayerTar returns a layer's tar stream as containers/storage's Diff
@@ -142,13 +152,19 @@ func (t *layerTar) readBody(p []byte) (int, error) {
 }
 
 // openBody opens the current entry's file in the layer's directory; it
-// must be a regular file.
+// must be a regular file (checked before it is opened, so that a FIFO or
+// a device in its place is not opened, and after, on what was opened).
 func (t *layerTar) openBody() error {
 	name := path.Clean("/" + t.name)[1:]
 	if name == "" {
 		return fmt.Errorf("layer %s: a file entry named %q", t.layer, t.name)
 	}
-	f, err := t.root.Open(name)
+	if st, err := t.root.Lstat(name); err != nil {
+		return fmt.Errorf("layer %s: %w", t.layer, err)
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("layer %s: %q is not a regular file in the layer's directory", t.layer, t.name)
+	}
+	f, err := t.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", t.layer, err)
 	}

@@ -130,11 +130,14 @@ func fixFromStoreAndLoad(id, tmp string, opts imagefix.Options, log *slog.Logger
 	return newID, nil
 }
 
-// saveFixLoad saves image id as an OCI layout in dir, fixes it and loads
-// it; it returns the fixed image's ID.
+// saveFixLoad saves image id as an OCI layout in dir (uncompressed), fixes
+// it and loads it; it returns the fixed image's ID.
 func saveFixLoad(id, layoutDir string, opts imagefix.Options, log *slog.Logger) (string, error) {
 	start := time.Now()
-	if _, err := runPodman(nil, "save", "--format", "oci-dir", "-o", layoutDir, id); err != nil {
+	// --uncompressed: podman save would gzip every layer for an oci-dir
+	// (c/image's OCI layout destination compresses unless told), which
+	// Fix would then decompress and compress again.
+	if _, err := runPodman(nil, "save", "--uncompressed", "--format", "oci-dir", "-o", layoutDir, id); err != nil {
 		return "", err
 	}
 	saved := time.Now()

@@ -174,7 +174,7 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		if rows := imageRows(res.Images); len(rows) > 1 {
 			table(w, rows, md)
 			fmt.Fprintln(w)
-			item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it reads the image from the storage (or, when it cannot, saves it as podman save does), rewrites the build layers and loads what changed; its save, fix and load: the phases its log reports (no save from the storage)")
+			item("podman save = podman save --format oci-dir of the built image (podman 4 gzips every layer of an oci-dir); save --uncompressed = the same with --uncompressed (no gzip), for reference; fix-image = remainroot fix-image, wall clock: it reads the image from the storage (or, when it cannot, saves it as podman save does), rewrites the build layers and loads what changed; its save, fix and load: the phases its log reports (no save from the storage)")
 			item("fix-image/save = fix-image s / podman save s: what the whole fix costs against saving the image (target: below %.2f)", fixImageTarget)
 		}
 		if rows := ownersRows(res.Images); len(rows) > 1 {
@@ -376,8 +376,8 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		if ir.LoadAfter != "" {
 			load = " (load " + ir.LoadAfter + " after)"
 		}
-		item("(%s) %s%s: podman save %s; fix-image %s (its fix %s)", info(ir.Name).roman, ir.Name, load,
-			secondsList(ir.Save), secondsList(ir.FixImage), secondsList(ir.Fix))
+		item("(%s) %s%s: podman save %s; podman save --uncompressed %s; fix-image %s (its fix %s, its load %s)", info(ir.Name).roman, ir.Name, load,
+			secondsList(ir.Save), secondsList(ir.SaveUncompressed), secondsList(ir.FixImage), secondsList(ir.Fix), secondsList(ir.FixLoad))
 	}
 
 	if n, err := strconv.Atoi(machine["nproc"]); err == nil {

@@ -61,7 +61,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS = ./hook:FuzzParseState ./config:FuzzFromAnnotations \
 	./shim:FuzzDecodeOwner ./shim:FuzzEmulate ./shim:FuzzACL ./attach/auxv:FuzzFixAuxv ./attach/procfs:FuzzParseStatus \
 	./hook:FuzzRewriteConfig ./hook:FuzzParseAgentMessage ./imagefix:FuzzFixLayer \
-	./imagestore:FuzzReadTarSplit ./imagestore:FuzzMetadata ./imagestore:FuzzDecodeTable ./imagestore:FuzzStorePaths ./imagestore:FuzzDecodeEntry ./imagestore:FuzzMountSource ./imagestore:FuzzParseBlock
+	./imagestore:FuzzReadTarSplit ./imagestore:FuzzLayerTar ./imagestore:FuzzMetadata ./imagestore:FuzzDecodeTable ./imagestore:FuzzStorePaths ./imagestore:FuzzDecodeEntry ./imagestore:FuzzMountSource ./imagestore:FuzzParseBlock
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh $(FUZZ_TARGETS)
 

@@ -21,7 +21,9 @@ import (
 // fixImageCommand is `remainroot fix-image [--tag NEW]... IMAGE`: it
 // rewrites the layers of a podman image built in mode full so that the
 // owners its build recorded become the tar owners (see package imagefix),
-// loads the result and gives it IMAGE's name (or the --tag names). The
+// reading the image from the user's storage (podman save only when it
+// cannot, see fixImage), loads the result and gives it IMAGE's name (or
+// the --tag names). The
 // unfixed image stays in the storage under its ID (untagged when IMAGE
 // was its only name). It prints the fixed image's ID.
 func fixImageCommand(args []string) int {
@@ -69,19 +71,73 @@ func commandLogger(level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-// fixImage saves image id as an OCI layout in a private temporary
-// directory, fixes it, loads it and tags it with tags; it returns the
-// fixed image's ID (id itself when there was nothing to fix).
+// fixImage fixes image id and tags the fixed image with tags; it returns
+// the fixed image's ID (id itself when there was nothing to fix). It makes
+// the fixed layout straight from the user's storage and loads only what
+// changed (fixImageFromStore, loadStoreLayout); when that cannot be done
+// (another storage driver, metadata it does not find or trust, a load that
+// fails) it says why and saves, fixes and loads the whole image instead
+// (saveFixLoad). Everything is written in a private temporary directory.
 func fixImage(id string, tags []string, opts imagefix.Options, log *slog.Logger) (string, error) {
 	tmp, err := os.MkdirTemp("", "remainroot-fix-image-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	layoutDir := filepath.Join(tmp, "oci")
 
+	newID, err := fixFromStoreAndLoad(id, tmp, opts, log)
+	if err != nil {
+		log.Warn("fix-image: cannot fix from the storage, saving the whole image instead", "image", id, "reason", err)
+		if newID, err = saveFixLoad(id, filepath.Join(tmp, "oci"), opts, log); err != nil {
+			return "", err
+		}
+	}
+	if len(tags) > 0 {
+		if _, err := runPodman(nil, append([]string{"tag", newID}, tags...)...); err != nil {
+			return "", err
+		}
+	}
+	return newID, nil
+}
+
+// fixFromStoreAndLoad is fix-image's path without podman save: the layout
+// of the fixed image holds only the rewritten layers' blobs, and podman
+// load takes the others from the storage, where they are (c/image's
+// storage destination reuses a layer whose uncompressed digest is the
+// blob's digest without reading the blob).
+func fixFromStoreAndLoad(id, tmp string, opts imagefix.Options, log *slog.Logger) (string, error) {
 	start := time.Now()
-	if _, err := runPodman(nil, "save", "--format", "oci-dir", "-o", layoutDir, id); err != nil {
+	dir, cleanup, err := storeLayoutDir(tmp)
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	ir, err := fixImageFromStore(id, dir, opts, log)
+	if err != nil {
+		return "", err
+	}
+	fixedAt := time.Now()
+	log.Info("fix-image", "image", id, "from", "storage", "fix", fixedAt.Sub(start).Round(time.Millisecond))
+	if ir.New == ir.Old {
+		log.Info("fix-image: nothing to fix", "image", id)
+		return id, nil
+	}
+	newID, err := loadStoreLayout(dir, ir.Config.Encoded())
+	if err != nil {
+		return "", err
+	}
+	log.Info("fix-image: loaded", "image", newID, "load", time.Since(fixedAt).Round(time.Millisecond), "unfixed", id)
+	return newID, nil
+}
+
+// saveFixLoad saves image id as an OCI layout in dir (uncompressed), fixes
+// it and loads it; it returns the fixed image's ID.
+func saveFixLoad(id, layoutDir string, opts imagefix.Options, log *slog.Logger) (string, error) {
+	start := time.Now()
+	// --uncompressed: podman save would gzip every layer for an oci-dir
+	// (c/image's OCI layout destination compresses unless told), which
+	// Fix would then decompress and compress again.
+	if _, err := runPodman(nil, "save", "--uncompressed", "--format", "oci-dir", "-o", layoutDir, id); err != nil {
 		return "", err
 	}
 	saved := time.Now()
@@ -90,7 +146,7 @@ func fixImage(id string, tags []string, opts imagefix.Options, log *slog.Logger)
 		return "", err
 	}
 	fixedAt := time.Now()
-	log.Info("fix-image", "image", id, "save", saved.Sub(start).Round(time.Millisecond), "fix", fixedAt.Sub(saved).Round(time.Millisecond))
+	log.Info("fix-image", "image", id, "from", "podman save", "save", saved.Sub(start).Round(time.Millisecond), "fix", fixedAt.Sub(saved).Round(time.Millisecond))
 
 	newID := id
 	if changed(rep) {
@@ -100,11 +156,6 @@ func fixImage(id string, tags []string, opts imagefix.Options, log *slog.Logger)
 		log.Info("fix-image: loaded", "image", newID, "load", time.Since(fixedAt).Round(time.Millisecond), "unfixed", id)
 	} else {
 		log.Info("fix-image: nothing to fix", "image", id)
-	}
-	if len(tags) > 0 {
-		if _, err := runPodman(nil, append([]string{"tag", newID}, tags...)...); err != nil {
-			return "", err
-		}
 	}
 	return newID, nil
 }
@@ -144,6 +195,32 @@ func loadLayout(dir string) (string, error) {
 		return "", fmt.Errorf("podman load named no image ID: %q", strings.TrimSpace(out))
 	}
 	return m[1], nil
+}
+
+// loadedName is podman load's line naming what it loaded by name: an OCI
+// directory is named after its path.
+var loadedName = regexp.MustCompile(`(?m)^Loaded image(?:\(s\))?: (\S+)$`)
+
+// loadStoreLayout loads the OCI directory dir with `podman load -i`, which
+// names the image after the directory's path: that name is removed again.
+// The loaded image's ID is its config's digest, want. The layer blobs dir
+// leaves out are not read: c/image's storage destination reuses a layer
+// of the storage whose uncompressed digest is the blob's digest
+// (TryReusingBlob, LayersByUncompressedDigest).
+func loadStoreLayout(dir, want string) (string, error) {
+	out, err := runPodman(nil, "load", "-i", dir)
+	if err != nil {
+		return "", err
+	}
+	m := loadedName.FindStringSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("podman load named no image: %q", strings.TrimSpace(out))
+	}
+	// untag fails unless image want holds the name.
+	if _, err := runPodman(nil, "untag", want, m[1]); err != nil {
+		return "", fmt.Errorf("%w (podman load loaded %s, want image %s)", err, m[1], want)
+	}
+	return want, nil
 }
 
 // podmanImageID is the full ID of image, or podman's one-line reason.

@@ -29,7 +29,8 @@ const usage = `usage:
   remainroot build [--build-hooks-dir DIR] [PODMAN-BUILD-ARGS...]
                                       podman build in mode full, image fixed so its layers carry the owners
   remainroot fix-image [--tag NEW] [--base-layers N] IMAGE
-                                      turn owner records of IMAGE's layers into tar owners
+                                      turn owner records of IMAGE's layers into tar owners: the
+                                      build layers rewritten from podman's storage, loaded as a new image
   remainroot runtime ...              OCI runtime wrapper for builds (podman build --runtime)
   remainroot nri [--config F]         NRI plugin for containerd and CRI-O nodes
   remainroot hooks-json [--path BIN] [--precreate | --build [--mode M]]
@@ -64,6 +65,8 @@ func main() {
 		code = doctorCommand(args)
 	case nriCommandName:
 		code = nriCommand(args)
+	case fixImageStoreRole:
+		code = fixImageStoreCommand(args)
 	case "fix-image":
 		code = fixImageCommand(args)
 	case "build":

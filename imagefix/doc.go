@@ -21,7 +21,10 @@
 //     rootfs.diff_ids, the manifest and the index their descriptors.
 //
 // Nothing is extracted: layers are read and written as tar streams with
-// archive/tar, in the layout's own directory. Hostile input (paths that are
+// archive/tar, in the layout's own directory. A layout may leave layer
+// blobs out when Options.Blobs gives them (fix-image's layout of an image
+// in podman's storage, see imagestore.WriteImageLayout): a layer only read
+// is then opened for its headers, and only rewritten layers become blobs. Hostile input (paths that are
 // absolute, climb with "..", or are too long; forged records; too many
 // entries; corrupt or truncated tars or gzip streams; blob digests that do
 // not match) ends the fix with one error and the layout's files unchanged

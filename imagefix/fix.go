@@ -27,6 +27,11 @@ type Options struct {
 	BuiltSince time.Time
 	// Log receives a line per manifest; nil discards.
 	Log *slog.Logger
+	// Blobs, when not nil, gives the layer blobs the layout's directory
+	// does not hold (a layout written by imagestore.WriteImageLayout):
+	// base layers are then read only for their headers, and a rewritten
+	// layer's new blob is the only layer blob written.
+	Blobs BlobSource
 }
 
 // Report says what Fix did to each image of the layout.
@@ -42,6 +47,7 @@ type ImageReport struct {
 	Rewritten     []int // indexes of the rewritten layers
 	EntriesFixed  int   // entries whose owner or record changed
 	ConfigChanged bool
+	Config        digest.Digest // the config's digest (new when changed): the image ID once loaded
 }
 
 // Fix rewrites the OCI image layout in dir (an `oci-dir`, or an unpacked
@@ -59,7 +65,7 @@ func Fix(dir string, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer root.Close()
-	l := layout{root: root}
+	l := layout{root: root, blobs: opts.Blobs}
 	idx, raw, err := l.readIndex()
 	if err != nil {
 		return rep, err
@@ -110,7 +116,7 @@ func fixManifest(l layout, desc v1.Descriptor, opts Options) (ImageReport, v1.De
 	if _, err := l.readJSONBlob(man.Config, &rawCfg); err != nil {
 		return ir, desc, fmt.Errorf("config: %w", err)
 	}
-	ir.Layers = len(man.Layers)
+	ir.Layers, ir.Config = len(man.Layers), man.Config.Digest
 	if len(cfg.RootFS.DiffIDs) != len(man.Layers) {
 		return ir, desc, fmt.Errorf("config has %d diff_ids for %d layers", len(cfg.RootFS.DiffIDs), len(man.Layers))
 	}
@@ -180,7 +186,7 @@ func fixManifest(l layout, desc v1.Descriptor, opts Options) (ImageReport, v1.De
 	if err != nil {
 		return ir, desc, fmt.Errorf("config: %w", err)
 	}
-	ir.ConfigChanged = true
+	ir.ConfigChanged, ir.Config = true, cfgDesc.Digest
 	if err := setField(rawMan, "config", cfgDesc); err != nil {
 		return ir, desc, err
 	}

@@ -8,15 +8,16 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// openLayer opens a layer blob's tar stream. An uncompressed blob is the
-// *os.File itself, so that archive/tar seeks over file bodies instead of
-// reading them.
+// openLayer opens a layer blob's tar stream to read its headers. An
+// uncompressed blob is the *os.File itself (or a BlobSource's seekable
+// stream), so that archive/tar seeks over file bodies instead of reading
+// them.
 func openLayer(l layout, desc v1.Descriptor) (tarStream io.Reader, closeFn func(), err error) {
 	c, err := layerCompression(desc.MediaType)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := l.openBlob(desc)
+	f, err := l.openBlob(desc, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +58,7 @@ func rewriteBlob(l layout, desc v1.Descriptor, oldDiffID digest.Digest, lower *o
 	if err := oldDiffID.Validate(); err != nil {
 		return desc, "", layerResult{}, fmt.Errorf("diff_id: %w", err)
 	}
-	in, err := l.openBlob(desc)
+	in, err := l.openBlob(desc, true)
 	if err != nil {
 		return desc, "", layerResult{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 
@@ -22,7 +23,15 @@ const maxJSONBlob = 16 << 20
 // reached only through an os.Root: no name, symlink or ".." in the layout
 // leads outside it.
 type layout struct {
-	root *os.Root
+	root  *os.Root
+	blobs BlobSource // blobs absent from the directory; nil: none
+}
+
+// BlobSource gives layer blobs a layout leaves out (see Options.Blobs).
+type BlobSource interface {
+	// OpenBlob opens blob d. With bodies false, only the tar's headers
+	// are read: the bodies may be anything of the right size.
+	OpenBlob(d digest.Digest, bodies bool) (io.ReadCloser, error)
 }
 
 // blobPath is where the blob of d lives; d is validated first (algorithm
@@ -34,13 +43,21 @@ func blobPath(d digest.Digest) (string, error) {
 	return path.Join("blobs", d.Algorithm().String(), d.Encoded()), nil
 }
 
-// openBlob opens the blob of desc.
-func (l layout) openBlob(desc v1.Descriptor) (*os.File, error) {
+// openBlob opens the blob of desc, from the layout's directory or, when
+// it is absent there, from l.blobs (bodies: see BlobSource).
+func (l layout) openBlob(desc v1.Descriptor, bodies bool) (io.ReadCloser, error) {
 	p, err := blobPath(desc.Digest)
 	if err != nil {
 		return nil, err
 	}
-	return l.root.Open(p)
+	f, err := l.root.Open(p)
+	if errors.Is(err, fs.ErrNotExist) && l.blobs != nil {
+		return l.blobs.OpenBlob(desc.Digest, bodies)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // readJSONBlob reads a small blob, checks its size and digest, and
@@ -49,7 +66,7 @@ func (l layout) readJSONBlob(desc v1.Descriptor, v any) ([]byte, error) {
 	if desc.Size < 0 || desc.Size > maxJSONBlob {
 		return nil, fmt.Errorf("blob %s: size %d out of range", desc.Digest, desc.Size)
 	}
-	f, err := l.openBlob(desc)
+	f, err := l.openBlob(desc, true)
 	if err != nil {
 		return nil, err
 	}

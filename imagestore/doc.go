@@ -22,6 +22,14 @@
 // through a json.Decoder with no bound on a line and keeps every name it
 // has seen, so a hostile file could make it use any amount of memory.
 //
+// For remainroot fix-image, OpenLayerTar gives a layer's tar as
+// containers/storage's Diff makes it (tar-split's raw segments and the
+// file bodies from the layer's directory, vfs/dir/<id> or
+// overlay/<id>/diff, read through an os.Root), and WriteImageLayout writes
+// an image as an OCI layout of its config (the stored bytes, checked
+// against the ID) and a manifest naming the layers by their uncompressed
+// digests, without the layer blobs.
+//
 // A Table is cached per top layer in the invoking user's cache directory
 // (cache.go), so that a container start reads a file that grows with the
 // number of such paths, not with the image's size. Resolve maps a Table

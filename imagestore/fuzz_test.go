@@ -3,7 +3,11 @@ package imagestore
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -143,6 +147,51 @@ func FuzzParseBlock(f *testing.F) {
 		if fast.Name != slow.Name || fast.Linkname != slow.Linkname || fast.Typeflag != slow.Typeflag ||
 			fast.Mode != slow.Mode || fast.Uid != slow.Uid || fast.Gid != slow.Gid {
 			t.Fatalf("fast %+v\narchive/tar %+v", fast, slow)
+		}
+	})
+}
+
+// FuzzLayerTar makes a layer's tar from fuzzed tar-split JSON lines over a
+// layer directory holding one file, "./a" (3 bytes), with and without
+// bodies: an error of one line or a stream, no panic, no read outside the
+// layer's directory (a file "secret" beside it is never in the stream),
+// and without bodies the same length as with them.
+func FuzzLayerTar(f *testing.F) {
+	f.Add([]byte(`{"type":2,"payload":"","position":0}` + "\n" + `{"type":1,"name":"./a","size":3,"position":1}` + "\n"))
+	f.Add([]byte(`{"type":1,"name":"../secret","size":6,"position":0}` + "\n"))
+	f.Add([]byte(`{"type":1,"name":"a","size":9,"position":0}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := Store{GraphRoot: t.TempDir(), Driver: "vfs"}
+		dir, _ := s.LayerDir("l")
+		os.MkdirAll(dir, 0o755)
+		os.MkdirAll(s.dir("layers"), 0o755)
+		os.WriteFile(filepath.Join(dir, "a"), []byte("abc"), 0o644)
+		os.WriteFile(filepath.Join(filepath.Dir(dir), "secret"), []byte("SECRET"), 0o644)
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(data)
+		zw.Close()
+		os.WriteFile(s.TarSplitPath("l"), gz.Bytes(), 0o644)
+		var lengths [2]int64
+		for i, bodies := range []bool{true, false} {
+			r, err := s.OpenLayerTar("l", bodies)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			_, err = io.Copy(&out, io.LimitReader(r, 1<<20))
+			r.Close()
+			oneLine(t, err)
+			if err != nil {
+				return
+			}
+			if bytes.Contains(out.Bytes(), []byte("SECRET")) && !bytes.Contains(data, []byte("SECRET")) {
+				t.Fatal("a file outside the layer's directory was read")
+			}
+			lengths[i] = int64(out.Len())
+		}
+		if lengths[0] != lengths[1] {
+			t.Fatalf("%d bytes with bodies, %d without", lengths[0], lengths[1])
 		}
 	})
 }

@@ -21,6 +21,10 @@ type Store struct {
 type Layer struct {
 	ID     string `json:"id"`
 	Parent string `json:"parent,omitempty"`
+	// DiffDigest and DiffSize are the digest and size of the layer's
+	// uncompressed tar as it was applied (the config's diff_id).
+	DiffDigest string `json:"diff-digest,omitempty"`
+	DiffSize   int64  `json:"diff-size,omitempty"`
 }
 
 // Container is what containers.json says of one container.
@@ -127,16 +131,22 @@ func (s Store) ContainerTopLayer(id string) (string, error) {
 
 // ImageTopLayer returns the top layer of image id.
 func (s Store) ImageTopLayer(id string) (string, error) {
+	im, err := s.image(id)
+	return im.Layer, err
+}
+
+// image reads images.json's record of image id.
+func (s Store) image(id string) (Image, error) {
 	var is []Image
 	if err := readJSON(filepath.Join(s.dir("images"), "images.json"), &is); err != nil {
-		return "", err
+		return Image{}, err
 	}
 	for _, i := range is {
 		if i.ID == id {
-			return i.Layer, nil
+			return i, nil
 		}
 	}
-	return "", fmt.Errorf("image %q is not in images.json", id)
+	return Image{}, fmt.Errorf("image %q is not in images.json", id)
 }
 
 func findContainer(cs []Container, id string) (Container, error) {

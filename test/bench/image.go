@@ -26,7 +26,7 @@ import (
 
 // imageWorkloadTable are the rows of the image table, in order.
 var imageWorkloadTable = []workloadInfo{
-	{"fix-image", "viii", "remainroot fix-image --tag NAME:fixed NAME:built of an image built with podman build --hooks-dir build-hooks-full.d (BUILD), against podman save --format oci-dir of NAME:built (what fix-image starts with)", false},
+	{"fix-image", "viii", "remainroot fix-image --tag NAME:fixed NAME:built (the whole command: it reads the image from the storage, rewrites the build layers and loads what changed) of an image built with podman build --hooks-dir build-hooks-full.d (BUILD), against podman save --format oci-dir of NAME:built", false},
 	{"image-owners", "ix", "podman run --rm --network=none IMAGE /bin/busybox echo first (its output checked) of images podman import-ed from a tar the bench writes (/bin/busybox, static, from the host, and 50,000 files of 16 bytes in 100 directories, every 100th, or every 10th, owned by 1000:1000): natively (no annotation), then with io.remainroot.mode=full after removing the user's cached owners of the image (cold), then again (warm); the hook's log gives the time it took to read and resolve the owners; and imagestore's Store.Owners on the same store in the bench's process, without a cache and from one (wall and CPU time)", false},
 }
 
@@ -42,21 +42,28 @@ const fixImageContainerfile = "FROM " + fixImageBase + `
 RUN useradd -m app && mkdir /srv/app && cp -a /usr/share/doc /usr/share/zoneinfo /srv/app/ && chown -R app:app /srv/app && chown 1234:5678 /opt
 `
 
-// fixImageTarget: fixing (the rewrite of the saved layout, fix-image's
-// "fix" phase) costs less than the podman save it starts with.
+// fixImageTarget: the whole remainroot fix-image costs less than podman
+// save --format oci-dir of the same image.
 const fixImageTarget = 1.0
 
 // ImageResult is one image workload's row.
 type ImageResult struct {
 	Name string `json:"name"`
-	// Save: podman save --format oci-dir of the built image, each run.
-	Save []float64 `json:"podman_save_s"`
+	// Save: podman save --format oci-dir of the built image, each run
+	// (podman 4 gzips each layer for an oci-dir); SaveUncompressed: the
+	// same with --uncompressed, for reference.
+	Save             []float64 `json:"podman_save_s"`
+	SaveUncompressed []float64 `json:"podman_save_uncompressed_s"`
 	// FixImage: remainroot fix-image, wall clock; FixSave, Fix, FixLoad:
-	// its phases as its log reports them.
+	// its phases as its log reports them (no save when it read the image
+	// from the storage, FromStorage).
 	FixImage []float64 `json:"fix_image_s"`
 	FixSave  []float64 `json:"fix_image_save_s"`
 	Fix      []float64 `json:"fix_image_fix_s"`
 	FixLoad  []float64 `json:"fix_image_load_s"`
+	// FromStorage: every run of fix-image read the image from the storage
+	// (its log's from=storage), not through podman save.
+	FromStorage bool `json:"from_storage"`
 	// BuildS: the untimed build, once; SavedMiB: the saved layout's size;
 	// Layers and Rewritten: the image's layers and those fix-image
 	// rewrote (checked: only build layers).
@@ -210,7 +217,7 @@ func measureFixImage(o options, dir, rrBin string, u podmanUser) *ImageResult {
 	res := &ImageResult{Name: "fix-image"}
 	fail := func(format string, a ...any) *ImageResult {
 		res.Err = fmt.Sprintf(format, a...)
-		res.Save, res.FixImage, res.FixSave, res.Fix, res.FixLoad = nil, nil, nil, nil, nil
+		res.Save, res.SaveUncompressed, res.FixImage, res.FixSave, res.Fix, res.FixLoad = nil, nil, nil, nil, nil, nil
 		progress("(viii) fix-image fails: %s", res.Err)
 		return res
 	}
@@ -267,10 +274,10 @@ func measureFixImage(o options, dir, rrBin string, u podmanUser) *ImageResult {
 	}
 	res.Layers = len(builtLayers)
 
-	save := func(i int) (float64, error) {
+	save := func(i int, flags ...string) (float64, error) {
 		out := filepath.Join(tmp, fmt.Sprintf("save-%d", i))
 		defer os.RemoveAll(out)
-		r, err := u.run(tmp, o.timeout, "podman", "save", "--format", "oci-dir", "-o", out, built)
+		r, err := u.run(tmp, o.timeout, append(append([]string{"podman", "save"}, flags...), "--format", "oci-dir", "-o", out, built)...)
 		if err != nil {
 			return 0, err
 		}
@@ -291,11 +298,18 @@ func measureFixImage(o options, dir, rrBin string, u podmanUser) *ImageResult {
 		}
 		res.Save = append(res.Save, s)
 		progress("(viii) fix-image: %-15s run %d/%d: %.3f s", "podman save", i, o.runs, s)
+		su, err := save(-i, "--uncompressed")
+		if err != nil {
+			return fail("run %d/%d: %v", i, o.runs, err)
+		}
+		res.SaveUncompressed = append(res.SaveUncompressed, su)
+		progress("(viii) fix-image: %-15s run %d/%d: %.3f s", "save --uncompr.", i, o.runs, su)
 
 		r, err := u.run(tmp, o.timeout, rrBin, "fix-image", "--tag", fixed, built)
 		if err != nil {
 			return fail("run %d/%d: %v", i, o.runs, err)
 		}
+		res.FromStorage = strings.Contains(r.stderr, "from=storage") && (i == 1 || res.FromStorage)
 		phases := map[string]float64{}
 		for _, m := range fixImagePhase.FindAllStringSubmatch(r.stderr, -1) {
 			if d, err := time.ParseDuration(m[2]); err == nil {
@@ -316,8 +330,8 @@ func measureFixImage(o options, dir, rrBin string, u podmanUser) *ImageResult {
 		res.FixSave = append(res.FixSave, phases["save"])
 		res.Fix = append(res.Fix, phases["fix"])
 		res.FixLoad = append(res.FixLoad, phases["load"])
-		progress("(viii) fix-image: %-15s run %d/%d: %.3f s (save %.3f, fix %.3f, load %.3f)", "fix-image", i, o.runs,
-			r.seconds, phases["save"], phases["fix"], phases["load"])
+		progress("(viii) fix-image: %-15s run %d/%d: %.3f s (save %.3f, fix %.3f, load %.3f; from the storage: %v)", "fix-image", i, o.runs,
+			r.seconds, phases["save"], phases["fix"], phases["load"], strings.Contains(r.stderr, "from=storage"))
 		if _, err := u.podman(2*time.Minute, "rmi", fixed); err != nil {
 			return fail("run %d/%d: %v", i, o.runs, err)
 		}
@@ -376,7 +390,7 @@ func treeSize(dir string) int64 {
 
 // imageRows is the image table: a header, then one row per workload.
 func imageRows(images []*ImageResult) [][]string {
-	rows := [][]string{{"workload", "podman save s", "fix-image s", "its save s", "its fix s", "its load s", "fix/save", "fix-image/save"}}
+	rows := [][]string{{"workload", "podman save s", "save --uncompressed s", "fix-image s", "its save s", "its fix s", "its load s", "fix-image/save"}}
 	for _, ir := range images {
 		if ir.Name != "fix-image" {
 			continue
@@ -387,14 +401,14 @@ func imageRows(images []*ImageResult) [][]string {
 			if ir.NotRun != "" {
 				cell = "n/a"
 			}
-			rows = append(rows, append(row, cell, cell, "-", "-", "-", "-", "-"))
+			rows = append(rows, append(row, cell, cell, cell, "-", "-", "-", "-"))
 			continue
 		}
 		save := median(ir.Save)
 		rows = append(rows, append(row,
-			fmt.Sprintf("%.3f", save), fmt.Sprintf("%.3f", median(ir.FixImage)),
+			fmt.Sprintf("%.3f", save), fmt.Sprintf("%.3f", median(ir.SaveUncompressed)), fmt.Sprintf("%.3f", median(ir.FixImage)),
 			fmt.Sprintf("%.3f", median(ir.FixSave)), fmt.Sprintf("%.3f", median(ir.Fix)), fmt.Sprintf("%.3f", median(ir.FixLoad)),
-			fmt.Sprintf("%.2fx", median(ir.Fix)/save), fmt.Sprintf("%.2fx", median(ir.FixImage)/save)))
+			fmt.Sprintf("%.2fx", median(ir.FixImage)/save)))
 	}
 	return rows
 }
@@ -415,7 +429,10 @@ func imageLabel(ir *ImageResult) string {
 			label += fmt.Sprintf("; %d layers, %d rewritten (the base image's unchanged, checked each run)", ir.Layers, ir.Rewritten)
 		}
 		if ir.SavedMiB > 0 {
-			label += fmt.Sprintf("; the saved layout is %.1f MiB", ir.SavedMiB)
+			label += fmt.Sprintf("; the saved layout (podman save, gzip) is %.1f MiB", ir.SavedMiB)
+		}
+		if ir.OK() {
+			label += fmt.Sprintf("; fix-image read the image from the storage (no podman save) in every run: %v", ir.FromStorage)
 		}
 		label += "; one untimed podman save first; NAME:fixed removed after each run, untimed"
 	}
@@ -430,7 +447,7 @@ func imageTargets(item func(string, ...any), images []*ImageResult) {
 		byName[ir.Name] = ir
 	}
 	name := "(" + info("fix-image").roman + ") fix-image"
-	goal := fmt.Sprintf("fix/podman save < %.2f", fixImageTarget)
+	goal := fmt.Sprintf("fix-image/podman save < %.2f", fixImageTarget)
 	ir := byName["fix-image"]
 	defer ownersTargets(item, images)
 	switch {
@@ -441,9 +458,9 @@ func imageTargets(item func(string, ...any), images []*ImageResult) {
 	case !ir.OK():
 		item("%-16s %-26s MISS (fails)", name, goal)
 	default:
-		v := median(ir.Fix) / median(ir.Save)
-		item("%-16s %-26s %6.2fx  %s (fix %.3f s, podman save %.3f s; the whole fix-image %.2fx of podman save)", name, goal, v,
-			passMiss(v < fixImageTarget), median(ir.Fix), median(ir.Save), median(ir.FixImage)/median(ir.Save))
+		v := median(ir.FixImage) / median(ir.Save)
+		item("%-16s %-26s %6.2fx  %s (fix-image %.3f s: save %.3f, fix %.3f, load %.3f; podman save %.3f s, with --uncompressed %.3f s)", name, goal, v,
+			passMiss(v < fixImageTarget), median(ir.FixImage), median(ir.FixSave), median(ir.Fix), median(ir.FixLoad), median(ir.Save), median(ir.SaveUncompressed))
 	}
 }
 

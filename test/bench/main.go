@@ -21,8 +21,9 @@
 // podman of the test user (of the calling user when not root): it builds
 // an image FROM localhost/rr-debian:bookworm (make test-env makes it) with
 // the mode full build hooks, then times podman save --format oci-dir of it
-// and remainroot fix-image of it, whose phases (save, fix, load) its log
-// reports; the target is a fix cheaper than the podman save. The image
+// and remainroot fix-image of it, whose phases (save when it cannot read
+// the storage, fix, load) its log reports; the target is a whole fix-image
+// cheaper than the podman save. The image
 // workload (ix) imports images of 50,000 files (500, then 5,000, not
 // root's) and starts containers of them natively and in mode full, with
 // the user's cached image owners removed and kept; the target is the

@@ -174,8 +174,8 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		if rows := imageRows(res.Images); len(rows) > 1 {
 			table(w, rows, md)
 			fmt.Fprintln(w)
-			item("podman save = podman save --format oci-dir of the built image; fix-image = remainroot fix-image, wall clock: it saves the same way, fixes the saved layout and loads the result; its save, fix and load: the phases its log reports")
-			item("fix/save = its fix s / podman save s: what fixing costs against the podman save it starts with (target: below %.2f)", fixImageTarget)
+			item("podman save = podman save --format oci-dir of the built image (podman 4 gzips every layer of an oci-dir); save --uncompressed = the same with --uncompressed (no gzip), for reference; fix-image = remainroot fix-image, wall clock: it reads the image from the storage (or, when it cannot, saves it as podman save does), rewrites the build layers and loads what changed; its save, fix and load: the phases its log reports (no save from the storage)")
+			item("fix-image/save = fix-image s / podman save s: what the whole fix costs against saving the image (target: below %.2f)", fixImageTarget)
 		}
 		if rows := ownersRows(res.Images); len(rows) > 1 {
 			if len(imageRows(res.Images)) > 1 {
@@ -376,8 +376,8 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		if ir.LoadAfter != "" {
 			load = " (load " + ir.LoadAfter + " after)"
 		}
-		item("(%s) %s%s: podman save %s; fix-image %s (its fix %s)", info(ir.Name).roman, ir.Name, load,
-			secondsList(ir.Save), secondsList(ir.FixImage), secondsList(ir.Fix))
+		item("(%s) %s%s: podman save %s; podman save --uncompressed %s; fix-image %s (its fix %s, its load %s)", info(ir.Name).roman, ir.Name, load,
+			secondsList(ir.Save), secondsList(ir.SaveUncompressed), secondsList(ir.FixImage), secondsList(ir.Fix), secondsList(ir.FixLoad))
 	}
 
 	if n, err := strconv.Atoi(machine["nproc"]); err == nil {

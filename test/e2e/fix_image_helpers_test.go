@@ -54,6 +54,11 @@ func remainrootBuild(t *testing.T, bin, hooks string, args []string, tag, ctx st
 			t.Log(l) // save=, fix=, load= timings
 		}
 	}
+	// The test user's storage is one fix-image reads itself: no fallback
+	// to podman save.
+	if !strings.Contains(r.stderr, "from=storage") || strings.Contains(r.stderr, "saving the whole image") {
+		t.Errorf("remainroot build: fix-image did not read the image from the storage:\n%s", r.stderr)
+	}
 	return unfixed
 }
 

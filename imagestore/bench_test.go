@@ -1,7 +1,6 @@
 package imagestore
 
 import (
-	"archive/tar"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -112,7 +111,7 @@ func TestMillionEntries(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	n := 0
-	err := readTarSplit(r, func(*tar.Header) error {
+	err := readTarSplit(r, func(*header) error {
 		if n++; n%200_000 == 0 {
 			runtime.GC()
 			runtime.ReadMemStats(&after)

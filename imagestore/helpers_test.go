@@ -53,11 +53,11 @@ func tarSplitOf(t testing.TB, hdrs []*tar.Header) []byte {
 	return out.Bytes()
 }
 
-// layer is a Merge argument made of headers.
-func layer(hdrs ...*tar.Header) func(func(*tar.Header) error) error {
-	return func(fn func(*tar.Header) error) error {
+// layer is a mergeLayers argument made of headers.
+func layer(hdrs ...*tar.Header) func(func(*header) error) error {
+	return func(fn func(*header) error) error {
 		for _, h := range hdrs {
-			if err := fn(h); err != nil {
+			if err := fn(headerOf(h)); err != nil {
 				return err
 			}
 		}

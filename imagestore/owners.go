@@ -1,7 +1,6 @@
 package imagestore
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -61,19 +60,19 @@ func (s Store) cacheName(top string) string {
 
 // merge reads the chain's tar-split files, lowest layer first.
 func (s Store) merge(chain []string) (Table, error) {
-	readers := make([]func(func(*tar.Header) error) error, len(chain))
+	readers := make([]func(func(*header) error) error, len(chain))
 	for i, id := range chain {
-		readers[i] = func(fn func(*tar.Header) error) error {
+		readers[i] = func(fn func(*header) error) error {
 			f, err := os.Open(s.TarSplitPath(id))
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			if err := ReadHeaders(f, fn); err != nil {
+			if err := readHeaders(f, fn); err != nil {
 				return fmt.Errorf("%s: %w", f.Name(), err)
 			}
 			return nil
 		}
 	}
-	return Merge(readers...)
+	return mergeLayers(readers...)
 }

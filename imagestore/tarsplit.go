@@ -12,14 +12,17 @@ import (
 
 // readHeaders calls fn with each tar header of a layer's tar-split file
 // (gzip-compressed JSON lines), in archive order. File bodies are skipped
-// without being produced: the tar-split holds their sizes only.
+// without being produced: the tar-split holds their sizes only. The
+// decompression runs ahead in a goroutine of its own (readAhead).
 func readHeaders(r io.Reader, fn func(*header) error) error {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("tar-split: %w", err)
 	}
 	defer zr.Close()
-	return readTarSplit(zr, fn)
+	ahead := newReadAhead(zr)
+	defer ahead.Close()
+	return readTarSplit(ahead, fn)
 }
 
 // readTarSplit is readHeaders on the uncompressed JSON lines. It follows

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -51,6 +52,17 @@ func tarSplitOf(t testing.TB, hdrs []*tar.Header) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// mergeLayers merges layers, lowest first, as Store.Owners does.
+func mergeLayers(layers ...func(func(*header) error) error) (Table, error) {
+	m := newMerger()
+	for i, read := range layers {
+		if err := m.addLayer(read); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+	}
+	return m.table(), nil
 }
 
 // layer is a mergeLayers argument made of headers.

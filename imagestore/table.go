@@ -56,6 +56,25 @@ type layerEntry struct {
 
 func newMerger() *merger { return &merger{entries: map[string]layerEntry{}} }
 
+// load starts the merger from the Table of the layers below the next.
+func (m *merger) load(t Table) {
+	for _, e := range t {
+		m.entries[e.Path] = layerEntry{e, m.layer}
+		m.bytes += len(e.Path)
+	}
+}
+
+// addLayer merges the next layer: read calls its argument with every
+// header of the layer in archive order (as readHeaders does).
+func (m *merger) addLayer(read func(func(*header) error) error) error {
+	m.startLayer()
+	if err := read(m.add); err != nil {
+		return err
+	}
+	m.endLayer()
+	return nil
+}
+
 // startLayer begins the next layer.
 func (m *merger) startLayer() {
 	m.layer++
@@ -224,19 +243,4 @@ func appendClean(dst, name []byte) ([]byte, error) {
 		dst = append(dst, '/')
 	}
 	return dst, nil
-}
-
-// mergeLayers merges layers, lowest first, each given as a function that
-// calls its argument with every header of the layer in archive order (as
-// readHeaders does).
-func mergeLayers(layers ...func(func(*header) error) error) (Table, error) {
-	m := newMerger()
-	for i, read := range layers {
-		m.startLayer()
-		if err := read(m.add); err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
-		}
-		m.endLayer()
-	}
-	return m.table(), nil
 }

@@ -21,11 +21,12 @@ import (
 // of them (four base64 characters each), which it neither checks nor
 // decodes, and says how many bytes that is. The payload's length is
 // skipped + len(e.Payload).
-func decodeEntry(line, buf []byte, skip int) (e storage.Entry, skipped int, out []byte, err error) {
+func decodeEntry(line, buf []byte, skip int) (storage.Entry, int, []byte, error) {
 	if e, skipped, buf, ok := scanEntry(line, buf, skip); ok {
 		return e, skipped, buf, nil
 	}
-	err = json.Unmarshal(line, &e)
+	var e storage.Entry // on the heap: only here
+	err := json.Unmarshal(line, &e)
 	return e, 0, buf, err
 }
 

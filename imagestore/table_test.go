@@ -3,6 +3,7 @@ package imagestore
 import (
 	"archive/tar"
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,5 +106,17 @@ func TestMergeBoundsTheTable(t *testing.T) {
 	}
 	if _, err := mergeLayers(many); err == nil || !strings.Contains(err.Error(), "owned paths") {
 		t.Errorf("err %v, want a bound", err)
+	}
+}
+
+// TestAppendClean: the merger's path cleaning is path.Clean's, in the
+// image's root.
+func TestAppendClean(t *testing.T) {
+	for _, name := range []string{"", ".", "./", "/", "//", "a", "a/", "a//b/", "/./a/.", "a/./b", "./usr/share/d1/f2",
+		"..a/b..", "...", "a/.../b", ".wh.x", "./etc/.wh..wh..opq", strings.Repeat("d/", 100) + "f"} {
+		got, err := appendClean([]byte("keep"), []byte(name))
+		if want := "keep" + path.Clean("/"+name); err != nil || string(got) != want {
+			t.Errorf("%q: got %q, %v; want %q", name, got, err, want)
+		}
 	}
 }

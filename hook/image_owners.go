@@ -19,7 +19,7 @@ import (
 // mode full: the store from the bundle path podman gives the runtime
 // (<graphroot>/<driver>-containers/<id>/userdata), the image's top layer
 // from the store's containers.json (a build's RUN container is there too),
-// the owners from the layers' tar-split files (cached per top layer), each
+// the owners from the layers' tar-split files (cached per layer), each
 // looked up in the container's root filesystem (config.json's root.path).
 // Where any of it is missing or unreadable (another store, a partial pull,
 // --rootfs) it logs why, once, and returns nil: files then show what they

@@ -19,7 +19,7 @@ import (
 )
 
 // cacheMagic starts a cached Table; a change of format changes it.
-const cacheMagic = "remainroot-image-owners 1"
+const cacheMagic = "remainroot-image-owners 2"
 
 // CacheDir is the directory of cached Tables of the invoking user:
 // $XDG_CACHE_HOME or $HOME/.cache, else the home directory of uid (hooks
@@ -43,23 +43,27 @@ func CacheDir(uid int) (string, error) {
 	return filepath.Join(base, "remainroot", "image-owners"), nil
 }
 
-// fingerprint names the state of a chain's tar-split files: a cached
-// Table is good while they are the same files.
-func (s Store) fingerprint(chain []string) (string, error) {
-	h := sha256.New()
-	for _, id := range chain {
+// fingerprints name the state of a chain's tar-split files: the i-th
+// that of chain[:i+1], so that a cached Table is good while the files of
+// its layer and of every layer below are the same files.
+func (s Store) fingerprints(chain []string) ([]string, error) {
+	fps := make([]string, len(chain))
+	prev := ""
+	for i, id := range chain {
 		var st unix.Stat_t
 		p := s.TarSplitPath(id)
 		if err := unix.Stat(p, &st); err != nil {
-			return "", fmt.Errorf("stat %s: %w", p, err)
+			return nil, fmt.Errorf("stat %s: %w", p, err)
 		}
-		fmt.Fprintf(h, "%s %d %d %d.%d\n", id, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\n%s %d %d %d.%d\n", prev, id, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec))
+		fps[i] = hex.EncodeToString(sum[:])
+		prev = fps[i]
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return fps, nil
 }
 
 // writeCache stores t as file atomically: a temporary file in the same
-// directory renamed over it.
+// directory renamed over it. Owners prunes the directory after.
 func writeCache(file, fingerprint string, t Table) error {
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -79,11 +83,7 @@ func writeCache(file, fingerprint string, t Table) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(f.Name(), file); err != nil {
-		return err
-	}
-	pruneCache(dir, time.Now().Add(-cacheLifetime))
-	return nil
+	return os.Rename(f.Name(), file)
 }
 
 // cacheLifetime is how long a cached Table is kept after it was written:

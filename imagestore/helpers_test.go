@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -53,11 +54,22 @@ func tarSplitOf(t testing.TB, hdrs []*tar.Header) []byte {
 	return out.Bytes()
 }
 
-// layer is a Merge argument made of headers.
-func layer(hdrs ...*tar.Header) func(func(*tar.Header) error) error {
-	return func(fn func(*tar.Header) error) error {
+// mergeLayers merges layers, lowest first, as Store.Owners does.
+func mergeLayers(layers ...func(func(*header) error) error) (Table, error) {
+	m := newMerger()
+	for i, read := range layers {
+		if err := m.addLayer(read); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+	}
+	return m.table(), nil
+}
+
+// layer is a mergeLayers argument made of headers.
+func layer(hdrs ...*tar.Header) func(func(*header) error) error {
+	return func(fn func(*header) error) error {
 		for _, h := range hdrs {
-			if err := fn(h); err != nil {
+			if err := fn(headerOf(h)); err != nil {
 				return err
 			}
 		}

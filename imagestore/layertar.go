@@ -199,7 +199,8 @@ func (t *layerTar) next() error {
 		return fmt.Errorf("layer %s: tar-split: line %d: %w", t.layer, t.line, err)
 	}
 	var e storage.Entry
-	if e, t.buf, err = decodeEntry(text, t.buf); err != nil {
+	// The whole payload: the padding is part of the tar.
+	if e, _, t.buf, err = decodeEntry(text, t.buf, 0); err != nil {
 		return fmt.Errorf("layer %s: tar-split: line %d: %w", t.layer, t.line, err)
 	}
 	switch e.Type {

@@ -1,18 +1,21 @@
 package imagestore
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 )
 
-// Owners returns the Table of the image whose top layer is top, from the
-// cache in cacheDir (when not "") or from the layers' tar-split files,
-// caching what it computed. cached says which.
+// Owners returns the Table of the image whose top layer is top. The Table
+// of each layer (the owners its chain of layers, up to it, gives) is
+// cached in cacheDir (when not ""): Owners reads the tar-split files of
+// the layers above the highest one whose Table is cached, and caches the
+// Table of each layer it read; an image on a known base reads only its
+// own layers. cached says the top layer's Table came from the cache.
 func (s Store) Owners(top, cacheDir string, log *slog.Logger) (t Table, cached bool, err error) {
 	if top == "" {
 		return nil, false, errNoImage
@@ -25,55 +28,65 @@ func (s Store) Owners(top, cacheDir string, log *slog.Logger) (t Table, cached b
 	if err != nil {
 		return nil, false, err
 	}
-	fp, err := s.fingerprint(chain)
+	fps, err := s.fingerprints(chain)
 	if err != nil {
 		return nil, false, err
 	}
-	file := ""
+	m, from := newMerger(), 0
 	if cacheDir != "" {
-		file = filepath.Join(cacheDir, s.cacheName(top))
-		t, err := readCache(file, fp)
-		if err == nil {
-			return t, true, nil
-		}
-		if !os.IsNotExist(err) {
-			log.Debug("image owners: cache not used", "file", file, "err", err)
+		for i := len(chain) - 1; i >= 0; i-- {
+			file := filepath.Join(cacheDir, s.cacheName(chain[i]))
+			t, err := readCache(file, fps[i])
+			if err != nil {
+				if !os.IsNotExist(err) {
+					log.Debug("image owners: cache not used", "file", file, "err", err)
+				}
+				continue
+			}
+			if i == len(chain)-1 {
+				return t, true, nil
+			}
+			m.load(t)
+			from = i + 1
+			break
 		}
 	}
-	t, err = s.merge(chain)
-	if err != nil {
-		return nil, false, err
-	}
-	if file != "" {
-		if err := writeCache(file, fp, t); err != nil {
+	for i := from; i < len(chain); i++ {
+		id := chain[i]
+		if err := m.addLayer(func(fn func(*header) error) error { return s.readLayer(id, fn) }); err != nil {
+			return nil, false, fmt.Errorf("layer %d: %w", i, err)
+		}
+		if cacheDir == "" {
+			continue
+		}
+		file := filepath.Join(cacheDir, s.cacheName(chain[i]))
+		if err := writeCache(file, fps[i], m.table()); err != nil {
 			log.Warn("image owners: cannot cache", "file", file, "err", err)
 		}
 	}
-	return t, false, nil
-}
-
-// cacheName names the cached Table of top in this store: the same layer
-// (a pulled layer's id is its content's) in two stores has two entries.
-func (s Store) cacheName(top string) string {
-	sum := sha256.Sum256([]byte(s.GraphRoot + "\x00" + s.Driver))
-	return top + "-" + hex.EncodeToString(sum[:6])
-}
-
-// merge reads the chain's tar-split files, lowest layer first.
-func (s Store) merge(chain []string) (Table, error) {
-	readers := make([]func(func(*tar.Header) error) error, len(chain))
-	for i, id := range chain {
-		readers[i] = func(fn func(*tar.Header) error) error {
-			f, err := os.Open(s.TarSplitPath(id))
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := ReadHeaders(f, fn); err != nil {
-				return fmt.Errorf("%s: %w", f.Name(), err)
-			}
-			return nil
-		}
+	if cacheDir != "" {
+		pruneCache(cacheDir, time.Now().Add(-cacheLifetime))
 	}
-	return Merge(readers...)
+	return m.table(), false, nil
+}
+
+// cacheName names the cached Table of a layer in this store: the same
+// layer (a pulled layer's id is its content's) in two stores has two
+// entries.
+func (s Store) cacheName(layer string) string {
+	sum := sha256.Sum256([]byte(s.GraphRoot + "\x00" + s.Driver))
+	return layer + "-" + hex.EncodeToString(sum[:6])
+}
+
+// readLayer calls fn with each header of a layer's tar-split file.
+func (s Store) readLayer(id string, fn func(*header) error) error {
+	f, err := os.Open(s.TarSplitPath(id))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := readHeaders(f, fn); err != nil {
+		return fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	return nil
 }

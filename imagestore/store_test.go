@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeStore writes a vfs store with layers base <- top (top whites out
@@ -106,5 +107,56 @@ func TestStorePaths(t *testing.T) {
 	}
 	if _, _, err := StoreOfRootfs("/var/lib/x/rootfs"); err == nil {
 		t.Error("another root: no error")
+	}
+}
+
+// TestOwnersPerLayer: each layer's Table is cached, so an image on a
+// known base reads its own layers only, and a change of a lower layer's
+// tar-split makes the Tables above it stale.
+func TestOwnersPerLayer(t *testing.T) {
+	s := fakeStore(t)
+	log := slog.New(slog.DiscardHandler)
+	cache := t.TempDir()
+	if _, cached, err := s.Owners("top", cache, log); err != nil || cached {
+		t.Fatalf("cold: cached %v, %v", cached, err)
+	}
+	for _, id := range []string{"base", "top"} {
+		if _, err := os.Stat(filepath.Join(cache, s.cacheName(id))); err != nil {
+			t.Errorf("layer %s: %v", id, err)
+		}
+	}
+	// Another image on base; base's tar-split made unreadable in place
+	// (same inode, size and time): only the cached Table of base can be
+	// used.
+	os.WriteFile(filepath.Join(s.dir("layers"), "layers.json"),
+		[]byte(`[{"id":"base"},{"id":"top","parent":"base"},{"id":"top2","parent":"base"}]`), 0o600)
+	os.WriteFile(s.TarSplitPath("top2"), tarSplitOf(t, []*tar.Header{file("./etc/.wh.shadow", 0, 0, 0), file("./srv/a", 7, 7, 0o600)}), 0o600)
+	p := s.TarSplitPath("base")
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte(strings.Repeat("x", int(st.Size()))))
+	f.Close()
+	os.Chtimes(p, st.ModTime(), st.ModTime())
+	want := Table{{"/etc/gshadow", 0, 42, 0o640}, {"/srv/a", 7, 7, 0o600}, {"/var/mail", 0, 0, 0o2775}}
+	got, cached, err := s.Owners("top2", cache, log)
+	if err != nil || cached || !reflect.DeepEqual(got, want) {
+		t.Errorf("on a known base: %v cached %v %v, want %v", got, cached, err, want)
+	}
+	if _, cached, err := s.Owners("top2", cache, log); err != nil || !cached {
+		t.Errorf("again: cached %v, %v", cached, err)
+	}
+	// base changed: its Table and those above it are stale, and base is
+	// read (and found unreadable).
+	os.Chtimes(p, st.ModTime().Add(time.Second), st.ModTime().Add(time.Second))
+	for _, top := range []string{"top", "top2"} {
+		if _, _, err := s.Owners(top, cache, log); err == nil || !strings.Contains(err.Error(), "layer 0") {
+			t.Errorf("%s after base changed: %v", top, err)
+		}
 	}
 }

@@ -56,7 +56,7 @@ func writeSyntheticTarSplit(t testing.TB, w io.Writer, n, nonRootEvery int) {
 func TestSyntheticTarSplit(t *testing.T) {
 	var b bytes.Buffer
 	writeSyntheticTarSplit(t, &b, 1000, 100)
-	table, err := Merge(func(fn func(*tar.Header) error) error { return readTarSplit(&b, fn) })
+	table, err := mergeLayers(func(fn func(*header) error) error { return readTarSplit(&b, fn) })
 	if err != nil {
 		t.Fatal(err)
 	}

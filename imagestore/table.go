@@ -2,6 +2,7 @@ package imagestore
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -31,7 +32,9 @@ const (
 	opaqueMarker   = ".wh..wh..opq"
 )
 
-// merger merges layers, lowest first, into a table.
+// merger merges layers, lowest first, into a table. It makes a string
+// only for an entry it keeps: the paths of the other entries are built in
+// a buffer of its own and looked up in its maps without one.
 type merger struct {
 	entries map[string]layerEntry
 	bytes   int
@@ -42,6 +45,8 @@ type merger struct {
 	// a non-directory replacing a directory.
 	dirs map[string]bool
 	cuts map[string]bool
+	// name and link are the current entry's clean paths.
+	name, link []byte
 }
 
 type layerEntry struct {
@@ -50,6 +55,25 @@ type layerEntry struct {
 }
 
 func newMerger() *merger { return &merger{entries: map[string]layerEntry{}} }
+
+// load starts the merger from the Table of the layers below the next.
+func (m *merger) load(t Table) {
+	for _, e := range t {
+		m.entries[e.Path] = layerEntry{e, m.layer}
+		m.bytes += len(e.Path)
+	}
+}
+
+// addLayer merges the next layer: read calls its argument with every
+// header of the layer in archive order (as readHeaders does).
+func (m *merger) addLayer(read func(func(*header) error) error) error {
+	m.startLayer()
+	if err := read(m.add); err != nil {
+		return err
+	}
+	m.endLayer()
+	return nil
+}
 
 // startLayer begins the next layer.
 func (m *merger) startLayer() {
@@ -65,20 +89,22 @@ func (m *merger) startLayer() {
 }
 
 // add merges one header of the current layer.
-func (m *merger) add(hdr *tar.Header) error {
-	name, err := cleanPath(hdr.Name)
+func (m *merger) add(hdr *header) error {
+	name, err := appendClean(m.name[:0], hdr.name)
 	if err != nil {
 		return err
 	}
-	dir, base := path.Dir(name), path.Base(name)
+	m.name = name
+	slash := bytes.LastIndexByte(name, '/')
+	dir, base := name[:max(slash, 1)], name[slash+1:]
 	switch {
-	case base == opaqueMarker:
+	case string(base) == opaqueMarker:
 		m.cut(dir)
 		return nil
-	case strings.HasPrefix(base, whiteoutMeta):
+	case bytes.HasPrefix(base, []byte(whiteoutMeta)):
 		return nil // other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs)
-	case strings.HasPrefix(base, whiteoutPrefix):
-		target := path.Join(dir, base[len(whiteoutPrefix):])
+	case bytes.HasPrefix(base, []byte(whiteoutPrefix)):
+		target := []byte(path.Join(string(dir), string(base[len(whiteoutPrefix):])))
 		m.removeEarlier(target)
 		m.cut(target)
 		return nil
@@ -88,55 +114,57 @@ func (m *merger) add(hdr *tar.Header) error {
 		return err
 	}
 	m.removeEarlier(name)
-	if hdr.Typeflag != tar.TypeDir {
+	if hdr.typeflag != tar.TypeDir {
 		m.cut(name)
 	}
-	if hdr.Typeflag == tar.TypeLink {
+	if hdr.typeflag == tar.TypeLink {
 		// A hard link shares its target's inode, which the link's header
 		// gives its owner and mode (containers/storage chowns and chmods
 		// the link's path after linking it).
-		target, err := cleanPath(hdr.Linkname)
+		target, err := appendClean(m.link[:0], hdr.linkname)
 		if err != nil {
 			return fmt.Errorf("hard link %q: %w", name, err)
 		}
-		if err := m.set(Entry{Path: target, UID: e.UID, GID: e.GID, Mode: e.Mode}); err != nil {
+		m.link = target
+		if err := m.set(target, e); err != nil {
 			return err
 		}
 	}
-	return m.set(e)
+	return m.set(name, e)
 }
 
-// set records e, or forgets its path when e is owned by 0:0 with no
-// special bit.
-func (m *merger) set(e Entry) error {
-	if old, ok := m.entries[e.Path]; ok {
+// set records e's owner and mode for p, or forgets p when e is owned by
+// 0:0 with no special bit.
+func (m *merger) set(p []byte, e Entry) error {
+	if old, ok := m.entries[string(p)]; ok {
 		m.bytes -= len(old.Path)
-		delete(m.entries, e.Path)
+		delete(m.entries, old.Path)
 	}
 	if !e.special() {
 		return nil
 	}
-	if len(m.entries) >= maxTable || m.bytes+len(e.Path) > maxTableBytes {
+	if len(m.entries) >= maxTable || m.bytes+len(p) > maxTableBytes {
 		return fmt.Errorf("more than %d owned paths or %d bytes of them", maxTable, maxTableBytes)
 	}
+	e.Path = string(p)
 	m.entries[e.Path] = layerEntry{e, m.layer}
-	m.bytes += len(e.Path)
+	m.bytes += len(p)
 	return nil
 }
 
 // removeEarlier forgets p if an earlier layer gave it.
-func (m *merger) removeEarlier(p string) {
-	if old, ok := m.entries[p]; ok && old.layer < m.layer {
-		m.bytes -= len(p)
-		delete(m.entries, p)
+func (m *merger) removeEarlier(p []byte) {
+	if old, ok := m.entries[string(p)]; ok && old.layer < m.layer {
+		m.bytes -= len(old.Path)
+		delete(m.entries, old.Path)
 	}
 }
 
 // cut marks p as a path whose earlier layers' descendants go at the end
 // of the layer; only paths with such descendants are kept.
-func (m *merger) cut(p string) {
-	if m.dirs[p] {
-		m.cuts[p] = true
+func (m *merger) cut(p []byte) {
+	if m.dirs[string(p)] {
+		m.cuts[string(p)] = true
 	}
 }
 
@@ -174,44 +202,45 @@ func (m *merger) table() Table {
 
 func (e Entry) special() bool { return e.UID != 0 || e.GID != 0 || e.Mode&specialBits != 0 }
 
-// entryOf checks a header's owner and mode.
-func entryOf(name string, hdr *tar.Header) (Entry, error) {
-	if hdr.Uid < 0 || hdr.Gid < 0 || int64(hdr.Uid) > math.MaxUint32-1 || int64(hdr.Gid) > math.MaxUint32-1 {
-		return Entry{}, fmt.Errorf("%q: owner %d:%d out of range", name, hdr.Uid, hdr.Gid)
+// entryOf checks a header's owner and mode; the entry has no path.
+func entryOf(name []byte, hdr *header) (Entry, error) {
+	if hdr.uid < 0 || hdr.gid < 0 || hdr.uid > math.MaxUint32-1 || hdr.gid > math.MaxUint32-1 {
+		return Entry{}, fmt.Errorf("%q: owner %d:%d out of range", name, hdr.uid, hdr.gid)
 	}
-	return Entry{Path: name, UID: uint32(hdr.Uid), GID: uint32(hdr.Gid), Mode: uint32(hdr.Mode) & 0o7777}, nil
+	return Entry{UID: uint32(hdr.uid), GID: uint32(hdr.gid), Mode: uint32(hdr.mode) & 0o7777}, nil
 }
 
 // cleanPath makes a tar name absolute and clean in the image's root,
 // refusing one that leaves it ("..") or is too long.
 func cleanPath(name string) (string, error) {
-	if len(name) > maxPath {
-		return "", fmt.Errorf("a path of %d bytes (more than %d)", len(name), maxPath)
-	}
-	if strings.IndexByte(name, 0) >= 0 {
-		return "", errors.New("a path with a NUL byte")
-	}
-	for rest := name; rest != ""; {
-		var c string
-		c, rest, _ = strings.Cut(rest, "/")
-		if c == ".." {
-			return "", fmt.Errorf("path %q leaves the image's root", name)
-		}
-	}
-	return path.Clean("/" + name), nil
+	p, err := appendClean(nil, []byte(name))
+	return string(p), err
 }
 
-// Merge merges layers, lowest first, each given as a function that calls
-// its argument with every header of the layer in archive order (as
-// ReadHeaders does).
-func Merge(layers ...func(func(*tar.Header) error) error) (Table, error) {
-	m := newMerger()
-	for i, read := range layers {
-		m.startLayer()
-		if err := read(m.add); err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
-		}
-		m.endLayer()
+// appendClean appends name made absolute and clean in the image's root
+// to dst, as path.Clean("/" + name) but refusing a ".." and a name that
+// is too long or has a NUL byte.
+func appendClean(dst, name []byte) ([]byte, error) {
+	if len(name) > maxPath {
+		return dst, fmt.Errorf("a path of %d bytes (more than %d)", len(name), maxPath)
 	}
-	return m.table(), nil
+	if bytes.IndexByte(name, 0) >= 0 {
+		return dst, errors.New("a path with a NUL byte")
+	}
+	start := len(dst)
+	for rest := name; len(rest) > 0; {
+		var c []byte
+		c, rest, _ = bytes.Cut(rest, []byte("/"))
+		switch string(c) {
+		case "", ".":
+			continue
+		case "..":
+			return dst, fmt.Errorf("path %q leaves the image's root", name)
+		}
+		dst = append(append(dst, '/'), c...)
+	}
+	if len(dst) == start {
+		dst = append(dst, '/')
+	}
+	return dst, nil
 }

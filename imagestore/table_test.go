@@ -3,12 +3,13 @@ package imagestore
 import (
 	"archive/tar"
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-func TestMerge(t *testing.T) {
+func TestMergeLayers(t *testing.T) {
 	shadow := file("./etc/shadow", 0, 42, 0o640)
 	cases := []struct {
 		name   string
@@ -49,11 +50,11 @@ func TestMerge(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var layers []func(func(*tar.Header) error) error
+			var layers []func(func(*header) error) error
 			for _, l := range c.layers {
 				layers = append(layers, layer(l...))
 			}
-			got, err := Merge(layers...)
+			got, err := mergeLayers(layers...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +80,7 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Merge(layer(c.hdr))
+			_, err := mergeLayers(layer(c.hdr))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err %v, want %q", err, c.want)
 			}
@@ -88,22 +89,34 @@ func TestMergeRefuses(t *testing.T) {
 }
 
 func TestAbsolutePathsAreInTheRoot(t *testing.T) {
-	got, err := Merge(layer(file("/etc//shadow", 0, 42, 0o640)))
+	got, err := mergeLayers(layer(file("/etc//shadow", 0, 42, 0o640)))
 	if err != nil || len(got) != 1 || got[0].Path != "/etc/shadow" {
 		t.Errorf("got %v, %v", got, err)
 	}
 }
 
 func TestMergeBoundsTheTable(t *testing.T) {
-	many := func(fn func(*tar.Header) error) error {
+	many := func(fn func(*header) error) error {
 		for i := 0; i <= maxTable; i++ {
-			if err := fn(file(fmt.Sprintf("f%d", i), 1, 1, 0o644)); err != nil {
+			if err := fn(headerOf(file(fmt.Sprintf("f%d", i), 1, 1, 0o644))); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if _, err := Merge(many); err == nil || !strings.Contains(err.Error(), "owned paths") {
+	if _, err := mergeLayers(many); err == nil || !strings.Contains(err.Error(), "owned paths") {
 		t.Errorf("err %v, want a bound", err)
+	}
+}
+
+// TestAppendClean: the merger's path cleaning is path.Clean's, in the
+// image's root.
+func TestAppendClean(t *testing.T) {
+	for _, name := range []string{"", ".", "./", "/", "//", "a", "a/", "a//b/", "/./a/.", "a/./b", "./usr/share/d1/f2",
+		"..a/b..", "...", "a/.../b", ".wh.x", "./etc/.wh..wh..opq", strings.Repeat("d/", 100) + "f"} {
+		got, err := appendClean([]byte("keep"), []byte(name))
+		if want := "keep" + path.Clean("/"+name); err != nil || string(got) != want {
+			t.Errorf("%q: got %q, %v; want %q", name, got, err, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package imagestore
 
 import (
-	"archive/tar"
 	"bufio"
 	"compress/gzip"
 	"errors"
@@ -11,28 +10,33 @@ import (
 	"github.com/vbatts/tar-split/tar/storage"
 )
 
-// ReadHeaders calls fn with each tar header of a layer's tar-split file
+// readHeaders calls fn with each tar header of a layer's tar-split file
 // (gzip-compressed JSON lines), in archive order. File bodies are skipped
-// without being produced: the tar-split holds their sizes only.
-func ReadHeaders(r io.Reader, fn func(*tar.Header) error) error {
+// without being produced: the tar-split holds their sizes only. The
+// decompression runs ahead in a goroutine of its own (readAhead).
+func readHeaders(r io.Reader, fn func(*header) error) error {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("tar-split: %w", err)
 	}
 	defer zr.Close()
-	return readTarSplit(zr, fn)
+	ahead := newReadAhead(zr)
+	defer ahead.Close()
+	return readTarSplit(ahead, fn)
 }
 
-// readTarSplit is ReadHeaders on the uncompressed JSON lines. It follows
+// readTarSplit is readHeaders on the uncompressed JSON lines. It follows
 // the layout tar-split gives them: a raw segment holds the padding of the
 // body before it (up to the next 512-byte boundary of the tar stream) and
 // then the header blocks of one entry, which parseHeaders reads; a file
 // entry stands for its body, which only moves the position in the stream.
-// An all-zero block ends the archive.
-func readTarSplit(r io.Reader, fn func(*tar.Header) error) error {
+// An all-zero block ends the archive. The padding is neither decoded nor
+// checked (decodeEntry). fn's header is valid until it returns.
+func readTarSplit(r io.Reader, fn func(*header) error) error {
 	lines := bufio.NewReaderSize(r, 64<<10)
 	var pos int64
 	var buf []byte
+	var hdr header
 	for line, entries := 1, 0; ; line++ {
 		text, err := readLine(lines)
 		if errors.Is(err, io.EOF) {
@@ -41,8 +45,10 @@ func readTarSplit(r io.Reader, fn func(*tar.Header) error) error {
 		if err != nil {
 			return fmt.Errorf("tar-split: line %d: %w", line, err)
 		}
+		padding := int((blockSize - pos%blockSize) % blockSize)
 		var e storage.Entry
-		if e, buf, err = decodeEntry(text, buf); err != nil {
+		var skipped int
+		if e, skipped, buf, err = decodeEntry(text, buf, padding); err != nil {
 			return fmt.Errorf("tar-split: line %d: %w", line, err)
 		}
 		switch e.Type {
@@ -57,8 +63,8 @@ func readTarSplit(r io.Reader, fn func(*tar.Header) error) error {
 			return fmt.Errorf("tar-split: line %d: unknown entry type %d", line, e.Type)
 		}
 		seg := e.Payload
-		pad := min(int64(len(seg)), (blockSize-pos%blockSize)%blockSize)
-		seg, pos = seg[pad:], pos+pad+int64(len(seg[pad:]))
+		pad := min(len(seg), padding-skipped)
+		seg, pos = seg[pad:], pos+int64(skipped+pad+len(seg[pad:]))
 		if len(seg) == 0 {
 			continue
 		}
@@ -68,11 +74,10 @@ func readTarSplit(r io.Reader, fn func(*tar.Header) error) error {
 		if entries++; entries > maxEntries {
 			return fmt.Errorf("tar-split: more than %d entries", maxEntries)
 		}
-		hdr, err := parseHeaders(seg)
-		if err != nil {
+		if err := parseHeaders(seg, &hdr); err != nil {
 			return fmt.Errorf("tar-split: line %d: entry %d: %w", line, entries, err)
 		}
-		if err := fn(hdr); err != nil {
+		if err := fn(&hdr); err != nil {
 			return err
 		}
 	}

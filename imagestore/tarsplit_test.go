@@ -12,8 +12,8 @@ import (
 // headersOf reads a tar-split file's headers as "name uid:gid mode".
 func headersOf(data []byte) ([]string, error) {
 	var got []string
-	err := ReadHeaders(bytes.NewReader(data), func(h *tar.Header) error {
-		got = append(got, h.Name+" "+strconv.Itoa(h.Uid)+":"+strconv.Itoa(h.Gid))
+	err := readHeaders(bytes.NewReader(data), func(h *header) error {
+		got = append(got, string(h.name)+" "+strconv.FormatInt(h.uid, 10)+":"+strconv.FormatInt(h.gid, 10))
 		return nil
 	})
 	return got, err

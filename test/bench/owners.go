@@ -475,7 +475,7 @@ func ownersTargets(item func(string, ...any), images []*ImageResult) {
 		}
 	}
 	name := "(" + info("image-owners").roman + ") image-owners"
-	goal := fmt.Sprintf("image owners add <= %.0f ms at start for %d files (warm cache / cold)", ownersTargetMS, imgOwnersFiles)
+	goal := fmt.Sprintf("image owners add <= %.0f ms at start for %d files, from the cache and cold (warm / cold)", ownersTargetMS, imgOwnersFiles)
 	switch {
 	case ir == nil:
 		item("%-16s %s: not run (-only)", name, goal)
@@ -492,7 +492,7 @@ func ownersTargets(item func(string, ...any), images []*ImageResult) {
 			median(r.APICold)*1e3, median(r.APIColdCPU)*1e3, median(r.APIWarm)*1e3,
 			(median(r.Warm)-native)*1e3, (median(r.Cold)-native)*1e3, native)
 		for _, x := range ir.Owners[1:] {
-			item("%-16s with %d of %d files not root's: %.1f / %.1f ms (Store.Owners in-process: %.1f ms cold, cpu %.1f; cached %.2f ms): from the cache the cost grows with the files not root's; the cold read is of the whole tar-split",
+			item("%-16s with %d of %d files not root's: %.1f / %.1f ms (Store.Owners in-process: %.1f ms cold, cpu %.1f; cached %.2f ms): from the cache the cost grows with the files not root's; cold, with the size of the tar-split of every layer not yet cached (each layer's owners are cached: an image on a cached base reads only its own layers; these images have one layer)",
 				"", x.NotRoot, x.Files, median(x.HookWarm)*1e3, median(x.HookCold)*1e3,
 				median(x.APICold)*1e3, median(x.APIColdCPU)*1e3, median(x.APIWarm)*1e3)
 		}

@@ -227,5 +227,25 @@ func (t *Tracer) onTracerThread(w *tracerWork) error {
 			<-changed
 		}
 	}
-	return <-w.done
+	// Done by the tracer's thread, or never: the doorbell given up (the
+	// trace ended, or none could replace it) after the work was queued
+	// and its queue emptied.
+	for {
+		t.mu.Lock()
+		current, changed := t.bell, b.changed
+		t.mu.Unlock()
+		if current != b {
+			select {
+			case err := <-w.done:
+				return err
+			default:
+				return errNoDoorbell
+			}
+		}
+		select {
+		case err := <-w.done:
+			return err
+		case <-changed:
+		}
+	}
 }

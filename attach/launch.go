@@ -86,9 +86,19 @@ func (s *Session) StartCommand(c Command) (int, error) {
 		return 0, fmt.Errorf("start launcher: %w", err)
 	}
 	pid := proc.Pid
+	proc.Release()
 	s.SetMain(pid)
 	s.t.mainChild = true
+	// The launcher is the command to be: killed before it execs (by
+	// SIGKILL from outside), its death is the command's, and the wait
+	// loop reaps it and reports its status (live: the main child).
 	if err := s.SeizeProcess(pid, false); err != nil {
+		if errors.Is(err, unix.ESRCH) || exited(pid) {
+			s.t.log.Debug("the launcher died before it was seized", "pid", pid, "err", err)
+			w.Close()
+			reportR.Close()
+			return pid, nil
+		}
 		unix.Kill(pid, unix.SIGKILL)
 		w.Close()
 		reportR.Close()
@@ -97,6 +107,12 @@ func (s *Session) StartCommand(c Command) (int, error) {
 	if _, err := w.Write([]byte{1}); err != nil {
 		w.Close()
 		reportR.Close()
+		if errors.Is(err, unix.EPIPE) {
+			// Its end of the pipe is closed: it died (seized, its end
+			// comes to the wait loop).
+			s.t.log.Debug("the launcher died before it was released", "pid", pid)
+			return pid, nil
+		}
 		return 0, fmt.Errorf("release launcher: %w", err)
 	}
 	// The listener arrives while the wait loop runs (the launcher's own

@@ -351,14 +351,15 @@ func (t *Tracer) waitFlags() int {
 	return flags
 }
 
-// live reports whether any tracee is left or, in a lazy trace, a listener
-// still has processes (attached or not) or the main process, the
-// tracer's child, is still to be reaped (a listener reports its last
-// process gone when it exits, before it is reaped).
+// live reports whether any tracee is left, the main process, the
+// tracer's child, is still to be reaped (in a lazy trace it may be
+// released; a launcher may die before it is seized; a listener reports
+// its last process gone when it exits, before it is reaped), or, in a
+// lazy trace, a listener still has processes (attached or not).
 func (t *Tracer) live() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.threads) > 0 || (t.lazy && (t.listeners > 0 || (t.mainChild && !t.result.MainExited)))
+	return len(t.threads) > 0 || (t.mainChild && !t.result.MainExited) || (t.lazy && t.listeners > 0)
 }
 
 // countStop adds one stop of kind to the result.

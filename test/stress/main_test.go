@@ -2,7 +2,8 @@
 // never hangs, never leaves a process behind and exits with the right
 // status (issue 16): many runs of short programs under `remainroot run`
 // (getters and setters, threads that exit in the middle of notified calls,
-// commands and remainroot's own helpers killed at a random moment),
+// commands, remainroot's own helpers and any process of remainroot's own,
+// a child before its exec included, killed at a random moment),
 // `remainroot run` ending on a signal
 // while an unattached grandchild lives on, and many supervisor sessions of
 // each runtime shape.

@@ -71,3 +71,14 @@ func TestStubFrameLayout(t *testing.T) {
 		t.Errorf("a slot of %d bytes cannot hold a frame and a scratch area", SlotSize)
 	}
 }
+
+// The stub's hash is Filter's: the same multiplier, shifted by the
+// frame's shift, and the bit tested where Maybe looks.
+func TestStubFilterHashIsFilters(t *testing.T) {
+	mul := "mov rcx, 0x" + strconv.FormatUint(filterHash, 16)
+	for _, insn := range []string{mul, "imul rsi, rcx", "shr rsi, cl", "bt [rdx], rsi"} {
+		if !bytes.Contains([]byte(source), []byte(insn)) {
+			t.Errorf("the stub's source has no %q", insn)
+		}
+	}
+}

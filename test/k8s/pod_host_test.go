@@ -33,20 +33,51 @@ const (
 	podContext  = "/ctx"
 )
 
-// podHost is root podman with a storage of its own under dir (never
-// root's usual one), holding the builder image.
+// podHost is root podman with storages of the test's own under dir
+// (never root's usual one), each holding the builder image.
 type podHost struct {
-	dir   string
-	store []string
+	dir        string
+	builderTar string
+	// shared is the storage of the pods without a user namespace.
+	shared *podStore
 	// mounts are the pod's volumes: the remainroot binary under test,
 	// its build hooks, the Debian tar and the build context.
 	mounts []string
 }
 
-// podman runs root podman on the test's storage.
-func (h *podHost) podman(t *testing.T, timeout time.Duration, args ...string) (string, error) {
+// podStore is one root podman storage of the test's own. Each podman
+// command chowns the vfs driver's directory of layers to the root of the
+// mapping it was given (containers/storage's vfs Init,
+// MkdirAllAndChown): a pod in a user namespace started while a command
+// without one runs on the same storage finds that directory root's, mode
+// 0700, and the runtime cannot reach its root filesystem ("error
+// preparing rootfs: ... permission denied"). So every pod with a user
+// namespace has a storage of its own.
+type podStore struct {
+	flags []string
+}
+
+// newPodStore makes a storage under dir holding the builder image,
+// removed with everything in it when the test ends.
+func (h *podHost) newPodStore(t *testing.T, dir string) *podStore {
 	t.Helper()
-	cmd := exec.Command("podman", append(append([]string{}, h.store...), args...)...)
+	s := &podStore{flags: []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
+		"--tmpdir", filepath.Join(dir, "libpod"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+		"--events-backend", "file"}}
+	t.Cleanup(func() {
+		s.podman(t, 2*time.Minute, "rm", "-a", "-f", "-t", "0")
+		s.podman(t, 2*time.Minute, "rmi", "-a", "-f")
+	})
+	if out, err := s.podman(t, 5*time.Minute, "import", "-q", h.builderTar, builderImage); err != nil {
+		t.Fatalf("import the builder image: %v\n%s", err, out)
+	}
+	return s
+}
+
+// podman runs root podman on the storage s.
+func (s *podStore) podman(t *testing.T, timeout time.Duration, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("podman", append(append([]string{}, s.flags...), args...)...)
 	cmd.Dir = "/"
 	stdout, stderr, code := testenv.Run(t, cmd, timeout)
 	out := stdout + stderr
@@ -59,7 +90,7 @@ func (h *podHost) podman(t *testing.T, timeout time.Duration, args ...string) (s
 // pod is one running pod container.
 type pod struct {
 	t     *testing.T
-	h     *podHost
+	store *podStore
 	name  string
 	pidNS string
 }
@@ -94,9 +125,14 @@ func (s podSettings) flags() []string {
 }
 
 // startPod starts a pod with settings s, removed (and checked for
-// leftover processes) when the test ends.
+// leftover processes) when the test ends. A pod with a user namespace
+// gets a storage of its own (see podStore).
 func (h *podHost) startPod(t *testing.T, s podSettings) *pod {
 	t.Helper()
+	store := h.shared
+	if s.userNS {
+		store = h.newPodStore(t, testenv.PublicDir(t, "rr-podbuild-userns-"))
+	}
 	name := "rr-podbuild-" + randomHex(6)
 	args := []string{"run", "-d", "--name", name, "--runtime", "runc", "--network=none",
 		"--env", "HOME=" + builderHome, "--workdir", builderHome,
@@ -106,12 +142,12 @@ func (h *podHost) startPod(t *testing.T, s podSettings) *pod {
 		args = append(args, "-v", m)
 	}
 	args = append(append(args, s.flags()...), builderImage, "sleep", "infinity")
-	if out, err := h.podman(t, 2*time.Minute, args...); err != nil {
+	if out, err := store.podman(t, 2*time.Minute, args...); err != nil {
 		t.Fatalf("start the pod: %v\n%s", err, out)
 	}
-	p := &pod{t: t, h: h, name: name}
+	p := &pod{t: t, store: store, name: name}
 	t.Cleanup(p.remove)
-	out, err := h.podman(t, time.Minute, "inspect", "--format", "{{.State.Pid}}", name)
+	out, err := store.podman(t, time.Minute, "inspect", "--format", "{{.State.Pid}}", name)
 	if err != nil {
 		t.Fatalf("inspect the pod: %v\n%s", err, out)
 	}
@@ -125,7 +161,7 @@ func (h *podHost) startPod(t *testing.T, s podSettings) *pod {
 // exec runs a shell script in the pod as builder and returns its output
 // and whether it succeeded.
 func (p *pod) exec(timeout time.Duration, script string) (string, error) {
-	return p.h.podman(p.t, timeout, "exec", "--user", builderUID+":"+builderUID, "--workdir", builderHome,
+	return p.store.podman(p.t, timeout, "exec", "--user", builderUID+":"+builderUID, "--workdir", builderHome,
 		p.name, "bash", "-c", script)
 }
 
@@ -133,7 +169,7 @@ func (p *pod) exec(timeout time.Duration, script string) (string, error) {
 // namespace (the nested containers, remainroot's tracers) outlived it.
 func (p *pod) remove() {
 	t := p.t
-	if out, err := p.h.podman(t, 2*time.Minute, "rm", "-f", "-t", "0", p.name); err != nil {
+	if out, err := p.store.podman(t, 2*time.Minute, "rm", "-f", "-t", "0", p.name); err != nil {
 		t.Errorf("remove the pod %s: %v\n%s", p.name, err, out)
 	}
 	if left := processesInPIDNS(p.pidNS); len(left) > 0 {

@@ -110,7 +110,7 @@ func TestPodBuild(t *testing.T) {
 }
 
 // newPodHost prepares everything: the cached images (test/setup-env.sh,
-// test/k8s/setup-builder.sh), a root podman storage of the test's own
+// test/k8s/setup-builder.sh), root podman storages of the test's own
 // holding the builder image, the binary under test, its build hooks and
 // the build context. All of it is removed when the test ends.
 func newPodHost(t *testing.T) *podHost {
@@ -133,17 +133,8 @@ func newPodHost(t *testing.T) *podHost {
 	testenv.Need(t, code == 0, "test/k8s/setup-builder.sh exited %d:\n%s", code, tail(errOut, 30))
 	builderTar := lastLine(out)
 
-	h := &podHost{dir: testenv.PublicDir(t, "rr-podbuild-")}
-	h.store = []string{"--root", filepath.Join(h.dir, "root"), "--runroot", filepath.Join(h.dir, "run"),
-		"--tmpdir", filepath.Join(h.dir, "libpod"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
-		"--events-backend", "file"}
-	t.Cleanup(func() {
-		h.podman(t, 2*time.Minute, "rm", "-a", "-f", "-t", "0")
-		h.podman(t, 2*time.Minute, "rmi", "-a", "-f")
-	})
-	if out, err := h.podman(t, 5*time.Minute, "import", "-q", builderTar, builderImage); err != nil {
-		t.Fatalf("import the builder image: %v\n%s", err, out)
-	}
+	h := &podHost{dir: testenv.PublicDir(t, "rr-podbuild-"), builderTar: builderTar}
+	h.shared = h.newPodStore(t, h.dir)
 
 	bin := testenv.Binary(t)
 	share := filepath.Join(h.dir, "share")

@@ -122,7 +122,7 @@ func epExec(t *testing.T, h epHooks, rt string, hook bool) {
 		epRequireUntouched(t, id)
 		return
 	}
-	if r := h.podman(t, time.Minute, "rm", "-f", "-t", "0", id); r.code != 0 {
+	if r := removeContainers(t, h.podman, time.Minute, id); r.code != 0 {
 		t.Fatalf("podman rm failed\n%s", r)
 	}
 	epAssertGone(t, id, socket)
@@ -788,7 +788,7 @@ func epTwenty(t *testing.T, h epHooks, rt string, hook bool) {
 			t.Errorf("container %d: exec su nobody: want nobody's ids\n%s\n%s", i, r, logReport(ids[i]))
 		}
 	}
-	if r := podman(t, 2*time.Minute, append([]string{"rm", "-f", "-t", "0"}, ids...)...); r.code != 0 {
+	if r := removeContainers(t, podman, 2*time.Minute, ids...); r.code != 0 {
 		t.Errorf("podman rm failed\n%s", r)
 	}
 	if hook {

@@ -287,7 +287,7 @@ func (c *faultContainer) assertConsistentAndRemove(t *testing.T) {
 	if ps.code != 0 || in.code != 0 || len(listed) != 1 || listed[0].State != strings.TrimSpace(in.stdout) {
 		t.Errorf("container %s: podman ps -a and podman inspect disagree on its state\n%s\n%s", c.name, ps, in)
 	}
-	if r := podman(t, faultDeadline, "rm", "-f", "-t", "0", c.id); r.code != 0 {
+	if r := removeContainers(t, podman, faultDeadline, c.id); r.code != 0 {
 		t.Errorf("container %s: podman rm -f failed\n%s", c.name, r)
 	}
 	if r := podman(t, faultDeadline, "container", "exists", c.id); r.code != 1 {

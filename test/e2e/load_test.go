@@ -124,7 +124,7 @@ func TestLoad(t *testing.T) {
 	t.Logf("disk: the %d containers' own layers (vfs copies the image into each) take %d KiB", loadContainers, loadLayersKiB(t, storage, ids))
 
 	begin = time.Now()
-	if r := podman(t, 5*time.Minute, append([]string{"rm", "-f", "-t", "0"}, ids...)...); r.code != 0 {
+	if r := removeContainers(t, podman, 5*time.Minute, ids...); r.code != 0 {
 		t.Errorf("podman rm -f failed\n%s", r)
 	}
 	t.Logf("podman rm -f of %d containers took %s", loadContainers, time.Since(begin).Round(time.Millisecond))

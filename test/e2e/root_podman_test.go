@@ -74,7 +74,7 @@ func TestRootPodmanExec(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.output(), "cannot set uid to unmapped user in user namespace") {
 			t.Errorf("exec --user 1000:1000 under runc: want runc's own refusal:\n%s", r)
 		}
-		if r := rootPodman(time.Minute, "rm", "-f", "-t", "0", id); r.code != 0 {
+		if r := removeContainers(t, func(_ testing.TB, timeout time.Duration, args ...string) result { return rootPodman(timeout, args...) }, time.Minute, id); r.code != 0 {
 			t.Errorf("rm:\n%s", r)
 		}
 		if _, left := waitNoTracers(10*time.Second, id); len(left) > 0 {

@@ -193,8 +193,17 @@ func (p *pod) remove() {
 		t.Logf("remove the pod %s: busy, again: %s", p.name, lastLine(out))
 		time.Sleep(time.Second)
 	}
-	if left := processesInPIDNS(p.pidNS); len(left) > 0 {
-		t.Errorf("processes of pod %s left: %s", p.name, strings.Join(left, "; "))
+	// The pod's processes are killed, not yet gone, when rm returns: seen
+	// under load, its init ("sleep infinity") still there a moment after.
+	// They must be gone within 30 s.
+	var left []string
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if left = processesInPIDNS(p.pidNS); len(left) == 0 || time.Now().After(end) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("processes of pod %s left 30 s after its removal: %s", p.name, strings.Join(left, "; "))
 	}
 }
 
@@ -206,7 +215,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// processesInPIDNS lists the processes whose pid namespace is ns.
+// processesInPIDNS lists the processes whose pid namespace is ns, with
+// their state (/proc/PID/stat) and command line.
 func processesInPIDNS(ns string) []string {
 	var out []string
 	links, _ := filepath.Glob("/proc/[0-9]*/ns/pid")
@@ -214,7 +224,13 @@ func processesInPIDNS(ns string) []string {
 		if got, err := os.Readlink(l); err == nil && got == ns {
 			pid := filepath.Base(filepath.Dir(filepath.Dir(l)))
 			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
-			out = append(out, pid+": "+string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+			state := "?"
+			if stat, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil {
+				if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) {
+					state = string(stat[i+2])
+				}
+			}
+			out = append(out, pid+" ("+state+"): "+string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
 		}
 	}
 	return out

@@ -35,6 +35,11 @@ ignore_chown_errors = "true"
 // with removeOverlayStorage.
 func overlayUser(u podmanUser, dir string) (podmanUser, error) {
 	root := filepath.Join(dir, "root")
+	// The user reaches the storage.conf and the directory of the
+	// workload's own files (filepath.Dir(dir)) as well.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return u, err
+	}
 	for _, d := range []string{dir, root} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return u, err

@@ -86,9 +86,11 @@ func readImageOwners(log *slog.Logger, bundle, rootfs, id string) (imagestore.Ow
 // bundle is a directory of its own, its root a bind mount of the
 // container's layer).
 func imageTop(bundle, rootfs, id string) (imagestore.Store, string, error) {
-	store, dirID, err := imagestore.StoreOfBundle(bundle)
-	if bundle == "" {
-		err = errors.New("no bundle yet")
+	var store imagestore.Store
+	var dirID string
+	err := errors.New("no bundle yet")
+	if bundle != "" {
+		store, dirID, err = imagestore.StoreOfBundle(bundle)
 	}
 	if err == nil {
 		if id == "" {

@@ -33,8 +33,7 @@ type pendingOwners struct {
 
 // startImageOwners starts reading the owners of the container's image
 // (imageOwners: it logs the result, or why there is none, once) and
-// returns at once. blocked, logged with the read's end, is the time the
-// caller spent here.
+// returns at once, logging the time it blocked its caller (blocked=).
 func startImageOwners(log *slog.Logger, bundle, id string) *pendingOwners {
 	return startImageOwnersOfRoot(log, bundle, "", id)
 }
@@ -44,13 +43,12 @@ func startImageOwners(log *slog.Logger, bundle, id string) *pendingOwners {
 // root, before the runtime has made a bundle (supervisor_owners.go).
 func startImageOwnersOfRoot(log *slog.Logger, bundle, rootfs, id string) *pendingOwners {
 	delay := ownersDelay(log)
-	p := startOwners(log, func() shim.OwnerSource {
+	return startOwners(log, func() shim.OwnerSource {
 		if delay > 0 {
 			time.Sleep(delay)
 		}
 		return imageOwnersOfRoot(log, bundle, rootfs, id)
 	})
-	return p
 }
 
 // startOwners runs read on a goroutine of its own; its result is what
@@ -91,7 +89,7 @@ func ownersDelay(log *slog.Logger) time.Duration {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		log.Warn("ignored", "env", ownersDelayEnv, "value", v)
+		log.Warn("malformed test delay of the image owners' read ignored", "env", ownersDelayEnv, "value", v)
 		return 0
 	}
 	log.Info("image owners read delayed (test)", "env", ownersDelayEnv, "delay", d)

@@ -29,7 +29,7 @@ func (f files) Special(dev, ino uint64) (shim.FileOwner, bool) {
 // gives owners: then it is kept, so that it wins over the image's owner as
 // a record does.
 func (f files) SetSpecial(dev, ino uint64, o shim.FileOwner) {
-	if o == (shim.FileOwner{}) && f.t.opts.ImageOwners == nil {
+	if o == (shim.FileOwner{}) && f.t.imageOwners() == nil {
 		delete(f.t.special, [2]uint64{dev, ino})
 		return
 	}
@@ -138,7 +138,7 @@ func (f files) Malformed(value []byte, err error) {
 
 func (f files) HasSpecial() bool { return len(f.t.special) > 0 }
 
-// ImageOwners is Options.ImageOwners.
-func (f files) ImageOwners() shim.OwnerSource { return f.t.opts.ImageOwners }
+// ImageOwners is the trace's image owners (Tracer.imageOwners).
+func (f files) ImageOwners() shim.OwnerSource { return f.t.imageOwners() }
 
 func (f files) Missing(nr uintptr) bool { return f.t.missing[nr] }

@@ -136,8 +136,8 @@ func (t *Tracer) emulatedOwner(link string, st unix.Stat_t, kernel shim.FileOwne
 		t.log.Warn("malformed owner record taken as none", "file", link, "xattr", shim.OwnerXattr,
 			"value", fmt.Sprintf("%x", val[:n]), "err", derr)
 	}
-	if t.opts.ImageOwners != nil {
-		if o, found := t.opts.ImageOwners.ImageOwner(st.Dev, st.Ino); found {
+	if images := t.imageOwners(); images != nil {
+		if o, found := images.ImageOwner(st.Dev, st.Ino); found {
 			return o, true
 		}
 	}

@@ -33,8 +33,12 @@ type Options struct {
 	// user.rootlesscontainers xattr and reported by the stat family.
 	Files bool
 	// ImageOwners, in mode full, gives the owners of files that have no
-	// owner record: those their image gave them (package imagestore).
-	ImageOwners shim.OwnerSource
+	// owner record: those their image gave them (package imagestore). It
+	// is called once, when the trace first needs them (the stub's image
+	// filter at the first region mapped, a stat, a chown), and may block
+	// until they are read (the hook reads them while the container
+	// starts); nil, or a nil result: none known.
+	ImageOwners func() shim.OwnerSource
 	// OnMainStop is called on the tracer goroutine when the main process
 	// enters a group-stop, with the stopping signal.
 	OnMainStop func(sig unix.Signal)
@@ -104,7 +108,12 @@ type Tracer struct {
 	// at the first region that maps one.
 	imageFilter     stub.Filter
 	imageFilterDone bool
-	mappers         map[string]procfs.IDMapper
+	// images is Options.ImageOwners' result, got once (imagesOnce) by
+	// imageOwners: from the tracer goroutine and the notification
+	// answerer alike.
+	images     shim.OwnerSource
+	imagesOnce sync.Once
+	mappers    map[string]procfs.IDMapper
 	// missing are calls found to fail with ENOSYS (a seccomp profile).
 	missing map[uintptr]bool
 	// attachFilter and onReady belong to an InstallFilter in progress.

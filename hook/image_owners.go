@@ -2,6 +2,7 @@ package hook
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -25,8 +26,15 @@ import (
 // --rootfs) it logs why, once, and returns nil: files then show what they
 // show without image owners.
 func imageOwners(log *slog.Logger, bundle, id string) shim.OwnerSource {
+	return imageOwnersOfRoot(log, bundle, "", id)
+}
+
+// imageOwnersOfRoot is imageOwners for the root filesystem rootfs ("":
+// the bundle's); with no bundle (the precreate config, before the
+// runtime has one) the store and layer are found from rootfs alone.
+func imageOwnersOfRoot(log *slog.Logger, bundle, rootfs, id string) shim.OwnerSource {
 	start := time.Now()
-	owners, n, err := readImageOwners(log, bundle, id)
+	owners, n, err := readImageOwners(log, bundle, rootfs, id)
 	if err != nil {
 		log.Info("image owners not used: files without an owner record show the store's", "err", err)
 		return nil
@@ -44,10 +52,12 @@ func imageOwners(log *slog.Logger, bundle, id string) shim.OwnerSource {
 
 // readImageOwners does imageOwners' work; n is the number of paths the
 // image gives owners.
-func readImageOwners(log *slog.Logger, bundle, id string) (imagestore.Owners, int, error) {
-	rootfs, err := bundleRootfs(bundle)
-	if err != nil {
-		return nil, 0, err
+func readImageOwners(log *slog.Logger, bundle, rootfs, id string) (imagestore.Owners, int, error) {
+	if rootfs == "" {
+		var err error
+		if rootfs, err = bundleRootfs(bundle); err != nil {
+			return nil, 0, err
+		}
 	}
 	store, top, err := imageTop(bundle, rootfs, id)
 	if err != nil {
@@ -76,7 +86,12 @@ func readImageOwners(log *slog.Logger, bundle, id string) (imagestore.Owners, in
 // bundle is a directory of its own, its root a bind mount of the
 // container's layer).
 func imageTop(bundle, rootfs, id string) (imagestore.Store, string, error) {
-	store, dirID, err := imagestore.StoreOfBundle(bundle)
+	var store imagestore.Store
+	var dirID string
+	err := errors.New("no bundle yet")
+	if bundle != "" {
+		store, dirID, err = imagestore.StoreOfBundle(bundle)
+	}
 	if err == nil {
 		if id == "" {
 			id = dirID

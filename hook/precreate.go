@@ -50,7 +50,9 @@ func precreate(stdin io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the container config: %w", err)
 	}
-	sup, err := Supervise(data, SupervisorOptions{InitTimeout: InitTimeout, ReadyTimeout: ReadyTimeout, Starter: podmanStarter(data)})
+	starter := podmanStarter(data)
+	sup, err := Supervise(data, SupervisorOptions{InitTimeout: InitTimeout, ReadyTimeout: ReadyTimeout, Starter: starter,
+		EarlyImageOwners: starter > 0})
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +91,11 @@ type SupervisorOptions struct {
 	// died before the connection), the container will not start and the
 	// supervisor exits at once rather than after InitTimeout.
 	Starter int
+	// EarlyImageOwners: in mode full, the supervisor starts reading the
+	// image owners at once, from the config's root (absolute, mounted
+	// when the hook runs: podman mounts the container's storage before
+	// its precreate hooks), rather than when the runtime connects.
+	EarlyImageOwners bool
 }
 
 // Supervised is a container config rewritten for a supervisor that
@@ -114,7 +121,11 @@ func Supervise(data []byte, opts SupervisorOptions) (Supervised, error) {
 	if err != nil {
 		return Supervised{}, err
 	}
-	proc, err := startSupervisor(socket, r.Settings, r.User, opts)
+	rootfs := ""
+	if opts.EarlyImageOwners && r.Settings.Mode == config.ModeFull {
+		rootfs = configRoot(data)
+	}
+	proc, err := startSupervisor(socket, r.Settings, r.User, rootfs, opts)
 	if err != nil {
 		return Supervised{}, err
 	}
@@ -166,7 +177,7 @@ func notifiedCalls(m config.Mode) []string {
 
 // startSupervisor starts the detached supervisor and waits until it
 // listens on socket.
-func startSupervisor(socket string, s config.HookSettings, user *attach.Identity, opts SupervisorOptions) (*os.Process, error) {
+func startSupervisor(socket string, s config.HookSettings, user *attach.Identity, rootfs string, opts SupervisorOptions) (*os.Process, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
@@ -179,6 +190,9 @@ func startSupervisor(socket string, s config.HookSettings, user *attach.Identity
 	}
 	if user != nil {
 		args = append(args, "--user", formatIdentity(*user))
+	}
+	if rootfs != "" {
+		args = append(args, "--rootfs", rootfs)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {

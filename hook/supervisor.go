@@ -20,7 +20,6 @@ import (
 	"github.com/remainroot/remainroot/attach/fallback"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/config"
-	"github.com/remainroot/remainroot/shim"
 )
 
 // SupervisorRole is the hidden first argument that makes remainroot a
@@ -48,8 +47,15 @@ type supervisor struct {
 	full   bool
 	user   *attach.Identity
 	// images gives, in mode full, the owners of files without a record
-	// (image_owners.go); nil when unknown.
-	images   shim.OwnerSource
+	// (image_owners.go), once read (image_owners_pending.go); nil in
+	// mode creds.
+	images *pendingOwners
+	// earlyRootfs is the root the owners were first read from
+	// (--rootfs), "" when none.
+	earlyRootfs string
+	// reads are the owner reads started, waited for before the
+	// supervisor exits (their caches written whole).
+	reads    []*pendingOwners
 	id       string
 	initPid  int
 	initNS   string
@@ -79,6 +85,7 @@ func SupervisorMain(args []string) int {
 	logDir := fs.String("log-dir", "", "log directory")
 	user := fs.String("user", "", "UID:GID[:GROUPS] the container's process runs as")
 	initTimeout := fs.Duration("init-timeout", InitTimeout, "how long to wait for the runtime's connection for the init (0: until SIGTERM)")
+	rootfs := fs.String("rootfs", "", "mode full: the container's root, from the precreate config, to read the image owners from before the runtime connects")
 	starter := fs.Int("starter", 0, "the process that creates the container (podman): the supervisor ends if it exits before the runtime connects")
 	report := os.NewFile(readyFd, "remainroot-report")
 	fail := func(format string, a ...any) int {
@@ -103,6 +110,7 @@ func SupervisorMain(args []string) int {
 	if s.full {
 		s.filter = s.filter.WithFiles()
 	}
+	s.startEarlyOwners(*rootfs)
 	if *user != "" {
 		id, err := parseIdentity(*user)
 		if err != nil {
@@ -133,6 +141,9 @@ func SupervisorMain(args []string) int {
 	sendMessage(report, message{Ready: true})
 	report.Close()
 	code := s.serve(ln)
+	for _, r := range s.reads {
+		r.wait()
+	}
 	fallback.Stop()
 	s.logOut.close(s.logDir, "unclaimed-"+filepath.Base(*socket))
 	return code
@@ -195,7 +206,7 @@ func (s *supervisor) serve(ln *net.UnixListener) int {
 	}
 	s.log.Info("supervising", "mode", map[bool]string{false: "creds", true: "full"}[s.full])
 	if s.full {
-		s.images = imageOwners(s.log, m.State.Bundle, s.id)
+		s.images = s.ownersFor(m.State.Bundle)
 	}
 	initDone := make(chan struct{})
 	go func() {
@@ -316,7 +327,9 @@ func (s *supervisor) trace(pid int, listener *os.File, user *attach.Identity) {
 	opts := attach.Options{Log: log, EmulateFromExec: true, Files: s.full, OwnThreadOnly: true,
 		RefusedIDsBeforeExec: true, Admit: s.admit(isInit), Lazy: !s.full}
 	opts.Identity = user
-	opts.ImageOwners = s.images
+	if s.images != nil {
+		opts.ImageOwners = s.images.Owners
+	}
 	res, err := attach.Trace(opts, func(sess *attach.Session) error {
 		return sess.AdoptListener(pid, fd, s.filter, func(err error) {
 			if err != nil {

@@ -86,7 +86,11 @@ func TracerMain(args []string) int {
 	}
 	opts := attach.Options{Log: log, EmulateFromExec: true, Files: f.Files}
 	if f.Files && *bundle != "" {
-		opts.ImageOwners = imageOwners(log, *bundle, *id)
+		// Read while the container starts: the hook's wait for the
+		// report below does not include it.
+		images := startImageOwners(log, *bundle, *id)
+		defer images.wait()
+		opts.ImageOwners = images.Owners
 	}
 	res, err := attach.Trace(opts, func(s *attach.Session) error {
 		if err := s.SeizeProcess(*pid, false); err != nil {

@@ -54,9 +54,20 @@ type OwnersImage struct {
 	Cold   []float64 `json:"full_cold_s"`
 	Warm   []float64 `json:"full_warm_s"`
 	// HookCold, HookWarm: what the hook's log says reading and resolving
-	// the owners took ("image owners ... took=").
+	// the owners took ("image owners ... took="), wall clock, on the
+	// goroutine that reads them while the container starts.
 	HookCold []float64 `json:"hook_cold_s"`
 	HookWarm []float64 `json:"hook_warm_s"`
+	// AddedCold, AddedWarm: what the read added to the start, from the
+	// log: the time the hook (the supervisor or the tracer) blocked to
+	// start it ("image owners reading ... blocked=") plus the time the
+	// first call needing the owners waited for them ("image owners
+	// first needed ... waited="). NeededCold, NeededWarm: when that
+	// call came, after the read began ("after=").
+	AddedCold  []float64 `json:"added_cold_s"`
+	AddedWarm  []float64 `json:"added_warm_s"`
+	NeededCold []float64 `json:"needed_after_cold_s"`
+	NeededWarm []float64 `json:"needed_after_warm_s"`
 	// APICold, APIWarm: imagestore's Store.Owners on the user's store,
 	// in this process, without a cache and from one; wall and CPU time.
 	APICold    []float64 `json:"api_cold_s"`
@@ -135,15 +146,30 @@ func staticELF(path string) bool {
 	return true
 }
 
-// hookTook is the time the hook's log gives reading the image's owners.
-var hookTook = regexp.MustCompile(`msg="image owners" .*not-root=(\d+) .*took=(\S+)`)
+// The log lines of the image owners (package hook): the read's result and
+// its time, the time the hook blocked to start it, and the first wait for
+// it.
+var (
+	hookTook    = regexp.MustCompile(`msg="image owners" .*not-root=(\d+) .*took=(\S+)`)
+	hookBlocked = regexp.MustCompile(`msg="image owners reading" .*blocked=(\S+)`)
+	hookWaited  = regexp.MustCompile(`msg="image owners first needed" .*waited=(\S+) after=(\S+)`)
+)
+
+// ownersStart is what a container's log says of its image owners.
+type ownersStart struct {
+	notRoot int
+	// took: the read; blocked: the hook's wait to start it; waited: the
+	// first wait for it, after the read began. Seconds.
+	took, blocked, waited, after float64
+}
 
 // ownersLog finds and removes the log of container id (the hook writes it
 // in /run/remainroot or in /tmp/remainroot-UID) and returns what it says
-// of the image owners: how many are not root's and how long they took.
-func ownersLog(id string, uid int) (int, float64, error) {
+// of the image owners.
+func ownersLog(id string, uid int) (ownersStart, error) {
+	var s ownersStart
 	if id == "" {
-		return 0, 0, errors.New("no container id")
+		return s, errors.New("no container id")
 	}
 	for _, d := range []string{"/run/remainroot", filepath.Join(os.TempDir(), "remainroot-"+strconv.Itoa(uid))} {
 		p := filepath.Join(d, id+".log")
@@ -152,15 +178,24 @@ func ownersLog(id string, uid int) (int, float64, error) {
 			continue
 		}
 		os.Remove(p)
-		m := hookTook.FindSubmatch(data)
-		if m == nil {
-			return 0, 0, fmt.Errorf("%s: no image owners line: %s", p, lastLine(data))
+		took, blocked, waited := hookTook.FindSubmatch(data), hookBlocked.FindSubmatch(data), hookWaited.FindSubmatch(data)
+		if took == nil || blocked == nil || waited == nil {
+			return s, fmt.Errorf("%s: no image owners lines (result %v, start %v, first wait %v): %s",
+				p, took != nil, blocked != nil, waited != nil, lastLine(data))
 		}
-		n, _ := strconv.Atoi(string(m[1]))
-		d, err := time.ParseDuration(string(m[2]))
-		return n, d.Seconds(), err
+		s.notRoot, _ = strconv.Atoi(string(took[1]))
+		var errs []error
+		for _, f := range []struct {
+			v   *float64
+			raw []byte
+		}{{&s.took, took[2]}, {&s.blocked, blocked[1]}, {&s.waited, waited[1]}, {&s.after, waited[2]}} {
+			d, err := time.ParseDuration(string(f.raw))
+			*f.v = d.Seconds()
+			errs = append(errs, err)
+		}
+		return s, errors.Join(errs...)
 	}
-	return 0, 0, fmt.Errorf("no log of container %s", id)
+	return s, fmt.Errorf("no log of container %s", id)
 }
 
 // processCPU is this process's user and system time, in seconds.
@@ -308,20 +343,20 @@ func measureImageOwners(o options, dir, rrBin string, u podmanUser) *ImageResult
 		return r.seconds, id, nil
 	}
 	// fullStart starts a mode full container and reads its log.
-	fullStart := func(im image) (float64, float64, error) {
+	fullStart := func(im image) (float64, ownersStart, error) {
 		s, id, err := start(im, true)
 		if err != nil {
 			ownersLog(id, u.uid)
-			return 0, 0, err
+			return 0, ownersStart{}, err
 		}
-		n, took, err := ownersLog(id, u.uid)
+		ls, err := ownersLog(id, u.uid)
 		if err != nil {
-			return 0, 0, err
+			return 0, ls, err
 		}
-		if n != im.r.NotRoot {
-			return 0, 0, fmt.Errorf("the hook found %d files not root's, not %d", n, im.r.NotRoot)
+		if ls.notRoot != im.r.NotRoot {
+			return 0, ls, fmt.Errorf("the hook found %d files not root's, not %d", ls.notRoot, im.r.NotRoot)
 		}
-		return s, took, nil
+		return s, ls, nil
 	}
 
 	for _, im := range images {
@@ -351,20 +386,23 @@ func measureImageOwners(o options, dir, rrBin string, u podmanUser) *ImageResult
 				return fail("run %d/%d, native: %v", i, o.runs, err)
 			}
 			removeCached(cacheDir, im.top)
-			cold, coldTook, err := fullStart(im)
+			cold, coldLog, err := fullStart(im)
 			if err != nil {
 				return fail("run %d/%d, mode full, cold: %v", i, o.runs, err)
 			}
 			if len(cachedFiles(cacheDir, im.top)) != 1 {
 				return fail("run %d/%d: the cold start wrote no cache in %s", i, o.runs, cacheDir)
 			}
-			warm, warmTook, err := fullStart(im)
+			warm, warmLog, err := fullStart(im)
 			if err != nil {
 				return fail("run %d/%d, mode full, warm: %v", i, o.runs, err)
 			}
 			r := im.r
 			r.Native, r.Cold, r.Warm = append(r.Native, s), append(r.Cold, cold), append(r.Warm, warm)
-			r.HookCold, r.HookWarm = append(r.HookCold, coldTook), append(r.HookWarm, warmTook)
+			r.HookCold, r.HookWarm = append(r.HookCold, coldLog.took), append(r.HookWarm, warmLog.took)
+			r.AddedCold = append(r.AddedCold, coldLog.blocked+coldLog.waited)
+			r.AddedWarm = append(r.AddedWarm, warmLog.blocked+warmLog.waited)
+			r.NeededCold, r.NeededWarm = append(r.NeededCold, coldLog.after), append(r.NeededWarm, warmLog.after)
 
 			// imagestore's API in this process: no cache, then a cache
 			// of its own (written by the first call).
@@ -389,8 +427,9 @@ func measureImageOwners(o options, dir, rrBin string, u podmanUser) *ImageResult
 				}
 				*c.wall, *c.cpu = append(*c.wall, wall), append(*c.cpu, cpuS)
 			}
-			progress("%s run %d/%d: native %.3f s, full cold %.3f s (hook %.1f ms), warm %.3f s (hook %.1f ms); Store.Owners %.1f ms (cpu %.1f), cached %.2f ms",
-				what, i, o.runs, s, cold, coldTook*1e3, warm, warmTook*1e3,
+			progress("%s run %d/%d: native %.3f s, full cold %.3f s (read %.1f ms, added %.1f ms: blocked %.3f, waited %.1f, needed after %.1f), warm %.3f s (read %.1f ms, added %.1f ms); Store.Owners %.1f ms (cpu %.1f), cached %.2f ms",
+				what, i, o.runs, s, cold, coldLog.took*1e3, (coldLog.blocked+coldLog.waited)*1e3, coldLog.blocked*1e3, coldLog.waited*1e3, coldLog.after*1e3,
+				warm, warmLog.took*1e3, (warmLog.blocked+warmLog.waited)*1e3,
 				r.APICold[len(r.APICold)-1]*1e3, r.APIColdCPU[len(r.APIColdCPU)-1]*1e3, r.APIWarm[len(r.APIWarm)-1]*1e3)
 		}
 	}
@@ -418,7 +457,7 @@ func removeCached(cacheDir, top string) {
 // ownersRows is the image-owners table: a header, then one row per image.
 func ownersRows(images []*ImageResult) [][]string {
 	rows := [][]string{{"workload", "not root / files", "native s", "full cold s", "full warm s", "cold +ms", "warm +ms",
-		"hook cold ms", "hook warm ms", "Owners() ms (cpu)", "cached ms (cpu)"}}
+		"added cold ms", "added warm ms", "read cold ms", "read warm ms", "Owners() ms (cpu)", "cached ms (cpu)"}}
 	ms := func(v []float64) string { return fmt.Sprintf("%.1f", median(v)*1e3) }
 	for _, ir := range images {
 		if ir.Name != "image-owners" {
@@ -430,7 +469,7 @@ func ownersRows(images []*ImageResult) [][]string {
 			if ir.NotRun != "" {
 				cell = "n/a"
 			}
-			rows = append(rows, []string{name, "-", cell, cell, cell, "-", "-", "-", "-", "-", "-"})
+			rows = append(rows, []string{name, "-", cell, cell, cell, "-", "-", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
 		for _, r := range ir.Owners {
@@ -438,7 +477,7 @@ func ownersRows(images []*ImageResult) [][]string {
 			rows = append(rows, []string{name, fmt.Sprintf("%d / %d", r.NotRoot, r.Files),
 				fmt.Sprintf("%.3f", native), fmt.Sprintf("%.3f", median(r.Cold)), fmt.Sprintf("%.3f", median(r.Warm)),
 				fmt.Sprintf("%+.0f", (median(r.Cold)-native)*1e3), fmt.Sprintf("%+.0f", (median(r.Warm)-native)*1e3),
-				ms(r.HookCold), ms(r.HookWarm),
+				ms(r.AddedCold), ms(r.AddedWarm), ms(r.HookCold), ms(r.HookWarm),
 				ms(r.APICold) + " (" + ms(r.APIColdCPU) + ")", fmt.Sprintf("%.2f (%.2f)", median(r.APIWarm)*1e3, median(r.APIWarmCPU)*1e3)})
 		}
 	}
@@ -485,15 +524,16 @@ func ownersTargets(item func(string, ...any), images []*ImageResult) {
 		item("%-16s %s: MISS (fails)", name, goal)
 	default:
 		r := ir.Owners[0]
-		warm, cold := median(r.HookWarm)*1e3, median(r.HookCold)*1e3
+		warm, cold := median(r.AddedWarm)*1e3, median(r.AddedCold)*1e3
 		native := median(r.Native)
-		item("%-16s %s: %.1f / %.1f ms  %s (%d of %d files not root's; the hook's reading and resolving, wall clock, from its log; Store.Owners in-process: %.1f ms cold, cpu %.1f; cached %.2f ms; the whole mode full start %+.0f / %+.0f ms against the native %.3f s, mode full's other costs and the machine's noise included)",
+		item("%-16s %s: %.1f / %.1f ms  %s (%d of %d files not root's; added: the hook's wait to start the read plus the first wait of a call needing the owners, from the log; the read itself, on its own goroutine while the container starts: %.1f / %.1f ms wall, first needed %.1f / %.1f ms after it began; Store.Owners in-process: %.1f ms cold, cpu %.1f; cached %.2f ms; the whole mode full start %+.0f / %+.0f ms against the native %.3f s, mode full's other costs and the machine's noise included)",
 			name, goal, warm, cold, passMiss(warm <= ownersTargetMS && cold <= ownersTargetMS), r.NotRoot, r.Files,
+			median(r.HookWarm)*1e3, median(r.HookCold)*1e3, median(r.NeededWarm)*1e3, median(r.NeededCold)*1e3,
 			median(r.APICold)*1e3, median(r.APIColdCPU)*1e3, median(r.APIWarm)*1e3,
 			(median(r.Warm)-native)*1e3, (median(r.Cold)-native)*1e3, native)
 		for _, x := range ir.Owners[1:] {
-			item("%-16s with %d of %d files not root's: %.1f / %.1f ms (Store.Owners in-process: %.1f ms cold, cpu %.1f; cached %.2f ms): from the cache the cost grows with the files not root's; cold, with the size of the tar-split of every layer not yet cached (each layer's owners are cached: an image on a cached base reads only its own layers; these images have one layer)",
-				"", x.NotRoot, x.Files, median(x.HookWarm)*1e3, median(x.HookCold)*1e3,
+			item("%-16s with %d of %d files not root's: added %.1f / %.1f ms, read %.1f / %.1f ms (Store.Owners in-process: %.1f ms cold, cpu %.1f; cached %.2f ms): from the cache the cost grows with the files not root's; cold, with the size of the tar-split of every layer not yet cached (each layer's owners are cached: an image on a cached base reads only its own layers; these images have one layer)",
+				"", x.NotRoot, x.Files, median(x.AddedWarm)*1e3, median(x.AddedCold)*1e3, median(x.HookWarm)*1e3, median(x.HookCold)*1e3,
 				median(x.APICold)*1e3, median(x.APIColdCPU)*1e3, median(x.APIWarm)*1e3)
 		}
 	}
@@ -506,8 +546,9 @@ func ownersRuns(item func(string, ...any), ir *ImageResult) {
 		load = " (load " + ir.LoadAfter + " after)"
 	}
 	for _, r := range ir.Owners {
-		item("(%s) %s %d/%d%s: native %s; full cold %s (hook %s ms); full warm %s (hook %s ms)", info(ir.Name).roman, ir.Name,
-			r.NotRoot, r.Files, load, secondsList(r.Native), secondsList(r.Cold), msList(r.HookCold), secondsList(r.Warm), msList(r.HookWarm))
+		item("(%s) %s %d/%d%s: native %s; full cold %s (added %s ms, read %s ms); full warm %s (added %s ms, read %s ms)", info(ir.Name).roman, ir.Name,
+			r.NotRoot, r.Files, load, secondsList(r.Native), secondsList(r.Cold), msList(r.AddedCold), msList(r.HookCold),
+			secondsList(r.Warm), msList(r.AddedWarm), msList(r.HookWarm))
 	}
 }
 

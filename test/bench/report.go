@@ -183,7 +183,7 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 			}
 			table(w, rows, md)
 			fmt.Fprintln(w)
-			item("image-owners: podman run of the image (start to the first command's output, and the container's removal) natively, and in mode full with the user's cached owners removed (cold) or kept (warm); +ms: full minus native (all of mode full's start, not only the owners); hook ms: what the hook's log says reading and resolving the owners took; Owners(): imagestore's Store.Owners in the bench's process, wall (CPU) ms, without a cache and from one (target: the hook's, at most %.0f ms for %d files)", ownersTargetMS, imgOwnersFiles)
+			item("image-owners: podman run of the image (start to the first command's output, and the container's removal) natively, and in mode full with the user's cached owners removed (cold) or kept (warm); +ms: full minus native (all of mode full's start, not only the owners); added ms: what reading the owners added to the start, from the log: the hook's wait to start the read (it runs on a goroutine of its own while the container starts) plus the first wait of a call that needed the owners; read ms: the read and resolving themselves, wall clock, from the log; Owners(): imagestore's Store.Owners in the bench's process, wall (CPU) ms, without a cache and from one (target: added, at most %.0f ms for %d files)", ownersTargetMS, imgOwnersFiles)
 		}
 		item("run by the outer process as %s with its rootless podman (which makes its own user namespace), not under the runners", who)
 	}
@@ -376,7 +376,7 @@ func report(w io.Writer, o options, res *Results, machine map[string]string, who
 		if ir.LoadAfter != "" {
 			load = " (load " + ir.LoadAfter + " after)"
 		}
-		item("(%s) %s%s: podman save %s; podman save --uncompressed %s; fix-image %s (its fix %s, its load %s)", info(ir.Name).roman, ir.Name, load,
+		item("(%s) %s%s: podman save %s; podman save --uncompressed %s; fix-image %s (its fix %s, its load %s)", info(ir.Name).roman, fixImageName(ir), load,
 			secondsList(ir.Save), secondsList(ir.SaveUncompressed), secondsList(ir.FixImage), secondsList(ir.Fix), secondsList(ir.FixLoad))
 	}
 

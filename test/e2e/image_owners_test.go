@@ -11,8 +11,10 @@ package e2e
 // Run as root: go test -count=1 -p 1 -run TestImageOwners ./test/e2e/
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,38 @@ func TestImageOwners(t *testing.T) {
 		e := podman(t, time.Minute, append(installedHooksArgs(t, bin), "exec", name, "sh", "-c", imageOwnersScript)...)
 		imageOwnersCheck(t, "podman exec, mode full", e, imageOwnersWant, id)
 	})
+	t.Run("slow-read", func(t *testing.T) {
+		// The owners are read while the container starts; a read slower
+		// than the start (delayed by the hooks' environment) makes the
+		// first call that needs them wait: the container's first stat
+		// still shows the image's owners, and the log says it waited.
+		for _, route := range []string{"supervisor", "createRuntime"} {
+			t.Run(route, func(t *testing.T) {
+				c := base
+				c.hook, c.mode, c.createRuntimeOnly = true, "full", route == "createRuntime"
+				c.hooksDirs = slowOwnersHooks(t, bin, c.createRuntimeOnly)
+				r, id := podmanRun(t, bin, c)
+				imageOwnersCheck(t, "podman run, mode full, slow owner read", r, imageOwnersWant, id)
+				_, log := tracerLog(id)
+				m := firstNeeded.FindStringSubmatch(log)
+				if m == nil {
+					t.Fatalf("no line of the first wait for the owners\n%s", logReport(id))
+				}
+				waited, werr := time.ParseDuration(m[1])
+				after, aerr := time.ParseDuration(m[2])
+				delay, _ := time.ParseDuration(slowOwnersDelay)
+				switch {
+				case werr != nil || aerr != nil:
+					t.Errorf("the first wait's line: waited=%q after=%q\n%s", m[1], m[2], logReport(id))
+				case waited <= 0 && after < delay:
+					t.Errorf("the first call needing the owners came %s after the read began, before it could end (delay %s), and did not wait\n%s",
+						after, delay, logReport(id))
+				case waited <= 0:
+					t.Skipf("the container's start took longer than the read's delay (first call %s after it began): nothing was waited for", after)
+				}
+			})
+		}
+	})
 	t.Run("build", func(t *testing.T) {
 		ctx := userTempDir(t)
 		writeUserFile(t, filepath.Join(ctx, "Containerfile"), "FROM "+debianImage+"\nRUN "+imageOwnersScript+"\n")
@@ -141,4 +175,50 @@ func imageOwnersVFSRoot(t *testing.T) string {
 		t.Fatalf("podman info: %s", r)
 	}
 	return strings.TrimSpace(r.stdout)
+}
+
+// slowOwnersDelay delays the hooks' reading of the image owners in
+// slowOwnersHooks: longer than a container's start from its hook to its
+// command's first stat.
+const slowOwnersDelay = "8s"
+
+// firstNeeded is the log line of the first wait for the image owners.
+var firstNeeded = regexp.MustCompile(`msg="image owners first needed" .*waited=(\S+) after=(\S+)`)
+
+// slowOwnersHooks writes hooks directories whose hooks have
+// REMAINROOT_TEST_IMAGE_OWNERS_DELAY in their environment (hook
+// ownersDelayEnv) and returns podman's --hooks-dir flags for them: the
+// createRuntime hook, and the precreate hook unless createRuntimeOnly.
+func slowOwnersHooks(t *testing.T, bin string, createRuntimeOnly bool) []string {
+	t.Helper()
+	docs := map[string][]string{"remainroot.json": nil}
+	if !createRuntimeOnly {
+		docs["remainroot-precreate.json"] = []string{"--precreate"}
+	}
+	var flags []string
+	for name, args := range docs {
+		d, err := hooksFileDir(bin, name, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+		file := filepath.Join(d, name)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["hook"].(map[string]any)["env"] = []string{"REMAINROOT_TEST_IMAGE_OWNERS_DELAY=" + slowOwnersDelay}
+		if data, err = json.Marshal(doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		flags = append(flags, "--hooks-dir", d)
+	}
+	return flags
 }

@@ -35,9 +35,12 @@ type container struct {
 	extra   []string // more podman run options
 	// createRuntimeOnly: only remainroot.json, not the precreate hook.
 	createRuntimeOnly bool
-	image             string
-	cmd               []string
-	timeout           time.Duration
+	// hooksDirs, when set, are podman's --hooks-dir flags instead of the
+	// test's hooks directories.
+	hooksDirs []string
+	image     string
+	cmd       []string
+	timeout   time.Duration
 }
 
 // podmanLostOutput counts the runs whose output podman lost.
@@ -57,6 +60,9 @@ func podmanRun(t *testing.T, bin string, c container) (result, string) {
 	hooks := installedHooksArgs(t, bin)
 	if c.createRuntimeOnly {
 		hooks = []string{"--hooks-dir", hooksDir(t, bin)}
+	}
+	if c.hooksDirs != nil {
+		hooks = c.hooksDirs
 	}
 	args := append(hooks, "run", "--network=host", "--runtime", c.runtime, "--cidfile", cidFile)
 	switch {

@@ -76,10 +76,23 @@ func (p *pendingOwners) Owners() shim.OwnerSource {
 	return p.owners
 }
 
+// ownersExitWait bounds wait: a read that has not ended by then (a hung
+// store) must not keep a supervisor or tracer alive after its container.
+// The cache is written to a temporary file renamed into place, so giving
+// up leaves no half-written cache; the next start reads cold again.
+var ownersExitWait = 30 * time.Second
+
 // wait waits for the read to end (its cache written whole) without
-// counting as a use: the supervisor and the tracer call it before they
-// exit.
-func (p *pendingOwners) wait() { <-p.done }
+// counting as a use, for at most ownersExitWait: the supervisor and the
+// tracer call it before they exit.
+func (p *pendingOwners) wait() {
+	select {
+	case <-p.done:
+	case <-time.After(ownersExitWait):
+		p.log.Warn("image owners read still running at exit: given up (its cache not written)",
+			"after", time.Since(p.started).Round(time.Millisecond))
+	}
+}
 
 // ownersDelay is ownersDelayEnv's duration, 0 when unset or malformed.
 func ownersDelay(log *slog.Logger) time.Duration {

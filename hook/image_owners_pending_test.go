@@ -112,3 +112,26 @@ func TestOwnersDelay(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingOwnersExitWaitBounded(t *testing.T) {
+	// A read that never ends (a hung store) must not keep its supervisor
+	// or tracer alive: wait gives up after ownersExitWait and says so.
+	defer func(d time.Duration) { ownersExitWait = d }(ownersExitWait)
+	ownersExitWait = 100 * time.Millisecond
+	var out syncBuffer
+	log := slog.New(slog.NewTextHandler(&out, nil))
+	release := make(chan struct{})
+	defer close(release)
+	p := startOwners(log, func() shim.OwnerSource {
+		<-release
+		return nil
+	})
+	t0 := time.Now()
+	p.wait()
+	if d := time.Since(t0); d < ownersExitWait || d > 5*time.Second {
+		t.Errorf("wait returned after %s, want about %s", d, ownersExitWait)
+	}
+	if !strings.Contains(out.String(), "given up") {
+		t.Errorf("no line saying the read was given up:\n%s", out.String())
+	}
+}

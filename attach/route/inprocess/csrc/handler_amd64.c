@@ -1,0 +1,267 @@
+/*
+ * The in-process route's SIGSYS handler, x86-64 (package inprocess).
+ *
+ * Built freestanding (no libc, no relocations: everything is reached
+ * RIP-relative or through the data page's fixed address) and linked by
+ * handler.ld into one flat blob that the tracer maps at HandlerAddr. The
+ * bytes in handler_amd64.go are what this source builds to
+ * (TestHandlerBytesMatchSource).
+ *
+ * The layer's filter traps a call of the table (SECCOMP_RET_TRAP | RRDATA)
+ * unless it comes from this blob. The kernel skips the call and delivers
+ * SIGSYS here, with the call's number in the siginfo and its arguments in
+ * the saved registers; what this handler leaves in the saved rax is the
+ * call's result when the thread goes on after its syscall instruction.
+ *
+ * It does what a fused plan of mode full does (package shim, statPlan): read
+ * the object's owner record, make the call, look the inode up in the image
+ * filter. Anything but the commonest outcome (no record, no special file,
+ * not in the filter) it does not decide: it makes the call again from
+ * rr_ask, which the filter sends to the supervisor as a notification, and
+ * the supervisor answers it as it answers any (shim.Emulate).
+ */
+
+typedef unsigned long u64;
+typedef long s64;
+typedef unsigned int u32;
+typedef int s32;
+typedef unsigned short u16;
+typedef unsigned char u8;
+typedef signed char s8;
+
+#define DATA_ADDR 0x3e3f00001000 /* inprocess.DataAddr */
+#define DATA_VERSION 1              /* inprocess.dataVersion */
+#define RRDATA 0x5252               /* inprocess.TrapData */
+
+#define SYS_rt_sigaction 13
+#define SYS_getpid 39
+#define SYS_getxattr 191
+#define SYS_gettid 186
+#define SYS_tgkill 234
+#define SYS_getxattrat 464
+
+#define AT_FDCWD (-100)
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define AT_EMPTY_PATH 0x1000
+#define SIGSYS 31
+#define SYS_SECCOMP 1
+#define EBADF 9
+#define ERANGE 34
+#define ENOSYS 38
+
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+
+/* siginfo_t and ucontext_t, x86-64 */
+#define SI_ERRNO 4
+#define SI_CODE 8
+#define SI_SYSCALL 24
+#define SI_ARCH 28
+#define UC_GREGS 40
+enum { REG_R8 = 0, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+       REG_RDI, REG_RSI, REG_RBP, REG_RBX, REG_RDX, REG_RAX, REG_RCX, REG_RSP, REG_RIP };
+
+#define KIND_STAT 1 /* inprocess.kindStat */
+#define ARG_NONE 0xff
+
+/* One call of the table: where its operands are (inprocess.template). */
+struct tmpl {
+	s32 nr;
+	u8 kind;
+	u8 dfd, path, flags, buf; /* argument index, ARG_NONE: the fixed value */
+	u8 pad[3];
+	u32 fixed_flags;          /* the flags when flags is ARG_NONE */
+	u16 ino_off, mode_off;    /* in the result buffer */
+};
+
+#define TEMPLATES 16
+#define VALUE_MAX 64
+
+/* The data page (inprocess.data). */
+struct data {
+	u64 version;
+	u64 templates;
+	struct tmpl tmpl[TEMPLATES];
+	char name[32];    /* the owner xattr's name */
+	char empty[8];    /* "" */
+	u64 filter_addr;  /* the image filter (0: none, every stat asks) ... */
+	u64 filter_shift; /* ... and its shift */
+	u64 filter_all;   /* 1: every object may have an owner from its image */
+	u64 special;      /* 1: special files have owners in the table */
+	u64 fast, asked;  /* counters: calls answered here, calls asked */
+};
+
+/* The layout inprocess.Data writes (TestDataLayoutMatchesSource). */
+_Static_assert(sizeof(struct tmpl) == 20, "tmpl");
+_Static_assert(__builtin_offsetof(struct tmpl, fixed_flags) == 12, "tmpl.fixed_flags");
+_Static_assert(__builtin_offsetof(struct tmpl, ino_off) == 16, "tmpl.ino_off");
+_Static_assert(__builtin_offsetof(struct data, tmpl) == 16, "data.tmpl");
+_Static_assert(__builtin_offsetof(struct data, name) == 336, "data.name");
+_Static_assert(__builtin_offsetof(struct data, empty) == 368, "data.empty");
+_Static_assert(__builtin_offsetof(struct data, filter_addr) == 376, "data.filter_addr");
+_Static_assert(__builtin_offsetof(struct data, filter_shift) == 384, "data.filter_shift");
+_Static_assert(__builtin_offsetof(struct data, filter_all) == 392, "data.filter_all");
+_Static_assert(__builtin_offsetof(struct data, special) == 400, "data.special");
+_Static_assert(__builtin_offsetof(struct data, fast) == 408, "data.fast");
+_Static_assert(__builtin_offsetof(struct data, asked) == 416, "data.asked");
+
+#define D ((struct data *)DATA_ADDR)
+
+static inline s64 sys6(s64 nr, u64 a, u64 b, u64 c, u64 d, u64 e, u64 f)
+{
+	register u64 r10 __asm__("r10") = d;
+	register u64 r8 __asm__("r8") = e;
+	register u64 r9 __asm__("r9") = f;
+	s64 ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* rr_ask and rr_restorer, first in the blob (handler.ld): the filter
+ * knows rr_ask's syscall instruction by its address. */
+__asm__(".pushsection .text.entry,\"ax\"\n"
+	".globl rr_ask\n"
+	"rr_ask:\n"
+	"	mov %rdi, %rax\n"
+	"	mov %rsi, %rdi\n"
+	"	mov %rdx, %rsi\n"
+	"	mov %rcx, %rdx\n"
+	"	mov %r8, %r10\n"
+	"	mov %r9, %r8\n"
+	"	mov 8(%rsp), %r9\n"
+	"	syscall\n"
+	".globl rr_ask_return\n"
+	"rr_ask_return:\n"
+	"	ret\n"
+	".globl rr_restorer\n"
+	"rr_restorer:\n"
+	"	mov $15, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	".popsection\n");
+
+__attribute__((visibility("hidden"))) s64 rr_ask(s64 nr, u64 a, u64 b, u64 c, u64 d, u64 e, u64 f);
+
+static const struct tmpl *find(s64 nr)
+{
+	u64 n = D->templates;
+	if (n > TEMPLATES)
+		n = TEMPLATES;
+	for (u64 i = 0; i < n; i++)
+		if (D->tmpl[i].nr == nr)
+			return &D->tmpl[i];
+	return 0;
+}
+
+static u64 operand(const u64 *args, u8 i, u64 fixed)
+{
+	return i == ARG_NONE ? fixed : args[i];
+}
+
+/* mayHaveImageOwner is the image filter's lookup (stub.Filter.Maybe). */
+static int may_have_image_owner(u64 ino)
+{
+	if (D->filter_all)
+		return 1;
+	if (!D->filter_addr)
+		return 0;
+	u64 i = (ino * 0x9e3779b97f4a7c15UL) >> D->filter_shift;
+	return (((const u8 *)D->filter_addr)[i / 8] >> (i % 8)) & 1;
+}
+
+#define ASK 1 /* no call returns 1 from the stat family */
+
+/* proc_fd_owner reads the owner record of what descriptor fd refers to
+ * through its /proc/self/fd link (shim's xattrStep, its EBADF fallback). */
+static s64 proc_fd_owner(u64 fd, char *value)
+{
+	char p[32] = "/proc/self/fd/";
+	char digits[12];
+	int n = 0, i = 14;
+	s32 v = (s32)fd;
+	if (v < 0)
+		return -EBADF;
+	do {
+		digits[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		p[i++] = digits[--n];
+	p[i] = 0;
+	return sys6(SYS_getxattr, (u64)p, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+}
+
+static s64 stat_call(const struct tmpl *t, const u64 *a)
+{
+	u64 dfd = operand(a, t->dfd, (u64)(s64)AT_FDCWD);
+	u64 path = operand(a, t->path, (u64)D->empty);
+	u64 flags = operand(a, t->flags, t->fixed_flags);
+	u64 buf = a[t->buf];
+	char value[VALUE_MAX];
+	struct {
+		u64 value;
+		u32 size;
+		u32 flags;
+	} xa = {(u64)value, VALUE_MAX, 0};
+
+	s64 r = sys6(SYS_getxattrat, dfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+		     (u64)D->name, (u64)&xa, sizeof xa);
+	if (r == -EBADF && (flags & AT_EMPTY_PATH) && *(const volatile char *)path == 0)
+		/* A descriptor the xattr calls refuse (O_PATH): shim looks again
+		 * through /proc/self/fd (the kernel read the path, so it can be
+		 * read here). */
+		r = proc_fd_owner(dfd, value);
+	/* A record (or a value too long for one) the model reads; without
+	 * getxattrat the model looks. */
+	if (r >= 0 || r == -ERANGE || r == -ENOSYS)
+		return ASK;
+	/* Any other error: no record (shim's ownerFromXattr), and the call
+	 * itself gives its own error. */
+	s64 res = sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (res != 0)
+		return res;
+	u32 type = *(const volatile u16 *)(buf + t->mode_off) & S_IFMT;
+	if (D->special && type != S_IFREG && type != S_IFDIR)
+		return ASK;
+	if (may_have_image_owner(*(const volatile u64 *)(buf + t->ino_off)))
+		return ASK;
+	return 0;
+}
+
+/* Not the layer's trap: the default action of SIGSYS (the program's own
+ * disposition is not kept yet). */
+static void not_ours(void)
+{
+	u64 act[4] = {0, 0, 0, 0}; /* SIG_DFL */
+	sys6(SYS_rt_sigaction, SIGSYS, (u64)act, 0, 8, 0, 0);
+	sys6(SYS_tgkill, sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), sys6(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
+}
+
+void rr_sigsys(int sig, const void *info, void *uc)
+{
+	(void)sig;
+	const u8 *si = info;
+	u64 *g = (u64 *)((u8 *)uc + UC_GREGS);
+	if (*(const s32 *)(si + SI_CODE) != SYS_SECCOMP || *(const s32 *)(si + SI_ERRNO) != RRDATA ||
+	    D->version != DATA_VERSION) {
+		not_ours();
+		return;
+	}
+	s64 nr = *(const s32 *)(si + SI_SYSCALL);
+	u64 a[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
+	const struct tmpl *t = find(nr);
+	s64 res = ASK;
+	if (t && t->kind == KIND_STAT)
+		res = stat_call(t, a);
+	if (res == ASK) {
+		__atomic_add_fetch(&D->asked, 1, __ATOMIC_RELAXED);
+		res = rr_ask(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	} else {
+		__atomic_add_fetch(&D->fast, 1, __ATOMIC_RELAXED);
+	}
+	g[REG_RAX] = (u64)res;
+}

@@ -1,0 +1,175 @@
+package inprocess
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/seccomp"
+	"github.com/remainroot/remainroot/shim"
+)
+
+// harness builds testdata/harness.c and writes the handler, a data page
+// and the layer where it reads them.
+type harness struct {
+	bin, blob, data, layer, dataOut string
+}
+
+func newHarness(t *testing.T, d Data) harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := harness{bin: filepath.Join(dir, "harness"), blob: filepath.Join(dir, "blob"),
+		data: filepath.Join(dir, "data"), layer: filepath.Join(dir, "layer"), dataOut: filepath.Join(dir, "data.out")}
+	if out, err := exec.Command("gcc", "-O2", "-Wall", "-o", h.bin, "testdata/harness.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc harness.c: %v\n%s", err, out)
+	}
+	page, err := d.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Layer().Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, b := range map[string][]byte{h.blob: Code, h.data: page, h.layer: seccomp.Encode(prog)} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+// run runs the harness (mode "native" or "handler") on ops, each an
+// operation and a path, and returns its lines and, with the handler, its
+// counters.
+func (h harness) run(t *testing.T, mode string, ops [][2]string) ([]string, Counts) {
+	t.Helper()
+	args := []string{h.blob, h.data, h.layer, fmt.Sprint(HandlerAddr), fmt.Sprint(DataAddr),
+		fmt.Sprint(Entry), fmt.Sprint(Restorer), mode}
+	for _, op := range ops {
+		args = append(args, op[0], op[1])
+	}
+	cmd := exec.Command(h.bin, args...)
+	cmd.Env = append(os.Environ(), "HARNESS_DATA_OUT="+h.dataOut)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("harness %s: %v\n%s", mode, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(ops) {
+		t.Fatalf("harness %s: %d lines for %d calls:\n%s", mode, len(lines), len(ops), out)
+	}
+	var c Counts
+	if mode == "handler" {
+		page, err := os.ReadFile(h.dataOut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = CountsOf(page)
+	}
+	return lines, c
+}
+
+// statTree makes the objects the handler's tests stat: a file, a
+// directory, a symlink, a fifo, and a file with an owner record.
+func statTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(dir, "plain"), []byte("x"), 0o640))
+	must(os.Mkdir(filepath.Join(dir, "dir"), 0o755))
+	must(os.Symlink("plain", filepath.Join(dir, "link")))
+	must(unix.Mkfifo(filepath.Join(dir, "fifo"), 0o600))
+	must(os.WriteFile(filepath.Join(dir, "owned"), []byte("y"), 0o600))
+	must(unix.Setxattr(filepath.Join(dir, "owned"), shim.OwnerXattr, shim.EncodeOwner(shim.FileOwner{UID: 1000, GID: 1000}), 0))
+	return dir
+}
+
+var statOps = []string{"stat", "lstat", "fstat", "fstatat", "fstatat-dir", "statx", "statx-empty"}
+
+// opsOn is every stat operation on each of names in dir.
+func opsOn(dir string, names ...string) [][2]string {
+	var ops [][2]string
+	for _, n := range names {
+		for _, op := range statOps {
+			ops = append(ops, [2]string{op, filepath.Join(dir, n)})
+		}
+	}
+	return ops
+}
+
+// With no owners to find (no record, no special files, no image), the
+// handler answers every stat in the process, as the kernel does.
+func TestHandlerStatsAsTheKernel(t *testing.T) {
+	dir := statTree(t)
+	h := newHarness(t, Data{})
+	ops := opsOn(dir, "plain", "dir", "link", "fifo", "missing")
+	native, _ := h.run(t, "native", ops)
+	got, c := h.run(t, "handler", ops)
+	for i := range ops {
+		if got[i] != native[i] {
+			t.Errorf("%s %s: handler %q, kernel %q", ops[i][0], ops[i][1], got[i], native[i])
+		}
+	}
+	if c.Fast != uint64(len(ops)) || c.Asked != 0 {
+		t.Errorf("counters %+v, want all %d fast", c, len(ops))
+	}
+}
+
+// What the handler does not decide it asks: an owner record, a special
+// file when the trace has special owners, any object when the image may
+// give any an owner. Without a listener an asked call fails with ENOSYS,
+// which is how the test sees it was asked.
+func TestHandlerAsks(t *testing.T) {
+	dir := statTree(t)
+	for _, tc := range []struct {
+		name  string
+		data  Data
+		asked map[string]bool // names whose stats ask
+	}{
+		{"record", Data{}, map[string]bool{"owned": true}},
+		{"special", Data{Special: true}, map[string]bool{"owned": true, "fifo": true}},
+		{"image", Data{FilterAll: true}, map[string]bool{"owned": true, "plain": true, "dir": true, "link": true, "fifo": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.data)
+			names := []string{"plain", "dir", "link", "fifo", "owned", "missing"}
+			ops := opsOn(dir, names...)
+			native, _ := h.run(t, "native", ops)
+			got, c := h.run(t, "handler", ops)
+			var wantAsked uint64
+			for i, op := range ops {
+				name := filepath.Base(op[1])
+				asked := tc.asked[name]
+				// stat and fstatat-dir follow the link to the file;
+				// the others find the link itself, which holds no
+				// user xattr: a special file's owner is the table's.
+				if name == "link" {
+					follows := op[0] == "stat" || op[0] == "fstatat-dir"
+					asked = tc.name == "image" || (tc.name == "special" && !follows)
+				}
+				want := native[i]
+				if asked {
+					wantAsked++
+					want = fmt.Sprintf("%s %s: -ENOSYS", op[0], op[1])
+				}
+				if got[i] != want {
+					t.Errorf("%s: handler %q, want %q", op[0]+" "+name, got[i], want)
+				}
+			}
+			if c.Asked != wantAsked || c.Fast+c.Asked != uint64(len(ops)) {
+				t.Errorf("counters %+v, want %d asked of %d", c, wantAsked, len(ops))
+			}
+		})
+	}
+}

@@ -1,0 +1,30 @@
+package inprocess
+
+import "golang.org/x/sys/unix"
+
+// Offsets in x86-64's struct stat and in struct statx of the fields the
+// handler reads (shim's full_layout_amd64.go has the same).
+const (
+	statIno   = 8
+	statMode  = 24
+	statxMode = 28
+	statxIno  = 32
+)
+
+// templates are the x86-64 calls the layer traps, as the handler finds
+// their operands: stat(path, buf), lstat(path, buf), fstat(fd, buf),
+// newfstatat(dfd, path, buf, flags), statx(dfd, path, flags, mask, buf).
+func templates() []template {
+	return []template{
+		{Nr: unix.SYS_STAT, Kind: kindStat, Dfd: argNone, Path: 0, Flags: argNone, Buf: 1,
+			InoOff: statIno, ModeOff: statMode},
+		{Nr: unix.SYS_LSTAT, Kind: kindStat, Dfd: argNone, Path: 0, Flags: argNone, Buf: 1,
+			FixedFlags: unix.AT_SYMLINK_NOFOLLOW, InoOff: statIno, ModeOff: statMode},
+		{Nr: unix.SYS_FSTAT, Kind: kindStat, Dfd: 0, Path: argNone, Flags: argNone, Buf: 1,
+			FixedFlags: unix.AT_EMPTY_PATH, InoOff: statIno, ModeOff: statMode},
+		{Nr: unix.SYS_NEWFSTATAT, Kind: kindStat, Dfd: 0, Path: 1, Flags: 3, Buf: 2,
+			InoOff: statIno, ModeOff: statMode},
+		{Nr: unix.SYS_STATX, Kind: kindStat, Dfd: 0, Path: 1, Flags: 2, Buf: 4,
+			InoOff: statxIno, ModeOff: statxMode},
+	}
+}

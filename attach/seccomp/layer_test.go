@@ -1,0 +1,81 @@
+package seccomp
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// A layer as the in-process route builds it: the handler's code in the
+// 4 GiB block after the stub's.
+var testLayer = Layer{Trapped: []uint32{unix.SYS_NEWFSTATAT, unix.SYS_FSTAT, unix.SYS_STATX},
+	CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019, Data: 0x5252}
+
+// The layer traps its calls outside the handler's code, lets them run
+// inside it, notifies the asking one, and allows everything else from
+// anywhere.
+func TestLayerVerdicts(t *testing.T) {
+	raw, err := testLayer.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := vmFor(t, raw)
+	trap := uint32(unix.SECCOMP_RET_TRAP | 0x5252)
+	for _, tc := range []struct {
+		name string
+		arch uint32
+		nr   uint32
+		ip   uint64
+		want uint32
+	}{
+		{"trapped from a program", AuditArch, unix.SYS_NEWFSTATAT, 0x7f0000001234, trap},
+		{"trapped, same low word in another block", AuditArch, unix.SYS_FSTAT, 0x3e4000000100, trap},
+		{"trapped, just past the code", AuditArch, unix.SYS_STATX, 0x3e3f00001000, trap},
+		{"trapped, in the block below the code", AuditArch, unix.SYS_STATX, 0x3e3effffffff, trap},
+		{"from the handler", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3f00000081, allow},
+		{"from the handler's last byte", AuditArch, unix.SYS_STATX, 0x3e3f00000fff, allow},
+		{"asked", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3f00000019, unix.SECCOMP_RET_USER_NOTIF},
+		{"another call from a program", AuditArch, unix.SYS_OPENAT, 0x7f0000001234, allow},
+		{"another call at the asking address", AuditArch, unix.SYS_GETPID, 0x3e3f00000019, allow},
+		{"another architecture", unix.AUDIT_ARCH_I386, unix.SYS_NEWFSTATAT, 0x1234, allow},
+	} {
+		got, err := vm.Run(seccompDataAt(tc.arch, tc.nr, tc.ip, [6]uint64{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint32(got) != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Every call the layer does not trap is allowed knowing only its number:
+// the kernel's allow cache keeps it out of the program.
+func TestLayerConstAllow(t *testing.T) {
+	raw, err := testLayer.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trapped := map[uint32]bool{}
+	for _, nr := range testLayer.Trapped {
+		trapped[nr] = true
+	}
+	for nr := uint32(0); nr < 512; nr++ {
+		if got := constAllow(raw, AuditArch, nr); got == trapped[nr] {
+			t.Errorf("call %d: allowed by number alone %v, trapped %v", nr, got, trapped[nr])
+		}
+	}
+}
+
+// A layer whose code block or asking address is out of shape is refused.
+func TestLayerRefusesBadShape(t *testing.T) {
+	for name, l := range map[string]Layer{
+		"code not at a 4 GiB boundary": {Trapped: []uint32{1}, CodeAddr: 0x3e3f00001000, CodeSize: 4096, AskIP: 0x3e3f00001019},
+		"ask outside the code":         {Trapped: []uint32{1}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00002000},
+		"nothing trapped":              {CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
+	} {
+		if _, err := l.Program(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -28,7 +28,8 @@ const (
 	dataSpecialOff     = 400
 	dataFastOff        = 408
 	dataAskedOff       = 416
-	dataEnd            = 424
+	dataNoXattratOff   = 424
+	dataEnd            = 432
 )
 
 // argNone in a template's operand means the operand is not an argument of
@@ -111,6 +112,9 @@ func (d Data) Bytes() ([]byte, error) {
 type Counts struct {
 	Fast  uint64 // calls it answered itself
 	Asked uint64 // calls it asked the supervisor
+	// NoGetxattrat: the handler found getxattrat missing (the kernel's
+	// or the container's profile's ENOSYS) and uses the classic calls.
+	NoGetxattrat bool
 }
 
 // CountsOf reads the counters of a data page.
@@ -119,7 +123,8 @@ func CountsOf(page []byte) Counts {
 		return Counts{}
 	}
 	return Counts{Fast: binary.LittleEndian.Uint64(page[dataFastOff:]),
-		Asked: binary.LittleEndian.Uint64(page[dataAskedOff:])}
+		Asked:        binary.LittleEndian.Uint64(page[dataAskedOff:]),
+		NoGetxattrat: binary.LittleEndian.Uint64(page[dataNoXattratOff:]) != 0}
 }
 
 // Trapped returns the numbers of the calls the layer traps: the table's.

@@ -36,7 +36,7 @@ const TrapData = 0x5252
 const (
 	askReturnOffset = 0x19 // after rr_ask's syscall: the call the layer notifies
 	restorerOffset  = 0x1a // rr_restorer: rt_sigreturn, the handler's sa_restorer
-	entryOffset     = 0x23 // rr_sigsys: the handler
+	entryOffset     = 0x23 // rr_entry: a jump to the handler, rr_sigsys
 )
 
 // AskIP is the instruction pointer the filter sees for the handler's

@@ -99,7 +99,7 @@ func TestHandlerBytesMatchSource(t *testing.T) {
 func TestHandlerSymbols(t *testing.T) {
 	_, syms := buildHandler(t)
 	for name, want := range map[string]uint64{"rr_ask": HandlerAddr, "rr_ask_return": AskIP,
-		"rr_restorer": Restorer, "rr_sigsys": Entry} {
+		"rr_restorer": Restorer, "rr_entry": Entry} {
 		if got, ok := syms[name]; !ok || got != want {
 			t.Errorf("%s at %#x (found %v), want %#x", name, got, ok, want)
 		}
@@ -125,7 +125,7 @@ func TestDataLayoutMatchesSource(t *testing.T) {
 		"data.tmpl": dataTmplOff, "data.name": dataNameOff, "data.empty": dataEmptyOff,
 		"data.filter_addr": dataFilterAddrOff, "data.filter_shift": dataFilterShiftOff,
 		"data.filter_all": dataFilterAllOff, "data.special": dataSpecialOff,
-		"data.fast": dataFastOff, "data.asked": dataAskedOff}
+		"data.fast": dataFastOff, "data.asked": dataAskedOff, "data.no_getxattrat": dataNoXattratOff}
 	re := regexp.MustCompile(`_Static_assert\((?:sizeof\(struct (\w+)\)|__builtin_offsetof\(struct (\w+), (\w+)\)) == (\d+), "[^"]*"\)`)
 	seen := map[string]bool{}
 	for _, m := range re.FindAllStringSubmatch(source, -1) {

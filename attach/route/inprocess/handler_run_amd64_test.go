@@ -65,12 +65,15 @@ func (h harness) run(t *testing.T, mode string, ops [][2]string) ([]string, Coun
 		t.Fatalf("harness %s: %d lines for %d calls:\n%s", mode, len(lines), len(ops), out)
 	}
 	var c Counts
-	if mode == "handler" {
+	if strings.HasPrefix(mode, "handler") {
 		page, err := os.ReadFile(h.dataOut)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c = CountsOf(page)
+		if c.NoGetxattrat != (mode == "handler-noxattrat") {
+			t.Errorf("harness %s: the handler found getxattrat missing: %v", mode, c.NoGetxattrat)
+		}
 	}
 	return lines, c
 }
@@ -111,11 +114,20 @@ func opsOn(dir string, names ...string) [][2]string {
 // With no owners to find (no record, no special files, no image), the
 // handler answers every stat in the process, as the kernel does.
 func TestHandlerStatsAsTheKernel(t *testing.T) {
+	for _, mode := range handlerModes {
+		t.Run(mode, func(t *testing.T) { testHandlerStatsAsTheKernel(t, mode) })
+	}
+}
+
+// handlerModes: with getxattrat, and without (a container's profile).
+var handlerModes = []string{"handler", "handler-noxattrat"}
+
+func testHandlerStatsAsTheKernel(t *testing.T, mode string) {
 	dir := statTree(t)
 	h := newHarness(t, Data{})
 	ops := opsOn(dir, "plain", "dir", "link", "fifo", "missing")
 	native, _ := h.run(t, "native", ops)
-	got, c := h.run(t, "handler", ops)
+	got, c := h.run(t, mode, ops)
 	for i := range ops {
 		if got[i] != native[i] {
 			t.Errorf("%s %s: handler %q, kernel %q", ops[i][0], ops[i][1], got[i], native[i])
@@ -141,35 +153,37 @@ func TestHandlerAsks(t *testing.T) {
 		{"special", Data{Special: true}, map[string]bool{"owned": true, "fifo": true}},
 		{"image", Data{FilterAll: true}, map[string]bool{"owned": true, "plain": true, "dir": true, "link": true, "fifo": true}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, tc.data)
-			names := []string{"plain", "dir", "link", "fifo", "owned", "missing"}
-			ops := opsOn(dir, names...)
-			native, _ := h.run(t, "native", ops)
-			got, c := h.run(t, "handler", ops)
-			var wantAsked uint64
-			for i, op := range ops {
-				name := filepath.Base(op[1])
-				asked := tc.asked[name]
-				// stat and fstatat-dir follow the link to the file;
-				// the others find the link itself, which holds no
-				// user xattr: a special file's owner is the table's.
-				if name == "link" {
-					follows := op[0] == "stat" || op[0] == "fstatat-dir"
-					asked = tc.name == "image" || (tc.name == "special" && !follows)
+		for _, mode := range handlerModes {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				h := newHarness(t, tc.data)
+				names := []string{"plain", "dir", "link", "fifo", "owned", "missing"}
+				ops := opsOn(dir, names...)
+				native, _ := h.run(t, "native", ops)
+				got, c := h.run(t, mode, ops)
+				var wantAsked uint64
+				for i, op := range ops {
+					name := filepath.Base(op[1])
+					asked := tc.asked[name]
+					// stat and fstatat-dir follow the link to the file;
+					// the others find the link itself, which holds no
+					// user xattr: a special file's owner is the table's.
+					if name == "link" {
+						follows := op[0] == "stat" || op[0] == "fstatat-dir"
+						asked = tc.name == "image" || (tc.name == "special" && !follows)
+					}
+					want := native[i]
+					if asked {
+						wantAsked++
+						want = fmt.Sprintf("%s %s: -ENOSYS", op[0], op[1])
+					}
+					if got[i] != want {
+						t.Errorf("%s: handler %q, want %q", op[0]+" "+name, got[i], want)
+					}
 				}
-				want := native[i]
-				if asked {
-					wantAsked++
-					want = fmt.Sprintf("%s %s: -ENOSYS", op[0], op[1])
+				if c.Asked != wantAsked || c.Fast+c.Asked != uint64(len(ops)) {
+					t.Errorf("counters %+v, want %d asked of %d", c, wantAsked, len(ops))
 				}
-				if got[i] != want {
-					t.Errorf("%s: handler %q, want %q", op[0]+" "+name, got[i], want)
-				}
-			}
-			if c.Asked != wantAsked || c.Fast+c.Asked != uint64(len(ops)) {
-				t.Errorf("counters %+v, want %d asked of %d", c, wantAsked, len(ops))
-			}
-		})
+			})
+		}
 	}
 }

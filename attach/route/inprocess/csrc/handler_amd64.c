@@ -36,6 +36,8 @@ typedef signed char s8;
 #define SYS_rt_sigaction 13
 #define SYS_getpid 39
 #define SYS_getxattr 191
+#define SYS_lgetxattr 192
+#define SYS_fgetxattr 193
 #define SYS_gettid 186
 #define SYS_tgkill 234
 #define SYS_getxattrat 464
@@ -45,9 +47,13 @@ typedef signed char s8;
 #define AT_EMPTY_PATH 0x1000
 #define SIGSYS 31
 #define SYS_SECCOMP 1
+#define ENOENT 2
 #define EBADF 9
+#define EFAULT 14
 #define ERANGE 34
 #define ENOSYS 38
+#define ENAMETOOLONG 36
+#define PATH_MAX 4096
 
 #define S_IFMT 0170000
 #define S_IFREG 0100000
@@ -90,6 +96,7 @@ struct data {
 	u64 filter_all;   /* 1: every object may have an owner from its image */
 	u64 special;      /* 1: special files have owners in the table */
 	u64 fast, asked;  /* counters: calls answered here, calls asked */
+	u64 no_getxattrat; /* set by the handler at its first ENOSYS */
 };
 
 /* The layout inprocess.Data writes (TestDataLayoutMatchesSource). */
@@ -105,6 +112,7 @@ _Static_assert(__builtin_offsetof(struct data, filter_all) == 392, "data.filter_
 _Static_assert(__builtin_offsetof(struct data, special) == 400, "data.special");
 _Static_assert(__builtin_offsetof(struct data, fast) == 408, "data.fast");
 _Static_assert(__builtin_offsetof(struct data, asked) == 416, "data.asked");
+_Static_assert(__builtin_offsetof(struct data, no_getxattrat) == 424, "data.no_getxattrat");
 
 #define D ((struct data *)DATA_ADDR)
 
@@ -121,8 +129,9 @@ static inline s64 sys6(s64 nr, u64 a, u64 b, u64 c, u64 d, u64 e, u64 f)
 	return ret;
 }
 
-/* rr_ask and rr_restorer, first in the blob (handler.ld): the filter
- * knows rr_ask's syscall instruction by its address. */
+/* rr_ask, rr_restorer and rr_entry (the handler's sa_handler), first in
+ * the blob (handler.ld), at addresses the tracer and the filter know: the
+ * filter knows rr_ask's syscall instruction by its address. */
 __asm__(".pushsection .text.entry,\"ax\"\n"
 	".globl rr_ask\n"
 	"rr_ask:\n"
@@ -142,6 +151,9 @@ __asm__(".pushsection .text.entry,\"ax\"\n"
 	"	mov $15, %eax\n"
 	"	syscall\n"
 	"	ud2\n"
+	".globl rr_entry\n"
+	"rr_entry:\n"
+	"	jmp rr_sigsys\n"
 	".popsection\n");
 
 __attribute__((visibility("hidden"))) s64 rr_ask(s64 nr, u64 a, u64 b, u64 c, u64 d, u64 e, u64 f);
@@ -175,24 +187,71 @@ static int may_have_image_owner(u64 ino)
 
 #define ASK 1 /* no call returns 1 from the stat family */
 
-/* proc_fd_owner reads the owner record of what descriptor fd refers to
- * through its /proc/self/fd link (shim's xattrStep, its EBADF fallback). */
-static s64 proc_fd_owner(u64 fd, char *value)
+/* fd_path writes "/proc/self/fd/N" to p (room for 32 bytes) and returns
+ * its length; -1 for a negative fd. */
+static int fd_path(char *p, s32 fd)
 {
-	char p[32] = "/proc/self/fd/";
+	static const char prefix[] = "/proc/self/fd/";
 	char digits[12];
-	int n = 0, i = 14;
-	s32 v = (s32)fd;
-	if (v < 0)
-		return -EBADF;
+	int n = 0, i = 0;
+	if (fd < 0)
+		return -1;
+	for (; prefix[i]; i++)
+		p[i] = prefix[i];
 	do {
-		digits[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
+		digits[n++] = '0' + fd % 10;
+		fd /= 10;
+	} while (fd);
 	while (n)
 		p[i++] = digits[--n];
 	p[i] = 0;
-	return sys6(SYS_getxattr, (u64)p, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+	return i;
+}
+
+/* via_proc reads the record of path relative to directory fd through
+ * "/proc/self/fd/FD/PATH" (shim's xattrStep without getxattrat); its own
+ * frame, for the long path, only when it is needed. */
+static __attribute__((noinline)) s64 via_proc(s32 fd, const char *path, int nofollow, char *value)
+{
+	char p[PATH_MAX];
+	int i = fd_path(p, fd);
+	if (i < 0)
+		return -EBADF;
+	p[i++] = '/';
+	for (; *path; path++) {
+		if (i >= PATH_MAX - 1)
+			return -ENAMETOOLONG;
+		p[i++] = *path;
+	}
+	p[i] = 0;
+	return sys6(nofollow ? SYS_lgetxattr : SYS_getxattr, (u64)p, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+}
+
+/* owner_record reads the owner record of what (dfd, path, flags) names
+ * into value with the classic xattr calls, as shim's getOwnerStep does
+ * where getxattrat is missing or refuses the descriptor: by path, by
+ * descriptor, or through /proc/self/fd. It returns the value's length or
+ * -errno. The caller has made the call itself, so path can be read. */
+static s64 owner_record(u64 dfd, const char *path, u64 flags, char *value)
+{
+	int nofollow = (flags & AT_SYMLINK_NOFOLLOW) != 0;
+	if (path[0] == 0) {
+		if (!(flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		if ((s32)dfd == AT_FDCWD)
+			return sys6(SYS_getxattr, (u64)".", (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+		s64 r = sys6(SYS_fgetxattr, dfd, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+		if (r != -EBADF)
+			return r;
+		/* A descriptor the xattr calls refuse (O_PATH). */
+		char p[32];
+		if (fd_path(p, (s32)dfd) < 0)
+			return -EBADF;
+		return sys6(SYS_getxattr, (u64)p, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+	}
+	if (path[0] == '/' || (s32)dfd == AT_FDCWD)
+		return sys6(nofollow ? SYS_lgetxattr : SYS_getxattr, (u64)path, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+	return via_proc((s32)dfd, path, nofollow, value);
 }
 
 static s64 stat_call(const struct tmpl *t, const u64 *a)
@@ -202,26 +261,42 @@ static s64 stat_call(const struct tmpl *t, const u64 *a)
 	u64 flags = operand(a, t->flags, t->fixed_flags);
 	u64 buf = a[t->buf];
 	char value[VALUE_MAX];
-	struct {
-		u64 value;
-		u32 size;
-		u32 flags;
-	} xa = {(u64)value, VALUE_MAX, 0};
+	s64 res = ASK; /* the call, not made yet */
 
-	s64 r = sys6(SYS_getxattrat, dfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
-		     (u64)D->name, (u64)&xa, sizeof xa);
-	if (r == -EBADF && (flags & AT_EMPTY_PATH) && *(const volatile char *)path == 0)
-		/* A descriptor the xattr calls refuse (O_PATH): shim looks again
-		 * through /proc/self/fd (the kernel read the path, so it can be
-		 * read here). */
-		r = proc_fd_owner(dfd, value);
-	/* A record (or a value too long for one) the model reads; without
-	 * getxattrat the model looks. */
-	if (r >= 0 || r == -ERANGE || r == -ENOSYS)
+	if (!path) {
+		/* No path: a descriptor's object with AT_EMPTY_PATH (Linux
+		 * 6.11), else the kernel's EFAULT (shim: the call as it is). */
+		if (!(flags & AT_EMPTY_PATH))
+			return sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		path = (u64)D->empty;
+	}
+	s64 r = -ENOSYS;
+	if (!D->no_getxattrat) {
+		struct {
+			u64 value;
+			u32 size;
+			u32 flags;
+		} xa = {(u64)value, VALUE_MAX, 0};
+		r = sys6(SYS_getxattrat, dfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+			 (u64)D->name, (u64)&xa, sizeof xa);
+		if (r == -ENOSYS) /* the kernel's or the container's profile's */
+			D->no_getxattrat = 1;
+	}
+	if (r == -ENOSYS || r == -EBADF) {
+		/* The classic calls: the handler reads the path, so the call
+		 * comes first, and fails where the kernel cannot read it. */
+		res = sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (res != 0)
+			return res;
+		r = owner_record(dfd, (const char *)path, flags, value);
+	}
+	/* A record (or a value too long for one) the model reads. */
+	if (r >= 0 || r == -ERANGE)
 		return ASK;
 	/* Any other error: no record (shim's ownerFromXattr), and the call
 	 * itself gives its own error. */
-	s64 res = sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (res == ASK)
+		res = sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (res != 0)
 		return res;
 	u32 type = *(const volatile u16 *)(buf + t->mode_off) & S_IFMT;

@@ -5,7 +5,8 @@
  *
  * harness BLOB DATA LAYER HANDLER_ADDR DATA_ADDR ENTRY RESTORER MODE [OP PATH]...
  * HARNESS_DATA_OUT names the file the data page is written to at the end.
- * MODE: native (nothing installed) or handler. OP: stat lstat fstat
+ * MODE: native (nothing installed), handler, or handler-noxattrat (and a
+ * filter that refuses getxattrat with ENOSYS, as podman's profile does). OP: stat lstat fstat
  * fstatat (newfstatat, AT_FDCWD) fstatat-dir (relative to the path's
  * directory) statx statx-empty (statx of an O_PATH descriptor).
  */
@@ -77,8 +78,20 @@ int main(int argc, char **argv)
 	 * handler's counters count the operations' calls alone. */
 	static char out[1 << 16];
 	setvbuf(stdout, out, _IOFBF, sizeof out);
-	if (strcmp(argv[8], "handler") == 0)
+	if (strncmp(argv[8], "handler", 7) == 0)
 		install(argv);
+	if (strcmp(argv[8], "handler-noxattrat") == 0) {
+		/* What podman's default profile does to getxattrat, which it
+		 * does not list: ENOSYS. */
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 464, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 38),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { 4, f };
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) { perror("seccomp"); exit(2); }
+	}
 	for (int i = 9; i + 1 < argc; i += 2) {
 		const char *op = argv[i], *path = argv[i + 1];
 		struct stat st; struct statx sx;
@@ -119,7 +132,7 @@ int main(int argc, char **argv)
 		else
 			print(op, path, r, st.st_uid, st.st_gid, st.st_mode, st.st_ino);
 	}
-	if (strcmp(argv[8], "handler") == 0) {
+	if (strncmp(argv[8], "handler", 7) == 0) {
 		/* The data page, counters and all, for the test to read. */
 		const char *dump = getenv("HARNESS_DATA_OUT");
 		int fd = dump ? open(dump, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;

@@ -10,19 +10,26 @@ import (
 
 // Layer is the in-process route's filter (docs/in-process-route.md),
 // installed on top of a process's filter once its SIGSYS handler is in
-// place: the Trapped calls return SECCOMP_RET_TRAP with Data, which the
-// kernel delivers as SIGSYS to the handler, unless they are made from the
+// place: the Traps return SECCOMP_RET_TRAP with Data, which the kernel
+// delivers as SIGSYS to the handler, unless they are made from the
 // handler's code (CodeAddr, CodeSize bytes), where they run; there the one
 // at AskIP (the address after the handler's asking syscall instruction)
-// goes to the listener. Every other call is allowed having loaded only
-// the architecture and the number, so the kernel's per-number allow cache
-// keeps it out of the program.
+// goes to the listener. Every call no trap names is allowed having loaded
+// only the architecture and the number, so the kernel's per-number allow
+// cache keeps it out of the program.
 type Layer struct {
-	Trapped  []uint32
+	Traps    []Trap
 	CodeAddr uint64 // a multiple of 4 GiB
 	CodeSize uint32
 	AskIP    uint64
 	Data     uint16
+}
+
+// Trap is a call a Layer traps: always (IfArg -1), or only when its
+// argument IfArg is not 0.
+type Trap struct {
+	Nr    uint32
+	IfArg int
 }
 
 // Program returns the layer's BPF program.
@@ -30,46 +37,99 @@ func (l Layer) Program() ([]bpf.RawInstruction, error) {
 	if l.CodeAddr&0xffffffff != 0 || l.CodeSize == 0 || l.AskIP < l.CodeAddr || l.AskIP >= l.CodeAddr+uint64(l.CodeSize) {
 		return nil, fmt.Errorf("seccomp layer: code at %#x (%d bytes) with its asking call at %#x", l.CodeAddr, l.CodeSize, l.AskIP)
 	}
-	if len(l.Trapped) == 0 || len(l.Trapped) > 200 {
-		return nil, fmt.Errorf("seccomp layer: %d calls to trap", len(l.Trapped))
+	if len(l.Traps) == 0 || len(l.Traps) > 60 {
+		return nil, fmt.Errorf("seccomp layer: %d calls to trap", len(l.Traps))
 	}
-	trapped := slices.Clone(l.Trapped)
-	slices.Sort(trapped)
-	trapped = slices.Compact(trapped)
+	traps := slices.Clone(l.Traps)
+	slices.SortFunc(traps, func(a, b Trap) int { return int(a.Nr) - int(b.Nr) })
+	for i, t := range traps {
+		if i > 0 && traps[i-1].Nr == t.Nr {
+			return nil, fmt.Errorf("seccomp layer: call %d trapped twice", t.Nr)
+		}
+		if t.IfArg < -1 || t.IfArg > 5 {
+			return nil, fmt.Errorf("seccomp layer: call %d: no argument %d", t.Nr, t.IfArg)
+		}
+	}
 	const (
 		retAllow  = unix.SECCOMP_RET_ALLOW
 		retNotify = unix.SECCOMP_RET_USER_NOTIF
 	)
 	retTrap := unix.SECCOMP_RET_TRAP | uint32(l.Data)
-	// ld arch; jeq AuditArch else ALLOW; ld nr; jeq nr -> GATE for each;
-	// ALLOW: ret ALLOW; GATE: ld ip high; jeq code's else TRAP; ld ip
-	// low; jge end -> TRAP; jeq ask's -> NOTIFY; ret ALLOW; TRAP: ret
-	// TRAP|Data; NOTIFY: ret USER_NOTIF.
-	n := len(trapped)
+	// ld arch; jeq AuditArch else ALLOW; ld nr; jeq nr -> COND_i for
+	// each; ALLOW: ret ALLOW; COND_i (a conditional trap): ld arg low;
+	// jeq 0 else GATE; ld arg high; jeq 0 -> ALLOW2 else GATE; ...;
+	// GATE: ld ip high; jeq code's else TRAP; ld ip low; jge end ->
+	// TRAP; jeq ask's -> NOTIFY; ALLOW2: ret ALLOW; TRAP: ret TRAP|Data;
+	// NOTIFY: ret USER_NOTIF. Instructions are placed first, jumps
+	// filled in from their targets' final positions.
 	var prog []bpf.Instruction
-	add := func(i ...bpf.Instruction) { prog = append(prog, i...) }
-	allow := 3 + n    // index of ALLOW
-	gate := allow + 1 // GATE
-	trap := gate + 6  // TRAP
-	notify := trap + 1
-	add(bpf.LoadAbsolute{Off: seccompArch, Size: 4})
-	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: AuditArch, SkipFalse: uint8(allow - 2)})
-	add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
-	for i, nr := range trapped {
-		at := 3 + i
-		if gate-at-1 > 255 {
-			return nil, fmt.Errorf("seccomp layer: jump out of range")
-		}
-		add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipTrue: uint8(gate - at - 1)})
+	type fix struct {
+		at     int
+		target *int
+		onTrue bool
 	}
+	var fixes []fix
+	add := func(i ...bpf.Instruction) { prog = append(prog, i...) }
+	jump := func(cond bpf.JumpTest, val uint32, onTrue, onFalse *int) {
+		if onTrue != nil {
+			fixes = append(fixes, fix{len(prog), onTrue, true})
+		}
+		if onFalse != nil {
+			fixes = append(fixes, fix{len(prog), onFalse, false})
+		}
+		add(bpf.JumpIf{Cond: cond, Val: val})
+	}
+	var labelAllow, labelGate, labelAllow2, labelTrap, labelNotify int
+	labelCond := make([]int, len(traps))
+
+	add(bpf.LoadAbsolute{Off: seccompArch, Size: 4})
+	jump(bpf.JumpEqual, AuditArch, nil, &labelAllow)
+	add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
+	for i, t := range traps {
+		target := &labelGate
+		if t.IfArg >= 0 {
+			target = &labelCond[i]
+		}
+		jump(bpf.JumpEqual, t.Nr, target, nil)
+	}
+	labelAllow = len(prog)
 	add(bpf.RetConstant{Val: retAllow})
-	add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})                                                     // gate
-	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(l.CodeAddr >> 32), SkipFalse: uint8(trap - gate - 2)}) // gate+1
-	add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})                                                         // gate+2
-	add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: l.CodeSize, SkipTrue: uint8(trap - gate - 4)})       // gate+3
-	add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(l.AskIP), SkipTrue: uint8(notify - gate - 5)})         // gate+4
-	add(bpf.RetConstant{Val: retAllow})                                                                    // gate+5
-	add(bpf.RetConstant{Val: retTrap})                                                                     // trap
-	add(bpf.RetConstant{Val: retNotify})                                                                   // notify
+	for i, t := range traps {
+		if t.IfArg < 0 {
+			continue
+		}
+		labelCond[i] = len(prog)
+		off := uint32(seccompArg0 + 8*t.IfArg)
+		add(bpf.LoadAbsolute{Off: off, Size: 4})
+		jump(bpf.JumpEqual, 0, nil, &labelGate)
+		add(bpf.LoadAbsolute{Off: off + 4, Size: 4})
+		jump(bpf.JumpEqual, 0, &labelAllow2, &labelGate)
+	}
+	labelGate = len(prog)
+	add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
+	jump(bpf.JumpEqual, uint32(l.CodeAddr>>32), nil, &labelTrap)
+	add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
+	jump(bpf.JumpGreaterOrEqual, l.CodeSize, &labelTrap, nil)
+	jump(bpf.JumpEqual, uint32(l.AskIP), &labelNotify, nil)
+	labelAllow2 = len(prog)
+	add(bpf.RetConstant{Val: retAllow})
+	labelTrap = len(prog)
+	add(bpf.RetConstant{Val: retTrap})
+	labelNotify = len(prog)
+	add(bpf.RetConstant{Val: retNotify})
+
+	for _, f := range fixes {
+		skip := *f.target - f.at - 1
+		if skip < 0 || skip > 255 {
+			return nil, fmt.Errorf("seccomp layer: jump of %d instructions out of range", skip)
+		}
+		j := prog[f.at].(bpf.JumpIf)
+		if f.onTrue {
+			j.SkipTrue = uint8(skip)
+		} else {
+			j.SkipFalse = uint8(skip)
+		}
+		prog[f.at] = j
+	}
 	return bpf.Assemble(prog)
 }

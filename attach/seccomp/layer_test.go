@@ -8,7 +8,8 @@ import (
 
 // A layer as the in-process route builds it: the handler's code in the
 // 4 GiB block after the stub's.
-var testLayer = Layer{Trapped: []uint32{unix.SYS_NEWFSTATAT, unix.SYS_FSTAT, unix.SYS_STATX},
+var testLayer = Layer{Traps: []Trap{{unix.SYS_NEWFSTATAT, -1}, {unix.SYS_FSTAT, -1}, {unix.SYS_STATX, -1},
+	{unix.SYS_RT_SIGPROCMASK, 1}},
 	CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019, Data: 0x5252}
 
 // The layer traps its calls outside the handler's code, lets them run
@@ -38,6 +39,7 @@ func TestLayerVerdicts(t *testing.T) {
 		{"another call from a program", AuditArch, unix.SYS_OPENAT, 0x7f0000001234, allow},
 		{"another call at the asking address", AuditArch, unix.SYS_GETPID, 0x3e3f00000019, allow},
 		{"another architecture", unix.AUDIT_ARCH_I386, unix.SYS_NEWFSTATAT, 0x1234, allow},
+		{"conditional, argument 0", AuditArch, unix.SYS_RT_SIGPROCMASK, 0x7f0000001234, allow},
 	} {
 		got, err := vm.Run(seccompDataAt(tc.arch, tc.nr, tc.ip, [6]uint64{}))
 		if err != nil {
@@ -45,6 +47,36 @@ func TestLayerVerdicts(t *testing.T) {
 		}
 		if uint32(got) != tc.want {
 			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A conditional trap traps when its argument is not 0, in either word,
+// and lets the handler's own call through.
+func TestLayerConditionalTrap(t *testing.T) {
+	raw, err := testLayer.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := vmFor(t, raw)
+	for _, tc := range []struct {
+		arg  uint64
+		ip   uint64
+		want uint32
+	}{
+		{0, 0x7f0000001234, allow},
+		{0x7ffc00001000, 0x7f0000001234, unix.SECCOMP_RET_TRAP | 0x5252},
+		{0x100000000, 0x7f0000001234, unix.SECCOMP_RET_TRAP | 0x5252},
+		{0x1000, 0x7f0000001234, unix.SECCOMP_RET_TRAP | 0x5252},
+		{0x7ffc00001000, 0x3e3f00000100, allow},
+		{0x7ffc00001000, 0x3e3f00000019, unix.SECCOMP_RET_USER_NOTIF},
+	} {
+		got, err := vm.Run(seccompDataAt(AuditArch, unix.SYS_RT_SIGPROCMASK, tc.ip, [6]uint64{2, tc.arg}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint32(got) != tc.want {
+			t.Errorf("set %#x from %#x: %#x, want %#x", tc.arg, tc.ip, got, tc.want)
 		}
 	}
 }
@@ -57,8 +89,8 @@ func TestLayerConstAllow(t *testing.T) {
 		t.Fatal(err)
 	}
 	trapped := map[uint32]bool{}
-	for _, nr := range testLayer.Trapped {
-		trapped[nr] = true
+	for _, t := range testLayer.Traps {
+		trapped[t.Nr] = true
 	}
 	for nr := uint32(0); nr < 512; nr++ {
 		if got := constAllow(raw, AuditArch, nr); got == trapped[nr] {
@@ -70,9 +102,11 @@ func TestLayerConstAllow(t *testing.T) {
 // A layer whose code block or asking address is out of shape is refused.
 func TestLayerRefusesBadShape(t *testing.T) {
 	for name, l := range map[string]Layer{
-		"code not at a 4 GiB boundary": {Trapped: []uint32{1}, CodeAddr: 0x3e3f00001000, CodeSize: 4096, AskIP: 0x3e3f00001019},
-		"ask outside the code":         {Trapped: []uint32{1}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00002000},
+		"code not at a 4 GiB boundary": {Traps: []Trap{{1, -1}}, CodeAddr: 0x3e3f00001000, CodeSize: 4096, AskIP: 0x3e3f00001019},
+		"ask outside the code":         {Traps: []Trap{{1, -1}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00002000},
 		"nothing trapped":              {CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
+		"a call twice":                 {Traps: []Trap{{1, -1}, {1, 2}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
+		"no such argument":             {Traps: []Trap{{1, 6}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
 	} {
 		if _, err := l.Program(); err == nil {
 			t.Errorf("%s: no error", name)

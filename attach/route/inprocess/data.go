@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/shim"
 )
 
@@ -29,7 +30,8 @@ const (
 	dataFastOff        = 408
 	dataAskedOff       = 416
 	dataNoXattratOff   = 424
-	dataEnd            = 432
+	dataProgActionOff  = 432
+	dataEnd            = 464
 )
 
 // argNone in a template's operand means the operand is not an argument of
@@ -40,15 +42,30 @@ const argNone = 0xff
 // kind says what the handler does with a call.
 type kind uint8
 
-// kindStat is the stat family: the owner record lookup, the call, the
-// image filter (shim's statPlan, fused).
-const kindStat kind = 1
+// The kinds of call (the handler's KIND_*).
+const (
+	// kindStat is the stat family: the owner record lookup, the call,
+	// the image filter (shim's statPlan, fused).
+	kindStat kind = 1
+	// kindSigaction is rt_sigaction: SIGSYS's action is the program's
+	// in the data page only, every other action's mask loses SIGSYS.
+	kindSigaction kind = 2
+	// kindSigprocmask is rt_sigprocmask, made on the signal frame's mask.
+	kindSigprocmask kind = 3
+	// kindMaskArg is a call with a temporary mask in argument Buf,
+	// made with SIGSYS out of it; kindPselect is pselect6's, behind it.
+	kindMaskArg kind = 4
+	kindPselect kind = 5
+)
 
 // template is where a call's operands are, for the handler: one of the
 // handler's struct tmpl.
 type template struct {
-	Nr         int32
-	Kind       kind
+	Nr   int32
+	Kind kind
+	// IfArg: the layer traps the call only when this argument is not 0
+	// (a mask to set); -1: always. The filter's, not the handler's.
+	IfArg      int8
 	Dfd        uint8 // argument index or argNone
 	Path       uint8
 	Flags      uint8
@@ -127,11 +144,11 @@ func CountsOf(page []byte) Counts {
 		NoGetxattrat: binary.LittleEndian.Uint64(page[dataNoXattratOff:]) != 0}
 }
 
-// Trapped returns the numbers of the calls the layer traps: the table's.
-func Trapped() []uint32 {
-	var nrs []uint32
+// Traps returns the calls the layer traps: the table's.
+func Traps() []seccomp.Trap {
+	var traps []seccomp.Trap
 	for _, t := range templates() {
-		nrs = append(nrs, uint32(t.Nr))
+		traps = append(traps, seccomp.Trap{Nr: uint32(t.Nr), IfArg: int(t.IfArg)})
 	}
-	return nrs
+	return traps
 }

@@ -105,7 +105,8 @@ func TestHandlerSymbols(t *testing.T) {
 		}
 	}
 	for macro, want := range map[string]uint64{"DATA_ADDR": DataAddr, "DATA_VERSION": dataVersion, "RRDATA": TrapData,
-		"KIND_STAT": uint64(kindStat), "ARG_NONE": argNone, "TEMPLATES": maxTemplates} {
+		"KIND_STAT": uint64(kindStat), "KIND_SIGACTION": uint64(kindSigaction),
+		"KIND_SIGPROCMASK": uint64(kindSigprocmask), "KIND_MASK_ARG": uint64(kindMaskArg), "KIND_PSELECT": uint64(kindPselect), "ARG_NONE": argNone, "TEMPLATES": maxTemplates} {
 		m := regexp.MustCompile(`(?m)^#define ` + macro + `\s+(0x[0-9a-fA-F]+|\d+)`).FindStringSubmatch(source)
 		if m == nil {
 			t.Errorf("the source defines no %s", macro)
@@ -125,7 +126,8 @@ func TestDataLayoutMatchesSource(t *testing.T) {
 		"data.tmpl": dataTmplOff, "data.name": dataNameOff, "data.empty": dataEmptyOff,
 		"data.filter_addr": dataFilterAddrOff, "data.filter_shift": dataFilterShiftOff,
 		"data.filter_all": dataFilterAllOff, "data.special": dataSpecialOff,
-		"data.fast": dataFastOff, "data.asked": dataAskedOff, "data.no_getxattrat": dataNoXattratOff}
+		"data.fast": dataFastOff, "data.asked": dataAskedOff, "data.no_getxattrat": dataNoXattratOff,
+		"data.prog_action": dataProgActionOff}
 	re := regexp.MustCompile(`_Static_assert\((?:sizeof\(struct (\w+)\)|__builtin_offsetof\(struct (\w+), (\w+)\)) == (\d+), "[^"]*"\)`)
 	seen := map[string]bool{}
 	for _, m := range re.FindAllStringSubmatch(source, -1) {

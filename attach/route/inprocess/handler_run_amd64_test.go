@@ -25,7 +25,7 @@ func newHarness(t *testing.T, d Data) harness {
 	dir := t.TempDir()
 	h := harness{bin: filepath.Join(dir, "harness"), blob: filepath.Join(dir, "blob"),
 		data: filepath.Join(dir, "data"), layer: filepath.Join(dir, "layer"), dataOut: filepath.Join(dir, "data.out")}
-	if out, err := exec.Command("gcc", "-O2", "-Wall", "-o", h.bin, "testdata/harness.c").CombinedOutput(); err != nil {
+	if out, err := exec.Command("gcc", "-O2", "-Wall", "-o", h.bin, "testdata/harness.c", "-lpthread").CombinedOutput(); err != nil {
 		t.Fatalf("gcc harness.c: %v\n%s", err, out)
 	}
 	page, err := d.Bytes()
@@ -186,4 +186,31 @@ func TestHandlerAsks(t *testing.T) {
 			})
 		}
 	}
+}
+
+// What programs do with signals leaves the handler working and the
+// program's own view of its signals as the kernel's: its own SIGSYS
+// handler, every signal blocked, a handler with a full mask, sigsuspend,
+// ppoll and pselect with a full mask, every action reset, a thread, a
+// fork, a vfork. Each prints what it saw, with and without the handler.
+func TestHandlerSignals(t *testing.T) {
+	dir := statTree(t)
+	path := filepath.Join(dir, "plain")
+	var ops [][2]string
+	for _, op := range []string{"own-sigsys", "block-all", "fullmask-handler", "sigsuspend", "ppoll-mask",
+		"pselect-mask", "epoll-pwait-mask", "reset-all", "thread", "fork", "vfork", "stat"} {
+		ops = append(ops, [2]string{op, path})
+	}
+	h := newHarness(t, Data{})
+	native, _ := h.run(t, "native", ops)
+	got, c := h.run(t, "handler", ops)
+	for i := range ops {
+		if got[i] != native[i] {
+			t.Errorf("%s: handler %q, kernel %q", ops[i][0], got[i], native[i])
+		}
+	}
+	if c.Fast == 0 {
+		t.Errorf("counters %+v: nothing answered by the handler", c)
+	}
+	t.Logf("kernel:\n%s", strings.Join(native, "\n"))
 }

@@ -6,6 +6,6 @@ import "github.com/remainroot/remainroot/attach/seccomp"
 // table's calls trap to the handler unless the handler makes them, and its
 // asked calls go to the supervisor.
 func Layer() seccomp.Layer {
-	return seccomp.Layer{Trapped: Trapped(), CodeAddr: HandlerAddr, CodeSize: CodeSize,
+	return seccomp.Layer{Traps: Traps(), CodeAddr: HandlerAddr, CodeSize: CodeSize,
 		AskIP: AskIP, Data: TrapData}
 }

@@ -34,6 +34,7 @@ typedef signed char s8;
 #define RRDATA 0x5252               /* inprocess.TrapData */
 
 #define SYS_rt_sigaction 13
+#define SYS_rt_sigprocmask 14
 #define SYS_getpid 39
 #define SYS_getxattr 191
 #define SYS_lgetxattr 192
@@ -41,17 +42,31 @@ typedef signed char s8;
 #define SYS_gettid 186
 #define SYS_tgkill 234
 #define SYS_getxattrat 464
+#define SYS_process_vm_readv 310
+#define SYS_process_vm_writev 311
 
 #define AT_FDCWD (-100)
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define AT_EMPTY_PATH 0x1000
 #define SIGSYS 31
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+#define SA_SIGINFO 4
+#define SA_NODEFER 0x40000000
+#define SA_RESETHAND 0x80000000
+#define SIG_IGN 1
+/* the signals no mask holds: SIGKILL, SIGSTOP, and SIGSYS, whose block
+ * makes the kernel kill the process at the layer's trap */
+#define UNBLOCKABLE ((1UL << (9 - 1)) | (1UL << (19 - 1)) | (1UL << (SIGSYS - 1)))
 #define SYS_SECCOMP 1
 #define ENOENT 2
 #define EBADF 9
 #define EFAULT 14
 #define ERANGE 34
 #define ENOSYS 38
+#define EINVAL 22
+#define EPERM 1
 #define ENAMETOOLONG 36
 #define PATH_MAX 4096
 
@@ -65,10 +80,15 @@ typedef signed char s8;
 #define SI_SYSCALL 24
 #define SI_ARCH 28
 #define UC_GREGS 40
+#define UC_SIGMASK 296
 enum { REG_R8 = 0, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
        REG_RDI, REG_RSI, REG_RBP, REG_RBX, REG_RDX, REG_RAX, REG_RCX, REG_RSP, REG_RIP };
 
-#define KIND_STAT 1 /* inprocess.kindStat */
+#define KIND_STAT 1       /* inprocess.kindStat */
+#define KIND_SIGACTION 2  /* inprocess.kindSigaction: rt_sigaction */
+#define KIND_SIGPROCMASK 3 /* inprocess.kindSigprocmask: rt_sigprocmask */
+#define KIND_MASK_ARG 4   /* inprocess.kindMaskArg: a temporary mask in argument buf */
+#define KIND_PSELECT 5    /* inprocess.kindPselect: pselect6's mask, behind argument buf */
 #define ARG_NONE 0xff
 
 /* One call of the table: where its operands are (inprocess.template). */
@@ -97,6 +117,9 @@ struct data {
 	u64 special;      /* 1: special files have owners in the table */
 	u64 fast, asked;  /* counters: calls answered here, calls asked */
 	u64 no_getxattrat; /* set by the handler at its first ENOSYS */
+	u64 prog_action[4]; /* the program's own SIGSYS action (struct
+	                     * kernel_sigaction: handler, flags, restorer,
+	                     * mask), 0: SIG_DFL */
 };
 
 /* The layout inprocess.Data writes (TestDataLayoutMatchesSource). */
@@ -113,6 +136,7 @@ _Static_assert(__builtin_offsetof(struct data, special) == 400, "data.special");
 _Static_assert(__builtin_offsetof(struct data, fast) == 408, "data.fast");
 _Static_assert(__builtin_offsetof(struct data, asked) == 416, "data.asked");
 _Static_assert(__builtin_offsetof(struct data, no_getxattrat) == 424, "data.no_getxattrat");
+_Static_assert(__builtin_offsetof(struct data, prog_action) == 432, "data.prog_action");
 
 #define D ((struct data *)DATA_ADDR)
 
@@ -185,7 +209,7 @@ static int may_have_image_owner(u64 ino)
 	return (((const u8 *)D->filter_addr)[i / 8] >> (i % 8)) & 1;
 }
 
-#define ASK 1 /* no call returns 1 from the stat family */
+#define ASK (-4097L) /* no call returns it: below every -errno, no address */
 
 /* fd_path writes "/proc/self/fd/N" to p (room for 32 bytes) and returns
  * its length; -1 for a negative fd. */
@@ -307,31 +331,193 @@ static s64 stat_call(const struct tmpl *t, const u64 *a)
 	return 0;
 }
 
-/* Not the layer's trap: the default action of SIGSYS (the program's own
- * disposition is not kept yet). */
-static void not_ours(void)
+/* copy_mem copies n bytes between the process's own addresses through
+ * process_vm_readv (write: process_vm_writev), which fails with EFAULT
+ * where the kernel's copy of the call would, where a plain copy would
+ * fault in the handler; without them (a profile that refuses them), a
+ * plain copy. */
+static s64 copy_mem(void *to, const void *from, u64 n, int write)
 {
-	u64 act[4] = {0, 0, 0, 0}; /* SIG_DFL */
-	sys6(SYS_rt_sigaction, SIGSYS, (u64)act, 0, 8, 0, 0);
-	sys6(SYS_tgkill, sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), sys6(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
+	struct {
+		u64 base, len;
+	} local = {(u64)(write ? from : to), n}, remote = {(u64)(write ? to : from), n};
+	s64 r = sys6(write ? SYS_process_vm_writev : SYS_process_vm_readv, sys6(SYS_getpid, 0, 0, 0, 0, 0, 0),
+		     (u64)&local, 1, (u64)&remote, 1, 0);
+	if (r == (s64)n)
+		return 0;
+	if (r != -ENOSYS && r != -EPERM)
+		return r < 0 ? r : -EFAULT;
+	for (u64 i = 0; i < n; i++)
+		((volatile u8 *)to)[i] = ((const volatile u8 *)from)[i];
+	return 0;
+}
+
+/* sigaction_call: rt_sigaction(sig, act, oact, size). The program's own
+ * SIGSYS action is kept in the data page and never given to the kernel
+ * (the handler stays SIGSYS's); every other action runs with SIGSYS out
+ * of its mask (a handler with a full mask would otherwise get the process
+ * killed by its first trapped call). */
+static s64 sigaction_call(const u64 *a)
+{
+	s32 sig = (s32)a[0];
+	u64 act[4];
+	if (a[3] != 8)
+		return -EINVAL;
+	if (sig == SIGSYS) {
+		if (a[1]) {
+			s64 r = copy_mem(act, (const void *)a[1], sizeof act, 0);
+			if (r)
+				return r;
+		}
+		if (a[2]) {
+			s64 r = copy_mem((void *)a[2], D->prog_action, sizeof act, 1);
+			if (r)
+				return r;
+		}
+		if (a[1]) {
+			act[3] &= ~UNBLOCKABLE;
+			for (int i = 0; i < 4; i++)
+				D->prog_action[i] = act[i];
+		}
+		return 0;
+	}
+	if (!a[1])
+		return sys6(SYS_rt_sigaction, a[0], 0, a[2], a[3], 0, 0);
+	s64 r = copy_mem(act, (const void *)a[1], sizeof act, 0);
+	if (r)
+		return r;
+	act[3] &= ~(1UL << (SIGSYS - 1));
+	return sys6(SYS_rt_sigaction, a[0], (u64)act, a[2], a[3], 0, 0);
+}
+
+/* sigprocmask_call: rt_sigprocmask(how, set, oset, size), made on the
+ * mask the thread goes back to when the handler returns (the signal
+ * frame's), which never holds SIGSYS. */
+static s64 sigprocmask_call(const u64 *a, u64 *mask)
+{
+	u64 set = 0, old = *mask;
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1]) {
+		s64 r = copy_mem(&set, (const void *)a[1], 8, 0);
+		if (r)
+			return r;
+		switch (a[0]) {
+		case SIG_BLOCK:
+			set |= old;
+			break;
+		case SIG_UNBLOCK:
+			set = old & ~set;
+			break;
+		case SIG_SETMASK:
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (a[2]) {
+		s64 r = copy_mem((void *)a[2], &old, 8, 1);
+		if (r)
+			return r;
+	}
+	if (a[1])
+		*mask = set & ~UNBLOCKABLE;
+	return 0;
+}
+
+/* mask_arg_call: a call that blocks with a temporary mask (rt_sigsuspend,
+ * ppoll, epoll_pwait, epoll_pwait2, or pselect6's, behind its sixth
+ * argument), made from here with SIGSYS out of a copy of the mask. */
+static s64 mask_arg_call(const struct tmpl *t, u64 nr, const u64 *a)
+{
+	u64 b[6] = {a[0], a[1], a[2], a[3], a[4], a[5]};
+	u64 mask;
+	struct {
+		u64 set, size;
+	} ps;
+	if (t->kind == KIND_PSELECT) {
+		s64 r = copy_mem(&ps, (const void *)a[t->buf], sizeof ps, 0);
+		if (r)
+			return r;
+		if (ps.set) {
+			if (ps.size != 8)
+				return -EINVAL;
+			if ((r = copy_mem(&mask, (const void *)ps.set, 8, 0)))
+				return r;
+			mask &= ~(1UL << (SIGSYS - 1));
+			ps.set = (u64)&mask;
+		}
+		b[t->buf] = (u64)&ps;
+	} else if (a[t->buf]) {
+		s64 r = copy_mem(&mask, (const void *)a[t->buf], 8, 0);
+		if (r)
+			return r;
+		mask &= ~(1UL << (SIGSYS - 1));
+		b[t->buf] = (u64)&mask;
+	}
+	return sys6(nr, b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+/* not_ours: a SIGSYS that is not the layer's trap (the program's own
+ * seccomp filter's, or one sent to it) goes to the program's own action
+ * as the kernel would deliver it: ignored, its handler (with its mask,
+ * once if SA_RESETHAND), or the default action, which ends the process. */
+static void not_ours(int sig, const void *info, void *uc)
+{
+	u64 *act = D->prog_action;
+	if (act[0] == SIG_IGN)
+		return;
+	if (act[0] == 0) {
+		u64 dfl[4] = {0, 0, 0, 0};
+		sys6(SYS_rt_sigaction, SIGSYS, (u64)dfl, 0, 8, 0, 0);
+		sys6(SYS_tgkill, sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), sys6(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
+		return;
+	}
+	u64 handler = act[0], flags = act[1];
+	u64 mask = act[3], old;
+	if (!(flags & SA_NODEFER))
+		mask |= 1UL << (SIGSYS - 1);
+	mask &= ~UNBLOCKABLE; /* SIGSYS stays deliverable to the handler */
+	if (flags & SA_RESETHAND)
+		act[0] = act[1] = act[2] = act[3] = 0;
+	sys6(SYS_rt_sigprocmask, SIG_BLOCK, (u64)&mask, (u64)&old, 8, 0, 0);
+	if (flags & SA_SIGINFO)
+		((void (*)(int, const void *, void *))handler)(sig, info, uc);
+	else
+		((void (*)(int))handler)(sig);
+	sys6(SYS_rt_sigprocmask, SIG_SETMASK, (u64)&old, 0, 8, 0, 0);
 }
 
 void rr_sigsys(int sig, const void *info, void *uc)
 {
-	(void)sig;
 	const u8 *si = info;
 	u64 *g = (u64 *)((u8 *)uc + UC_GREGS);
 	if (*(const s32 *)(si + SI_CODE) != SYS_SECCOMP || *(const s32 *)(si + SI_ERRNO) != RRDATA ||
 	    D->version != DATA_VERSION) {
-		not_ours();
+		not_ours(sig, info, uc);
 		return;
 	}
 	s64 nr = *(const s32 *)(si + SI_SYSCALL);
 	u64 a[6] = {g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9]};
 	const struct tmpl *t = find(nr);
 	s64 res = ASK;
-	if (t && t->kind == KIND_STAT)
-		res = stat_call(t, a);
+	if (t) {
+		switch (t->kind) {
+		case KIND_STAT:
+			res = stat_call(t, a);
+			break;
+		case KIND_SIGACTION:
+			res = sigaction_call(a);
+			break;
+		case KIND_SIGPROCMASK:
+			res = sigprocmask_call(a, (u64 *)((u8 *)uc + UC_SIGMASK));
+			break;
+		case KIND_MASK_ARG:
+		case KIND_PSELECT:
+			res = mask_arg_call(t, nr, a);
+			break;
+		}
+	}
 	if (res == ASK) {
 		__atomic_add_fetch(&D->asked, 1, __ATOMIC_RELAXED);
 		res = rr_ask(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -27,6 +27,154 @@
 #include <time.h>
 #include <unistd.h>
 #include <libgen.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <pthread.h>
+#include <sys/wait.h>
+
+/* What the signal operations' handlers saw. */
+static const char *handler_path;
+static volatile long handler_stat = 99;
+static volatile int own_sigsys_ran;
+
+static void stat_in_handler(int sig)
+{
+	struct stat st;
+	(void)sig;
+	handler_stat = syscall(SYS_newfstatat, AT_FDCWD, handler_path, &st, 0);
+}
+
+static void own_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig; (void)uc;
+	own_sigsys_ran = si->si_code == SI_TKILL ? 1 : 2;
+}
+
+static void *thread_stat(void *path)
+{
+	struct stat st;
+	return (void *)syscall(SYS_newfstatat, AT_FDCWD, (const char *)path, &st, 0);
+}
+
+/* signal_op runs one of the operations on signals, each followed or
+ * interrupted by a stat of path, and prints what it saw; it returns 0 if
+ * op is none of them. */
+static int signal_op(const char *op, const char *path)
+{
+	struct stat st;
+	struct sigaction sa, old;
+	sigset_t all, prev;
+	long r;
+	handler_path = path;
+	handler_stat = 99;
+	sigfillset(&all);
+	memset(&sa, 0, sizeof sa);
+	if (!strcmp(op, "own-sigsys")) {
+		/* The program's own SIGSYS handler gets its SIGSYS, reads back
+		 * as its own, and the stats still work. */
+		sa.sa_sigaction = own_sigsys;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGSYS, &sa, &old);
+		raise(SIGSYS);
+		r = syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0);
+		sigaction(SIGSYS, 0, &old);
+		printf("%s: ran=%d stat=%ld own=%d\n", op, own_sigsys_ran, r, old.sa_sigaction == own_sigsys);
+		sa.sa_handler = SIG_DFL;
+		sa.sa_flags = 0;
+		sigaction(SIGSYS, &sa, 0);
+		return 1;
+	}
+	if (!strcmp(op, "block-all")) {
+		sigprocmask(SIG_SETMASK, &all, &prev);
+		r = syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0);
+		sigset_t cur;
+		sigprocmask(SIG_SETMASK, 0, &cur);
+		printf("%s: stat=%ld usr1-blocked=%d\n", op, r, sigismember(&cur, SIGUSR1));
+		sigprocmask(SIG_SETMASK, &prev, 0);
+		return 1;
+	}
+	if (!strcmp(op, "fullmask-handler")) {
+		sa.sa_handler = stat_in_handler;
+		sa.sa_mask = all;
+		sigaction(SIGUSR1, &sa, &old);
+		raise(SIGUSR1);
+		printf("%s: stat-in-handler=%ld\n", op, handler_stat);
+		sigaction(SIGUSR1, &old, 0);
+		return 1;
+	}
+	if (!strcmp(op, "sigsuspend")) {
+		sa.sa_handler = stat_in_handler;
+		sigaction(SIGUSR1, &sa, &old);
+		sigset_t usr1, wait;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, &prev);
+		raise(SIGUSR1);
+		wait = all;
+		sigdelset(&wait, SIGUSR1);
+		r = sigsuspend(&wait);
+		printf("%s: %ld %s stat-in-handler=%ld\n", op, r, strerrorname_np(errno), handler_stat);
+		sigprocmask(SIG_SETMASK, &prev, 0);
+		sigaction(SIGUSR1, &old, 0);
+		return 1;
+	}
+	if (!strcmp(op, "ppoll-mask") || !strcmp(op, "pselect-mask") || !strcmp(op, "epoll-pwait-mask")) {
+		/* A pending SIGUSR1 is delivered while the call waits with
+		 * every other signal blocked; its handler stats. */
+		sa.sa_handler = stat_in_handler;
+		sigaction(SIGUSR1, &sa, &old);
+		sigset_t usr1, wait;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, &prev);
+		raise(SIGUSR1);
+		wait = all;
+		sigdelset(&wait, SIGUSR1);
+		struct timespec second = {1, 0};
+		if (op[1] == 'p')
+			r = ppoll(0, 0, &second, &wait);
+		else if (op[1] == 's')
+			r = pselect(0, 0, 0, 0, &second, &wait);
+		else {
+			int ep = epoll_create1(0);
+			struct epoll_event ev;
+			r = epoll_pwait(ep, &ev, 1, 1000, &wait);
+			int e = errno;
+			close(ep);
+			errno = e;
+		}
+		printf("%s: %ld %s stat-in-handler=%ld\n", op, r, strerrorname_np(errno), handler_stat);
+		sigprocmask(SIG_SETMASK, &prev, 0);
+		sigaction(SIGUSR1, &old, 0);
+		return 1;
+	}
+	if (!strcmp(op, "reset-all")) {
+		sa.sa_handler = SIG_DFL;
+		for (int sig = 1; sig < 65; sig++)
+			sigaction(sig, &sa, 0);
+		r = syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0);
+		printf("%s: stat=%ld\n", op, r);
+		return 1;
+	}
+	if (!strcmp(op, "thread")) {
+		pthread_t th;
+		void *res;
+		pthread_create(&th, 0, thread_stat, (void *)path);
+		pthread_join(th, &res);
+		printf("%s: stat=%ld\n", op, (long)res);
+		return 1;
+	}
+	if (!strcmp(op, "fork") || !strcmp(op, "vfork")) {
+		int status;
+		pid_t pid = op[0] == 'v' ? vfork() : fork();
+		if (pid == 0)
+			_exit(syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 ? 7 : 8);
+		waitpid(pid, &status, 0);
+		printf("%s: child exit=%d\n", op, WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+		return 1;
+	}
+	return 0;
+}
 
 static void *slurp(const char *path, size_t *n)
 {
@@ -112,6 +260,8 @@ int main(int argc, char **argv)
 			else r = syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx);
 			if (fd >= 0) close(fd);
 		} else if (!strcmp(op, "statx")) r = syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx);
+		else if (signal_op(op, path))
+			continue;
 		else if (!strncmp(op, "bench:", 6)) {
 			/* N stats of path, and N getppid: the cost of each, in ns */
 			long n = atol(op + 6);

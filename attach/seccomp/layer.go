@@ -23,6 +23,20 @@ type Layer struct {
 	CodeSize uint32
 	AskIP    uint64
 	Data     uint16
+	// Also are more code pages whose calls run (the stub's), each at a
+	// multiple of 4 GiB.
+	Also []CodeRange
+	// Markers: a trapped call whose sixth argument holds one of these
+	// runs (the tracer's own steps, shim.InjectMarker, and a call it
+	// escalated, shim.EscalateMarker, which the filter below sends to a
+	// ptrace stop). None of the trapped calls has a sixth argument.
+	Markers []uint64
+}
+
+// CodeRange is Size bytes of code at Addr.
+type CodeRange struct {
+	Addr uint64
+	Size uint32
 }
 
 // Trap is a call a Layer traps: always (IfArg -1), or only when its
@@ -36,6 +50,14 @@ type Trap struct {
 func (l Layer) Program() ([]bpf.RawInstruction, error) {
 	if l.CodeAddr&0xffffffff != 0 || l.CodeSize == 0 || l.AskIP < l.CodeAddr || l.AskIP >= l.CodeAddr+uint64(l.CodeSize) {
 		return nil, fmt.Errorf("seccomp layer: code at %#x (%d bytes) with its asking call at %#x", l.CodeAddr, l.CodeSize, l.AskIP)
+	}
+	for _, r := range l.Also {
+		if r.Addr&0xffffffff != 0 || r.Size == 0 || r.Addr>>32 == l.CodeAddr>>32 {
+			return nil, fmt.Errorf("seccomp layer: more code at %#x (%d bytes)", r.Addr, r.Size)
+		}
+	}
+	if len(l.Markers) > 4 {
+		return nil, fmt.Errorf("seccomp layer: %d markers", len(l.Markers))
 	}
 	if len(l.Traps) == 0 || len(l.Traps) > 60 {
 		return nil, fmt.Errorf("seccomp layer: %d calls to trap", len(l.Traps))
@@ -105,9 +127,36 @@ func (l Layer) Program() ([]bpf.RawInstruction, error) {
 		add(bpf.LoadAbsolute{Off: off + 4, Size: 4})
 		jump(bpf.JumpEqual, 0, &labelAllow2, &labelGate)
 	}
+	// GATE: a marked call runs; then by where it comes from.
 	labelGate = len(prog)
+	labelIP := new(int)
+	for i, m := range l.Markers {
+		next := new(int)
+		if i == len(l.Markers)-1 {
+			next = labelIP
+		}
+		add(bpf.LoadAbsolute{Off: seccompArg0 + 8*5, Size: 4})
+		jump(bpf.JumpEqual, uint32(m), nil, next)
+		add(bpf.LoadAbsolute{Off: seccompArg0 + 8*5 + 4, Size: 4})
+		jump(bpf.JumpEqual, uint32(m>>32), &labelAllow2, next)
+		*next = len(prog)
+	}
+	*labelIP = len(prog)
 	add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
-	jump(bpf.JumpEqual, uint32(l.CodeAddr>>32), nil, &labelTrap)
+	labelHandler := new(int)
+	jump(bpf.JumpEqual, uint32(l.CodeAddr>>32), labelHandler, nil)
+	for _, r := range l.Also {
+		// ld ip high (in A); jeq its block else next; ld ip low; jge end
+		// -> TRAP; ret ALLOW; next: ld ip high again.
+		next := new(int)
+		jump(bpf.JumpEqual, uint32(r.Addr>>32), nil, next)
+		add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
+		jump(bpf.JumpGreaterOrEqual, r.Size, &labelTrap, &labelAllow2)
+		*next = len(prog)
+		add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
+	}
+	jump(bpf.JumpEqual, 0, &labelTrap, &labelTrap) // outside every page
+	*labelHandler = len(prog)
 	add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
 	jump(bpf.JumpGreaterOrEqual, l.CodeSize, &labelTrap, nil)
 	jump(bpf.JumpEqual, uint32(l.AskIP), &labelNotify, nil)

@@ -10,7 +10,8 @@ import (
 // 4 GiB block after the stub's.
 var testLayer = Layer{Traps: []Trap{{unix.SYS_NEWFSTATAT, -1}, {unix.SYS_FSTAT, -1}, {unix.SYS_STATX, -1},
 	{unix.SYS_RT_SIGPROCMASK, 1}},
-	CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019, Data: 0x5252}
+	CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019, Data: 0x5252,
+	Also: []CodeRange{{0x3e3e00000000, 4096}}, Markers: []uint64{0x72726a6563746564, 0x72727363616c6174}}
 
 // The layer traps its calls outside the handler's code, lets them run
 // inside it, notifies the asking one, and allows everything else from
@@ -39,6 +40,8 @@ func TestLayerVerdicts(t *testing.T) {
 		{"another call from a program", AuditArch, unix.SYS_OPENAT, 0x7f0000001234, allow},
 		{"another call at the asking address", AuditArch, unix.SYS_GETPID, 0x3e3f00000019, allow},
 		{"another architecture", unix.AUDIT_ARCH_I386, unix.SYS_NEWFSTATAT, 0x1234, allow},
+		{"from the stub's page", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3e00000040, allow},
+		{"past the stub's page", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3e00001000, trap},
 		{"conditional, argument 0", AuditArch, unix.SYS_RT_SIGPROCMASK, 0x7f0000001234, allow},
 	} {
 		got, err := vm.Run(seccompDataAt(tc.arch, tc.nr, tc.ip, [6]uint64{}))
@@ -47,6 +50,38 @@ func TestLayerVerdicts(t *testing.T) {
 		}
 		if uint32(got) != tc.want {
 			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A trapped call carrying a marker in its sixth argument runs, from
+// anywhere, the asking address too; half a marker does not.
+func TestLayerMarkers(t *testing.T) {
+	raw, err := testLayer.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := vmFor(t, raw)
+	trap := uint32(unix.SECCOMP_RET_TRAP | 0x5252)
+	for _, tc := range []struct {
+		arg5 uint64
+		ip   uint64
+		want uint32
+	}{
+		{0x72726a6563746564, 0x7f0000001234, allow},
+		{0x72727363616c6174, 0x7f0000001234, allow},
+		{0x72727363616c6174, 0x3e3f00000019, allow},
+		{0x72726a6563746564 &^ 0xffffffff, 0x7f0000001234, trap},
+		{0x72726a6563746564 & 0xffffffff, 0x7f0000001234, trap},
+		{0x0000000063746564 | 0x72727363<<32, 0x7f0000001234, trap},
+		{0, 0x3e3f00000019, unix.SECCOMP_RET_USER_NOTIF},
+	} {
+		got, err := vm.Run(seccompDataAt(AuditArch, unix.SYS_NEWFSTATAT, tc.ip, [6]uint64{0, 0, 0, 0, 0, tc.arg5}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint32(got) != tc.want {
+			t.Errorf("marker %#x from %#x: %#x, want %#x", tc.arg5, tc.ip, got, tc.want)
 		}
 	}
 }

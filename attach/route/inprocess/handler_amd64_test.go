@@ -64,7 +64,7 @@ func buildHandler(t *testing.T) ([]byte, map[string]uint64) {
 }
 
 // The handler's bytes are what its source builds to. With
-// REMAINROOT_UPDATE_HANDLER=1 the test writes them (handler_amd64_code.go).
+// REMAINROOT_UPDATE_HANDLER=1 the test writes them (handler_code_amd64.go).
 func TestHandlerBytesMatchSource(t *testing.T) {
 	got, _ := buildHandler(t)
 	if len(got) > CodeSize {
@@ -83,7 +83,7 @@ func TestHandlerBytesMatchSource(t *testing.T) {
 			fmt.Fprintf(&b, "0x%02x,", c)
 		}
 		b.WriteString("\n}\n")
-		if err := os.WriteFile("handler_amd64_code.go", []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile("handler_code_amd64.go", []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return

@@ -19,6 +19,7 @@ func runCommand(args []string) int {
 	var common commonFlags
 	common.register(fs)
 	statsFile := fs.String("stats", "", "write tracer statistics (JSON) to this file at exit")
+	inProcess := fs.Bool("in-process", false, "mode full: answer stats inside each process (experimental; docs/in-process-route.md)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,15 +35,20 @@ func runCommand(args []string) int {
 	}
 	defer closer.Close()
 
+	if *inProcess && !common.full() {
+		fmt.Fprintln(os.Stderr, "remainroot run: --in-process needs --mode full")
+		return 2
+	}
 	jobs := newJobControl(log)
 	res, err := attach.Trace(attach.Options{
 		Log:             log,
 		EmulateFromExec: true,
 		Files:           common.full(),
-		Lazy:            !common.full(),
+		Lazy:            !common.full() || *inProcess,
+		InProcess:       *inProcess,
 		OnMainStop:      jobs.mainStopped,
 	}, func(s *attach.Session) error {
-		pid, err := s.StartCommand(attach.Command{Argv: argv, Files: common.full(), Foreground: jobs.foreground})
+		pid, err := s.StartCommand(attach.Command{Argv: argv, Files: common.full(), InProcess: *inProcess, Foreground: jobs.foreground})
 		if err != nil {
 			return err
 		}

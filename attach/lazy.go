@@ -53,6 +53,9 @@ import (
 type tracerWork struct {
 	do   func() error
 	done chan error
+	// failResp, when set, answers the call if do fails; otherwise the
+	// kernel's answer stands (CONTINUE).
+	failResp *seccomp.NotifResp
 }
 
 // errNoDoorbell means the tracer's thread cannot be reached.
@@ -97,7 +100,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, c route.Call, ans *n
 	ans.Continue()
 	tid, call := c.Tid, c.Call
 	s, ok := shim.Lookup(call.Nr)
-	if !ok || !needsModelUnattached(s, call) || t.kernelChowns(tid, s, call) {
+	if !ok || !needsModelUnattached(s, call) || (!t.opts.Files && t.kernelChowns(tid, s, call)) {
 		return nil
 	}
 	if t.preExec {
@@ -232,7 +235,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 				}
 			}
 		}
-		rg = &region{lazy: true}
+		rg = &region{lazy: true, layer: t.opts.InProcess && hasLayer(tid)}
 		t.loose[tgid] = rg
 		return rg
 	}
@@ -240,6 +243,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 		// A new program: the slots went with the old one.
 		*rg = region{lazy: true}
 	}
+	rg.layer = t.opts.InProcess && hasLayer(tid)
 	return rg
 }
 

@@ -54,6 +54,16 @@ type thread struct {
 	// arg5AtExit is the sixth argument register to give back at the exit
 	// stop of an escalated call that runs as it is.
 	arg5AtExit *uint64
+	// inProcessPending asks for the in-process route at the thread's
+	// next PTRACE_EVENT_STOP, after its exec (inprocess.go).
+	inProcessPending bool
+	// execSeized: attached (loose) while its execve waited, to be there
+	// at the exec; released at the stop after it, or after its failure.
+	execSeized bool
+	// layered: the thread has the in-process route's filter layer, which
+	// clone, fork and exec keep (like every filter): a new program gets
+	// the handler again, not a second layer.
+	layered bool
 }
 
 // injection is a filter waiting to be installed into a thread.
@@ -73,7 +83,7 @@ func (t *thread) child(tid int, sharedVM bool) *thread {
 		rg = rg.forked()
 	}
 	return &thread{tid: tid, emulating: t.emulating, creds: t.creds, real: t.real,
-		getterFilter: t.getterFilter, region: rg, shadow: t.shadow}
+		getterFilter: t.getterFilter, region: rg, shadow: t.shadow, layered: t.layered}
 }
 
 // diverged reports whether the emulated credentials differ from the

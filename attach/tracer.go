@@ -67,6 +67,12 @@ type Options struct {
 	// It needs the seccomp listener: without one the trace follows every
 	// process, as without Lazy.
 	Lazy bool
+	// InProcess (mode full, with Lazy: the filter is
+	// seccomp.Filter.WithInProcess) puts the in-process route into every
+	// program at its exec (inprocess.go): its stats are answered in the
+	// process, and a process whose credentials are its real ones is
+	// released as in a lazy trace.
+	InProcess bool
 }
 
 // Result is what a finished trace reports.
@@ -463,6 +469,24 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		if r, err = ptrace.GetRegs(th.tid); err == nil {
 			err = t.emulateAtRestart(th, r, *call)
 		}
+	case ev == unix.PTRACE_EVENT_STOP && (th.inProcessPending || th.execSeized):
+		// After an exec of an in-process trace: the route goes in, and
+		// the process is let go if it can be; or after a failed exec of
+		// a thread seized for it.
+		t.countStop("event-stop")
+		failedExec := th.execSeized && !th.inProcessPending
+		th.execSeized = false
+		if err = t.injectIfPending(th); err != nil {
+			break
+		}
+		switch {
+		case failedExec && th.loose:
+			err = t.release(th, "exec failed")
+		case !failedExec && t.releasable(th):
+			err = t.release(th, "exec with real credentials")
+		default:
+			err = ptrace.Resume(th.tid, 0)
+		}
 	case ev == unix.PTRACE_EVENT_STOP:
 		// PTRACE_INTERRUPT, a new tracee's first stop, or the end of a
 		// group-stop: run on.
@@ -550,6 +574,13 @@ func (t *Tracer) onExec(th *thread) error {
 		if err := t.newRegion(th, true); err != nil {
 			return err
 		}
+		if t.opts.InProcess {
+			// Released, if it can be, once the route is in (event-stop).
+			if err := t.afterExecInProcess(th); err != nil {
+				return err
+			}
+			break
+		}
 		if t.releasable(th) {
 			return t.release(th, "exec with real credentials")
 		}
@@ -593,6 +624,15 @@ func (t *Tracer) onExec(th *thread) error {
 			}
 		}
 		t.log.Debug("exec", "tid", th.tid, "creds", slog.AnyValue(th.creds))
+		if t.opts.InProcess {
+			// Seized for this exec or not, a thread of the new program
+			// like any: released after the route goes in if it can be.
+			th.execSeized, th.loose = false, false
+			if err := t.afterExecInProcess(th); err != nil {
+				return err
+			}
+			break
+		}
 		if t.releasable(th) {
 			return t.release(th, "exec with real credentials")
 		}
@@ -672,6 +712,10 @@ func (t *Tracer) injectIfPending(th *thread) error {
 	if th.regionPending {
 		th.regionPending = false
 		t.mapRegionOf(th)
+	}
+	if th.inProcessPending {
+		th.inProcessPending = false
+		t.installInProcess(th)
 	}
 	pending := th.injectPending
 	th.injectPending = injectNone

@@ -120,6 +120,11 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		}
 		notify := f.Notify && (!s.NeedsStop() || f.Lazy)
 		if rule, ok := s.Notified(); ok && f.Notify {
+			if f.Lazy {
+				// No thread of a lazy trace is sure to have a tracer:
+				// every such call is notified (the in-process route's).
+				rule = shim.ArgBits{}
+			}
 			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
 				unless: s.OnlyIf.Unless, notifyRule: &rule}
 			continue
@@ -226,6 +231,22 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		add(bpf.RetConstant{Val: retTrace})
 		add(bpf.RetConstant{Val: retAllow})
 		*outside = len(prog)
+		if f.InProcess {
+			// From the in-process handler's page (stub.HandlerAddr) its
+			// own calls run; its asking call, at HandlerAskIP, is
+			// dispatched below as the program's call would be.
+			dispatch := new(int)
+			add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
+			fixes = append(fixes, fix{len(prog), dispatch, false})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.HandlerAddr >> 32)})
+			add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
+			fixes = append(fixes, fix{len(prog), dispatch, true})
+			add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: stub.HandlerSize})
+			fixes = append(fixes, fix{len(prog), dispatch, true})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.HandlerAskIP & 0xffffffff)})
+			add(bpf.RetConstant{Val: retAllow})
+			*dispatch = len(prog)
+		}
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	}
 	for _, nr := range plainTrace {

@@ -12,16 +12,15 @@ import (
 // installed on top of a process's filter once its SIGSYS handler is in
 // place: the Traps return SECCOMP_RET_TRAP with Data, which the kernel
 // delivers as SIGSYS to the handler, unless they are made from the
-// handler's code (CodeAddr, CodeSize bytes), where they run; there the one
-// at AskIP (the address after the handler's asking syscall instruction)
-// goes to the listener. Every call no trap names is allowed having loaded
-// only the architecture and the number, so the kernel's per-number allow
-// cache keeps it out of the program.
+// handler's code (CodeAddr, CodeSize bytes), where they run (the layer has
+// no listener: the handler's asking call is the process's own filter's to
+// notify). Every call no trap names is allowed having loaded only the
+// architecture and the number, so the kernel's per-number allow cache
+// keeps it out of the program.
 type Layer struct {
 	Traps    []Trap
 	CodeAddr uint64 // a multiple of 4 GiB
 	CodeSize uint32
-	AskIP    uint64
 	Data     uint16
 	// Also are more code pages whose calls run (the stub's), each at a
 	// multiple of 4 GiB.
@@ -48,8 +47,8 @@ type Trap struct {
 
 // Program returns the layer's BPF program.
 func (l Layer) Program() ([]bpf.RawInstruction, error) {
-	if l.CodeAddr&0xffffffff != 0 || l.CodeSize == 0 || l.AskIP < l.CodeAddr || l.AskIP >= l.CodeAddr+uint64(l.CodeSize) {
-		return nil, fmt.Errorf("seccomp layer: code at %#x (%d bytes) with its asking call at %#x", l.CodeAddr, l.CodeSize, l.AskIP)
+	if l.CodeAddr&0xffffffff != 0 || l.CodeSize == 0 {
+		return nil, fmt.Errorf("seccomp layer: code at %#x (%d bytes)", l.CodeAddr, l.CodeSize)
 	}
 	for _, r := range l.Also {
 		if r.Addr&0xffffffff != 0 || r.Size == 0 || r.Addr>>32 == l.CodeAddr>>32 {
@@ -72,18 +71,15 @@ func (l Layer) Program() ([]bpf.RawInstruction, error) {
 			return nil, fmt.Errorf("seccomp layer: call %d: no argument %d", t.Nr, t.IfArg)
 		}
 	}
-	const (
-		retAllow  = unix.SECCOMP_RET_ALLOW
-		retNotify = unix.SECCOMP_RET_USER_NOTIF
-	)
+	const retAllow = unix.SECCOMP_RET_ALLOW
 	retTrap := unix.SECCOMP_RET_TRAP | uint32(l.Data)
 	// ld arch; jeq AuditArch else ALLOW; ld nr; jeq nr -> COND_i for
 	// each; ALLOW: ret ALLOW; COND_i (a conditional trap): ld arg low;
 	// jeq 0 else GATE; ld arg high; jeq 0 -> ALLOW2 else GATE; ...;
-	// GATE: ld ip high; jeq code's else TRAP; ld ip low; jge end ->
-	// TRAP; jeq ask's -> NOTIFY; ALLOW2: ret ALLOW; TRAP: ret TRAP|Data;
-	// NOTIFY: ret USER_NOTIF. Instructions are placed first, jumps
-	// filled in from their targets' final positions.
+	// GATE: a marker -> ALLOW2; ld ip high; jeq code's (or another
+	// page's) else TRAP; ld ip low; jge end -> TRAP; ALLOW2: ret ALLOW;
+	// TRAP: ret TRAP|Data. Instructions are placed first, jumps filled
+	// in from their targets' final positions.
 	var prog []bpf.Instruction
 	type fix struct {
 		at     int
@@ -101,7 +97,7 @@ func (l Layer) Program() ([]bpf.RawInstruction, error) {
 		}
 		add(bpf.JumpIf{Cond: cond, Val: val})
 	}
-	var labelAllow, labelGate, labelAllow2, labelTrap, labelNotify int
+	var labelAllow, labelGate, labelAllow2, labelTrap int
 	labelCond := make([]int, len(traps))
 
 	add(bpf.LoadAbsolute{Off: seccompArch, Size: 4})
@@ -159,13 +155,10 @@ func (l Layer) Program() ([]bpf.RawInstruction, error) {
 	*labelHandler = len(prog)
 	add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
 	jump(bpf.JumpGreaterOrEqual, l.CodeSize, &labelTrap, nil)
-	jump(bpf.JumpEqual, uint32(l.AskIP), &labelNotify, nil)
 	labelAllow2 = len(prog)
 	add(bpf.RetConstant{Val: retAllow})
 	labelTrap = len(prog)
 	add(bpf.RetConstant{Val: retTrap})
-	labelNotify = len(prog)
-	add(bpf.RetConstant{Val: retNotify})
 
 	for _, f := range fixes {
 		skip := *f.target - f.at - 1

@@ -10,12 +10,12 @@ import (
 // 4 GiB block after the stub's.
 var testLayer = Layer{Traps: []Trap{{unix.SYS_NEWFSTATAT, -1}, {unix.SYS_FSTAT, -1}, {unix.SYS_STATX, -1},
 	{unix.SYS_RT_SIGPROCMASK, 1}},
-	CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019, Data: 0x5252,
+	CodeAddr: 0x3e3f00000000, CodeSize: 4096, Data: 0x5252,
 	Also: []CodeRange{{0x3e3e00000000, 4096}}, Markers: []uint64{0x72726a6563746564, 0x72727363616c6174}}
 
 // The layer traps its calls outside the handler's code, lets them run
-// inside it, notifies the asking one, and allows everything else from
-// anywhere.
+// inside it (the asking one too: the process's own filter notifies it),
+// and allows everything else from anywhere.
 func TestLayerVerdicts(t *testing.T) {
 	raw, err := testLayer.Program()
 	if err != nil {
@@ -36,7 +36,7 @@ func TestLayerVerdicts(t *testing.T) {
 		{"trapped, in the block below the code", AuditArch, unix.SYS_STATX, 0x3e3effffffff, trap},
 		{"from the handler", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3f00000081, allow},
 		{"from the handler's last byte", AuditArch, unix.SYS_STATX, 0x3e3f00000fff, allow},
-		{"asked", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3f00000019, unix.SECCOMP_RET_USER_NOTIF},
+		{"asked: the process's filter's to notify", AuditArch, unix.SYS_NEWFSTATAT, 0x3e3f00000019, allow},
 		{"another call from a program", AuditArch, unix.SYS_OPENAT, 0x7f0000001234, allow},
 		{"another call at the asking address", AuditArch, unix.SYS_GETPID, 0x3e3f00000019, allow},
 		{"another architecture", unix.AUDIT_ARCH_I386, unix.SYS_NEWFSTATAT, 0x1234, allow},
@@ -70,11 +70,11 @@ func TestLayerMarkers(t *testing.T) {
 	}{
 		{0x72726a6563746564, 0x7f0000001234, allow},
 		{0x72727363616c6174, 0x7f0000001234, allow},
-		{0x72727363616c6174, 0x3e3f00000019, allow},
+		{0x72727363616c6174, 0x3e3f00000100, allow},
 		{0x72726a6563746564 &^ 0xffffffff, 0x7f0000001234, trap},
 		{0x72726a6563746564 & 0xffffffff, 0x7f0000001234, trap},
 		{0x0000000063746564 | 0x72727363<<32, 0x7f0000001234, trap},
-		{0, 0x3e3f00000019, unix.SECCOMP_RET_USER_NOTIF},
+		{0, 0x3e3f00000019, allow},
 	} {
 		got, err := vm.Run(seccompDataAt(AuditArch, unix.SYS_NEWFSTATAT, tc.ip, [6]uint64{0, 0, 0, 0, 0, tc.arg5}))
 		if err != nil {
@@ -104,7 +104,7 @@ func TestLayerConditionalTrap(t *testing.T) {
 		{0x100000000, 0x7f0000001234, unix.SECCOMP_RET_TRAP | 0x5252},
 		{0x1000, 0x7f0000001234, unix.SECCOMP_RET_TRAP | 0x5252},
 		{0x7ffc00001000, 0x3e3f00000100, allow},
-		{0x7ffc00001000, 0x3e3f00000019, unix.SECCOMP_RET_USER_NOTIF},
+		{0x7ffc00001000, 0x3e3f00000019, allow},
 	} {
 		got, err := vm.Run(seccompDataAt(AuditArch, unix.SYS_RT_SIGPROCMASK, tc.ip, [6]uint64{2, tc.arg}))
 		if err != nil {
@@ -137,11 +137,11 @@ func TestLayerConstAllow(t *testing.T) {
 // A layer whose code block or asking address is out of shape is refused.
 func TestLayerRefusesBadShape(t *testing.T) {
 	for name, l := range map[string]Layer{
-		"code not at a 4 GiB boundary": {Traps: []Trap{{1, -1}}, CodeAddr: 0x3e3f00001000, CodeSize: 4096, AskIP: 0x3e3f00001019},
-		"ask outside the code":         {Traps: []Trap{{1, -1}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00002000},
-		"nothing trapped":              {CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
-		"a call twice":                 {Traps: []Trap{{1, -1}, {1, 2}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
-		"no such argument":             {Traps: []Trap{{1, 6}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096, AskIP: 0x3e3f00000019},
+		"code not at a 4 GiB boundary": {Traps: []Trap{{1, -1}}, CodeAddr: 0x3e3f00001000, CodeSize: 4096},
+		"no code":                      {Traps: []Trap{{1, -1}}, CodeAddr: 0x3e3f00000000},
+		"nothing trapped":              {CodeAddr: 0x3e3f00000000, CodeSize: 4096},
+		"a call twice":                 {Traps: []Trap{{1, -1}, {1, 2}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096},
+		"no such argument":             {Traps: []Trap{{1, 6}}, CodeAddr: 0x3e3f00000000, CodeSize: 4096},
 	} {
 		if _, err := l.Program(); err == nil {
 			t.Errorf("%s: no error", name)

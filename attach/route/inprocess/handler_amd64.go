@@ -22,10 +22,6 @@ const (
 	entryOffset     = 0x23 // rr_entry: a jump to the handler, rr_sigsys
 )
 
-// AskIP is the instruction pointer the filter sees for the handler's
-// asked calls.
-const AskIP = HandlerAddr + askReturnOffset
-
 // Entry and Restorer are the sa_handler and sa_restorer of the handler's
 // sigaction.
 const (

@@ -98,6 +98,9 @@ func TestHandlerBytesMatchSource(t *testing.T) {
 // package's.
 func TestHandlerSymbols(t *testing.T) {
 	_, syms := buildHandler(t)
+	if AskIP != HandlerAddr+askReturnOffset {
+		t.Errorf("stub.HandlerAskIP is %#x, the handler's is %#x", uint64(AskIP), uint64(HandlerAddr+askReturnOffset))
+	}
 	for name, want := range map[string]uint64{"rr_ask": HandlerAddr, "rr_ask_return": AskIP,
 		"rr_restorer": Restorer, "rr_entry": Entry} {
 		if got, ok := syms[name]; !ok || got != want {

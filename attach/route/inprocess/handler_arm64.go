@@ -11,7 +11,6 @@ var Code []byte
 
 // The entry points (none on arm64).
 const (
-	AskIP    = HandlerAddr
 	Entry    = 0
 	Restorer = 0
 )

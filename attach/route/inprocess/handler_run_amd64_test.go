@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/seccomp"
@@ -17,14 +18,33 @@ import (
 // harness builds testdata/harness.c and writes the handler, a data page
 // and the layer where it reads them.
 type harness struct {
-	bin, blob, data, layer, dataOut string
+	bin, blob, data, layer, base, dataOut string
+}
+
+// askBase is the harness's stand-in for the process's own filter: it
+// notifies the handler's asking call (no listener: ENOSYS) and allows
+// everything else.
+func askBase() []byte {
+	prog, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 8 + 4, Size: 4}, // instruction_pointer, high word
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(AskIP >> 32), SkipFalse: 3},
+		bpf.LoadAbsolute{Off: 8, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(AskIP & 0xffffffff), SkipFalse: 1},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_USER_NOTIF},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return seccomp.Encode(prog)
 }
 
 func newHarness(t *testing.T, d Data) harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := harness{bin: filepath.Join(dir, "harness"), blob: filepath.Join(dir, "blob"),
-		data: filepath.Join(dir, "data"), layer: filepath.Join(dir, "layer"), dataOut: filepath.Join(dir, "data.out")}
+		data: filepath.Join(dir, "data"), layer: filepath.Join(dir, "layer"), base: filepath.Join(dir, "base"),
+		dataOut: filepath.Join(dir, "data.out")}
 	if out, err := exec.Command("gcc", "-O2", "-Wall", "-o", h.bin, "testdata/harness.c", "-lpthread").CombinedOutput(); err != nil {
 		t.Fatalf("gcc harness.c: %v\n%s", err, out)
 	}
@@ -36,7 +56,7 @@ func newHarness(t *testing.T, d Data) harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path, b := range map[string][]byte{h.blob: Code, h.data: page, h.layer: seccomp.Encode(prog)} {
+	for path, b := range map[string][]byte{h.blob: Code, h.data: page, h.layer: seccomp.Encode(prog), h.base: askBase()} {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +75,7 @@ func (h harness) run(t *testing.T, mode string, ops [][2]string) ([]string, Coun
 		args = append(args, op[0], op[1])
 	}
 	cmd := exec.Command(h.bin, args...)
-	cmd.Env = append(os.Environ(), "HARNESS_DATA_OUT="+h.dataOut)
+	cmd.Env = append(os.Environ(), "HARNESS_DATA_OUT="+h.dataOut, "HARNESS_BASE="+h.base)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("harness %s: %v\n%s", mode, err, out)

@@ -9,11 +9,11 @@ import (
 // Layer is the filter layer of a process whose handler is in place: the
 // table's calls trap to the handler unless the handler makes them, the
 // stub makes them (a fused plan's steps), or they carry the tracer's
-// marker (a plan's other steps, an escalated call); the handler's asked
-// calls go to the supervisor.
+// marker (a plan's other steps, an escalated call). The handler's asked
+// calls are the process's own filter's to notify.
 func Layer() seccomp.Layer {
 	return seccomp.Layer{Traps: Traps(), CodeAddr: HandlerAddr, CodeSize: CodeSize,
-		AskIP: AskIP, Data: TrapData,
+		Data:    TrapData,
 		Also:    []seccomp.CodeRange{{Addr: stub.Addr, Size: stub.PageSize}},
 		Markers: []uint64{shim.InjectMarker, shim.EscalateMarker}}
 }

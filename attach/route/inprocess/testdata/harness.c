@@ -4,6 +4,9 @@
  * return. The test runs it with and without the handler and compares.
  *
  * harness BLOB DATA LAYER HANDLER_ADDR DATA_ADDR ENTRY RESTORER MODE [OP PATH]...
+ * with HARNESS_BASE naming the process's own filter, installed before the
+ * layer (the test's stands in for the tracer's: it notifies the handler's
+ * asked calls, which fail with ENOSYS with no listener).
  * HARNESS_DATA_OUT names the file the data page is written to at the end.
  * MODE: native (nothing installed), handler, or handler-noxattrat (and a
  * filter that refuses getxattrat with ENOSYS, as podman's profile does). OP: stat lstat fstat
@@ -207,6 +210,10 @@ static void install(char **argv)
 	struct kernel_sigaction sa = { entry, SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTORER, restorer, 0 };
 	if (syscall(SYS_rt_sigaction, SIGSYS, &sa, 0, 8)) { perror("rt_sigaction"); exit(2); }
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) { perror("prctl"); exit(2); }
+	size_t nbase;
+	void *base = slurp(getenv("HARNESS_BASE"), &nbase);
+	struct sock_fprog baseprog = { (unsigned short)(nbase / sizeof(struct sock_filter)), base };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &baseprog)) { perror("seccomp base"); exit(2); }
 	struct sock_fprog prog = { (unsigned short)(nlayer / sizeof(struct sock_filter)), layer };
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) { perror("seccomp"); exit(2); }
 }

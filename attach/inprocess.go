@@ -1,0 +1,149 @@
+package attach
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/remainroot/remainroot/attach/procfs"
+	"github.com/remainroot/remainroot/attach/ptrace"
+	"github.com/remainroot/remainroot/attach/route/inprocess"
+	"github.com/remainroot/remainroot/attach/route/notify"
+	"github.com/remainroot/remainroot/attach/seccomp"
+	"github.com/remainroot/remainroot/attach/stub"
+	"github.com/remainroot/remainroot/shim"
+)
+
+// The in-process route in a trace (Options.InProcess, mode full; see
+// docs/in-process-route.md and package inprocess): at every exec the
+// tracer puts the SIGSYS handler and its filter layer into the new
+// program, at the stop after the exec, before its first instruction, and
+// then releases the process as a lazy trace does when its credentials are
+// its real ones. A released process's stats are then answered in the
+// process; what the handler does not decide it asks as a notification,
+// which the tracer answers as any (an escalation when it needs a stop).
+// A released process's execve is notified: the tracer seizes it while
+// the call waits, lets it run, and is there at the exec.
+
+// isExec reports whether nr is execve or execveat.
+func isExec(nr uintptr) bool { return nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT }
+
+// inProcessData is the data page the handler of a new program gets: the
+// image filter the region holds, or every stat asked when the image gives
+// owners and there is no filter; special files always asked (a special
+// owner recorded after the exec would otherwise be missed).
+func (t *Tracer) inProcessData(th *thread) inprocess.Data {
+	d := inprocess.Data{Special: true}
+	if t.imageOwners() == nil {
+		return d
+	}
+	f := t.filterOfImage()
+	if len(f.Bits) > 0 && th.region != nil && th.region.mapped {
+		d.FilterAddr, d.FilterShift = stub.FilterAddr, f.Shift
+	} else {
+		d.FilterAll = true
+	}
+	return d
+}
+
+// installInProcess puts the route into th's process, stopped at its
+// PTRACE_EVENT_STOP after an exec (the region already mapped). A failure
+// leaves the process on the tracer's routes, and says why.
+func (t *Tracer) installInProcess(th *thread) {
+	r, err := ptrace.GetRegs(th.tid)
+	if err == nil {
+		err = inprocess.Install(th.tid, r, t.inProcessData(th), th.layered)
+	}
+	if err == nil {
+		th.layered = true
+	}
+	if err != nil {
+		t.log.Warn("in-process route not installed: this program's stats stop for the tracer",
+			"tid", th.tid, "err", err)
+		return
+	}
+	if th.region == nil {
+		th.region = &region{}
+	}
+	th.region.layer = true
+	t.log.Debug("in-process route installed", "tid", th.tid)
+}
+
+// afterExecInProcess asks for the route at th's next stop: the stop of
+// the interrupt newRegion sent, or one sent here.
+func (t *Tracer) afterExecInProcess(th *thread) error {
+	th.inProcessPending = true
+	if th.regionPending {
+		return nil
+	}
+	return ptrace.Interrupt(th.tid)
+}
+
+// answerExec answers the execve (execveat) of thread tid that the tracer
+// does not hold: the thread is seized while the call waits (its whole
+// process when it has other threads, which the exec ends), and
+// interrupted, so that the tracer sees the exec, or the stop after a
+// failed one; then the call runs. A thread that cannot be seized is
+// refused the exec with EPERM: the new program would die at its first
+// stat, the layer trapping it with no handler. Callers hold t.mu.
+func (t *Tracer) answerExec(tid int, ans *notify.Answer) *tracerWork {
+	ans.Continue()
+	refuse := seccomp.NotifResp{ID: ans.Resp.ID, Error: -int32(unix.EPERM)}
+	t.log.Debug("exec of a released process: seized for it", "tid", tid)
+	return &tracerWork{failResp: &refuse, do: func() error {
+		if err := t.seizeForExec(tid); err != nil {
+			return fmt.Errorf("thread %d: its exec is refused (EPERM): it cannot be attached to put the in-process route into the new program: %w",
+				tid, attachHint(err))
+		}
+		return nil
+	}}
+}
+
+// seizeForExec seizes the thread tid, waiting in its execve, for the
+// exec (see answerExec). Runs on the tracer's thread.
+func (t *Tracer) seizeForExec(tid int) error {
+	tgid := tgidOf(tid)
+	if tgid == 0 {
+		return fmt.Errorf("thread %d: %w", tid, unix.ESRCH)
+	}
+	real, err := procfs.RealCredsMapped(tid, t.mapper(tid))
+	if err != nil {
+		return err
+	}
+	var th *thread
+	if n, err := procfs.StatusField(tgid, "Threads"); err == nil && n == "1" && tgid == tid {
+		if err := ptrace.Seize(tid); err != nil {
+			return err
+		}
+		th = &thread{tid: tid, emulating: true, creds: real, real: real, loose: true}
+		t.threads[tid] = th
+	} else {
+		if err := t.attachProcess(tid, real, real); err != nil {
+			return err
+		}
+		th = t.threads[tid]
+		th.loose = true
+	}
+	th.execSeized = true
+	// The old program's data page says whether its threads have the
+	// layer, which the new one keeps.
+	th.layered = inprocess.Layered(ptrace.Memory{Tid: tid}.ReadAt)
+	return ptrace.Interrupt(tid)
+}
+
+// markStep puts the tracer's marker into a plan step that the layer of
+// th's process would otherwise trap (its sixth argument: none of those
+// calls has one).
+func markStep(th *thread, step *shim.Step) *shim.Step {
+	if th.region == nil || !th.region.layer || !inprocess.Trapped(step.Nr) {
+		return step
+	}
+	marked := *step
+	marked.Args[5] = shim.InjectMarker
+	return &marked
+}
+
+// hasLayer reports whether the process of tid, attached, has the route.
+func hasLayer(tid int) bool {
+	return inprocess.Installed(ptrace.Memory{Tid: tid}.ReadAt)
+}

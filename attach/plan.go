@@ -87,12 +87,13 @@ func (t *Tracer) startPlanAtRestart(th *thread, r *ptrace.Regs, p shim.Plan, lea
 // system call instruction must run again.
 func (t *Tracer) runStep(th *thread, run *planRun, cur *ptrace.Regs, step *shim.Step, reexec bool) error {
 	// With the in-process route's layer a trapped call carries the
-	// marker, which must not return to the thread: a marked direct step
+	// marker, which must not return to the thread; and its filter
+	// notifies what a tracing one stops, so a direct step returning by
+	// itself would come back as a notification. So there a direct step
 	// runs as any, and its result ends the plan, which gives the thread
 	// its registers back.
-	marked := markStep(th, step)
-	run.directLast = marked != step && step.Direct
-	step = marked
+	run.directLast = step.Direct && t.opts.InProcess
+	step = markStep(th, step)
 	if step.Direct && reexec && run.arg5 == nil && !run.directLast {
 		// The original call again, returning to the thread by itself: it
 		// will pass the seccomp stop it meets once more untouched.

@@ -18,20 +18,21 @@ const (
 	dataVersionOff     = 0
 	dataTemplatesOff   = 8
 	dataTmplOff        = 16
-	tmplSize           = 20
+	tmplSize           = 24
 	maxTemplates       = 16
-	dataNameOff        = 336
+	dataNameOff        = 400
 	dataNameSize       = 32
-	dataEmptyOff       = 368
-	dataFilterAddrOff  = 376
-	dataFilterShiftOff = 384
-	dataFilterAllOff   = 392
-	dataSpecialOff     = 400
-	dataFastOff        = 408
-	dataAskedOff       = 416
-	dataNoXattratOff   = 424
-	dataProgActionOff  = 432
-	dataEnd            = 464
+	dataEmptyOff       = 432
+	dataFilterAddrOff  = 440
+	dataFilterShiftOff = 448
+	dataFilterAllOff   = 456
+	dataSpecialOff     = 464
+	dataFastOff        = 472
+	dataAskedOff       = 480
+	dataNoXattratOff   = 488
+	dataProgActionOff  = 496
+	dataNodeNameOff    = 528
+	dataEnd            = 560
 )
 
 // argNone in a template's operand means the operand is not an argument of
@@ -72,7 +73,9 @@ type template struct {
 	Buf        uint8
 	FixedFlags uint32
 	InoOff     uint16 // where the result holds the inode number,
-	ModeOff    uint16 // and the mode
+	ModeOff    uint16 // the mode,
+	UIDOff     uint16 // and the owner
+	GIDOff     uint16
 }
 
 // Data is what the handler of one process reads.
@@ -107,11 +110,17 @@ func (d Data) Bytes() ([]byte, error) {
 		binary.LittleEndian.PutUint32(b[o+12:], t.FixedFlags)
 		binary.LittleEndian.PutUint16(b[o+16:], t.InoOff)
 		binary.LittleEndian.PutUint16(b[o+18:], t.ModeOff)
+		binary.LittleEndian.PutUint16(b[o+20:], t.UIDOff)
+		binary.LittleEndian.PutUint16(b[o+22:], t.GIDOff)
 	}
 	if len(shim.OwnerXattr) >= dataNameSize {
 		return nil, fmt.Errorf("in-process handler: xattr name %q too long", shim.OwnerXattr)
 	}
 	copy(b[dataNameOff:], shim.OwnerXattr)
+	if len(shim.NodeXattr) >= dataNameSize {
+		return nil, fmt.Errorf("in-process handler: xattr name %q too long", shim.NodeXattr)
+	}
+	copy(b[dataNodeNameOff:], shim.NodeXattr)
 	if d.FilterAddr != 0 {
 		put(dataFilterAddrOff, d.FilterAddr)
 		put(dataFilterShiftOff, d.FilterShift)

@@ -125,12 +125,12 @@ func TestHandlerSymbols(t *testing.T) {
 // The data page's offsets here are the ones the handler's struct data has
 // (its _Static_asserts, which the build checks).
 func TestDataLayoutMatchesSource(t *testing.T) {
-	want := map[string]int{"sizeof tmpl": tmplSize, "tmpl.fixed_flags": 12, "tmpl.ino_off": 16,
+	want := map[string]int{"sizeof tmpl": tmplSize, "tmpl.fixed_flags": 12, "tmpl.ino_off": 16, "tmpl.uid_off": 20,
 		"data.tmpl": dataTmplOff, "data.name": dataNameOff, "data.empty": dataEmptyOff,
 		"data.filter_addr": dataFilterAddrOff, "data.filter_shift": dataFilterShiftOff,
 		"data.filter_all": dataFilterAllOff, "data.special": dataSpecialOff,
 		"data.fast": dataFastOff, "data.asked": dataAskedOff, "data.no_getxattrat": dataNoXattratOff,
-		"data.prog_action": dataProgActionOff}
+		"data.prog_action": dataProgActionOff, "data.node_name": dataNodeNameOff}
 	re := regexp.MustCompile(`_Static_assert\((?:sizeof\(struct (\w+)\)|__builtin_offsetof\(struct (\w+), (\w+)\)) == (\d+), "[^"]*"\)`)
 	seen := map[string]bool{}
 	for _, m := range re.FindAllStringSubmatch(source, -1) {

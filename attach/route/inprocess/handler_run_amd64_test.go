@@ -99,7 +99,9 @@ func (h harness) run(t *testing.T, mode string, ops [][2]string) ([]string, Coun
 }
 
 // statTree makes the objects the handler's tests stat: a file, a
-// directory, a symlink, a fifo, and a file with an owner record.
+// directory, a symlink, a fifo; files with an owner record (1000:1000),
+// with an empty one (none), with one of a field the handler does not
+// know, and with an owner and a device node record.
 func statTree(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -113,8 +115,19 @@ func statTree(t *testing.T) string {
 	must(os.Mkdir(filepath.Join(dir, "dir"), 0o755))
 	must(os.Symlink("plain", filepath.Join(dir, "link")))
 	must(unix.Mkfifo(filepath.Join(dir, "fifo"), 0o600))
-	must(os.WriteFile(filepath.Join(dir, "owned"), []byte("y"), 0o600))
-	must(unix.Setxattr(filepath.Join(dir, "owned"), shim.OwnerXattr, shim.EncodeOwner(shim.FileOwner{UID: 1000, GID: 1000}), 0))
+	record := shim.EncodeOwner(shim.FileOwner{UID: 1000, GID: 1000})
+	for name, xattrs := range map[string]map[string][]byte{
+		"owned":   {shim.OwnerXattr: record},
+		"empty":   {shim.OwnerXattr: {}},
+		"unknown": {shim.OwnerXattr: append([]byte{0x18, 0x01}, record...)},
+		"node":    {shim.OwnerXattr: record, shim.NodeXattr: shim.EncodeNode(shim.Node{Major: 4, Minor: 5})},
+	} {
+		p := filepath.Join(dir, name)
+		must(os.WriteFile(p, []byte("y"), 0o600))
+		for k, v := range xattrs {
+			must(unix.Setxattr(p, k, v, 0))
+		}
+	}
 	return dir
 }
 
@@ -158,25 +171,27 @@ func testHandlerStatsAsTheKernel(t *testing.T, mode string) {
 	}
 }
 
-// What the handler does not decide it asks: an owner record, a special
-// file when the trace has special owners, any object when the image may
-// give any an owner. Without a listener an asked call fails with ENOSYS,
-// which is how the test sees it was asked.
+// What the handler does not decide it asks: a record it cannot decode, a
+// device node record, a special file when the trace has special owners,
+// any object when the image may give any an owner. Without a listener an
+// asked call fails with ENOSYS, which is how the test sees it was asked.
+// A record it decodes it writes in (1000:1000); an empty one is none.
 func TestHandlerAsks(t *testing.T) {
 	dir := statTree(t)
+	names := []string{"plain", "dir", "link", "fifo", "owned", "empty", "unknown", "node", "missing"}
 	for _, tc := range []struct {
 		name  string
 		data  Data
 		asked map[string]bool // names whose stats ask
 	}{
-		{"record", Data{}, map[string]bool{"owned": true}},
-		{"special", Data{Special: true}, map[string]bool{"owned": true, "fifo": true}},
-		{"image", Data{FilterAll: true}, map[string]bool{"owned": true, "plain": true, "dir": true, "link": true, "fifo": true}},
+		{"record", Data{}, map[string]bool{"unknown": true, "node": true}},
+		{"special", Data{Special: true}, map[string]bool{"unknown": true, "node": true, "fifo": true}},
+		{"image", Data{FilterAll: true}, map[string]bool{"unknown": true, "node": true,
+			"plain": true, "dir": true, "link": true, "fifo": true, "empty": true}},
 	} {
 		for _, mode := range handlerModes {
 			t.Run(tc.name+"/"+mode, func(t *testing.T) {
 				h := newHarness(t, tc.data)
-				names := []string{"plain", "dir", "link", "fifo", "owned", "missing"}
 				ops := opsOn(dir, names...)
 				native, _ := h.run(t, "native", ops)
 				got, c := h.run(t, mode, ops)
@@ -192,9 +207,12 @@ func TestHandlerAsks(t *testing.T) {
 						asked = tc.name == "image" || (tc.name == "special" && !follows)
 					}
 					want := native[i]
-					if asked {
+					switch {
+					case asked:
 						wantAsked++
 						want = fmt.Sprintf("%s %s: -ENOSYS", op[0], op[1])
+					case name == "owned":
+						want = strings.Replace(want, "uid=0 gid=0", "uid=1000 gid=1000", 1)
 					}
 					if got[i] != want {
 						t.Errorf("%s: handler %q, want %q", op[0]+" "+name, got[i], want)
@@ -233,4 +251,57 @@ func TestHandlerSignals(t *testing.T) {
 		t.Errorf("counters %+v: nothing answered by the handler", c)
 	}
 	t.Logf("kernel:\n%s", strings.Join(native, "\n"))
+}
+
+// The records the handler decodes itself it decodes as shim.DecodeOwner
+// does; the others it asks for.
+func TestHandlerDecodesAsTheModel(t *testing.T) {
+	dir := t.TempDir()
+	records := map[string][]byte{
+		"root-explicit": shim.EncodeRootOwner(),
+		"uid-only":      {0x08, 0xe8, 0x07},
+		"gid-only":      {0x10, 0xe8, 0x07},
+		"noid":          {0x08, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x10, 0x05},
+		"large":         {0x08, 0xfe, 0xff, 0xff, 0xff, 0x0f},
+		"wide":          {0x08, 0x80, 0x80, 0x80, 0x80, 0x10}, // beyond 32 bits: the low ones
+		"twice":         {0x08, 0x01, 0x08, 0x02},
+		"truncated":     {0x08, 0x80},
+		"overflow":      {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+		"other-field":   {0x18, 0x01},
+		"length-field":  {0x0a, 0x01, 0x00},
+	}
+	var ops [][2]string
+	for name, rec := range records {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Setxattr(p, shim.OwnerXattr, rec, 0); err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, [2]string{"stat", p})
+	}
+	h := newHarness(t, Data{})
+	got, _ := h.run(t, "handler", ops)
+	for i, op := range ops {
+		name := filepath.Base(op[1])
+		if strings.HasSuffix(got[i], "-ENOSYS") {
+			continue // asked: the model decides
+		}
+		o, err := shim.DecodeOwner(records[name])
+		if err != nil {
+			t.Errorf("%s: the handler answered %q for a record the model finds malformed (%v)", name, got[i], err)
+			continue
+		}
+		if want := fmt.Sprintf("uid=%d gid=%d", o.UID, o.GID); !strings.Contains(got[i], want) {
+			t.Errorf("%s: handler %q, the model's owner %s", name, got[i], want)
+		}
+	}
+	for _, name := range []string{"root-explicit", "uid-only", "gid-only", "noid", "large", "twice"} {
+		for i, op := range ops {
+			if filepath.Base(op[1]) == name && strings.HasSuffix(got[i], "-ENOSYS") {
+				t.Errorf("%s: asked, but the handler decodes such records", name)
+			}
+		}
+	}
 }

@@ -7,6 +7,10 @@ import "golang.org/x/sys/unix"
 const (
 	statIno   = 8
 	statMode  = 24
+	statUID   = 28
+	statGID   = 32
+	statxUID  = 20
+	statxGID  = 24
 	statxMode = 28
 	statxIno  = 32
 )
@@ -20,15 +24,15 @@ const (
 func templates() []template {
 	return []template{
 		{Nr: unix.SYS_STAT, Kind: kindStat, IfArg: -1, Dfd: argNone, Path: 0, Flags: argNone, Buf: 1,
-			InoOff: statIno, ModeOff: statMode},
+			InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
 		{Nr: unix.SYS_LSTAT, Kind: kindStat, IfArg: -1, Dfd: argNone, Path: 0, Flags: argNone, Buf: 1,
-			FixedFlags: unix.AT_SYMLINK_NOFOLLOW, InoOff: statIno, ModeOff: statMode},
+			FixedFlags: unix.AT_SYMLINK_NOFOLLOW, InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
 		{Nr: unix.SYS_FSTAT, Kind: kindStat, IfArg: -1, Dfd: 0, Path: argNone, Flags: argNone, Buf: 1,
-			FixedFlags: unix.AT_EMPTY_PATH, InoOff: statIno, ModeOff: statMode},
+			FixedFlags: unix.AT_EMPTY_PATH, InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
 		{Nr: unix.SYS_NEWFSTATAT, Kind: kindStat, IfArg: -1, Dfd: 0, Path: 1, Flags: 3, Buf: 2,
-			InoOff: statIno, ModeOff: statMode},
+			InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
 		{Nr: unix.SYS_STATX, Kind: kindStat, IfArg: -1, Dfd: 0, Path: 1, Flags: 2, Buf: 4,
-			InoOff: statxIno, ModeOff: statxMode},
+			InoOff: statxIno, ModeOff: statxMode, UIDOff: statxUID, GIDOff: statxGID},
 
 		{Nr: unix.SYS_RT_SIGACTION, Kind: kindSigaction, IfArg: -1},
 		{Nr: unix.SYS_RT_SIGPROCMASK, Kind: kindSigprocmask, IfArg: 1},

@@ -99,6 +99,7 @@ struct tmpl {
 	u8 pad[3];
 	u32 fixed_flags;          /* the flags when flags is ARG_NONE */
 	u16 ino_off, mode_off;    /* in the result buffer */
+	u16 uid_off, gid_off;
 };
 
 #define TEMPLATES 16
@@ -120,23 +121,26 @@ struct data {
 	u64 prog_action[4]; /* the program's own SIGSYS action (struct
 	                     * kernel_sigaction: handler, flags, restorer,
 	                     * mask), 0: SIG_DFL */
+	char node_name[32]; /* the device node record's xattr name */
 };
 
 /* The layout inprocess.Data writes (TestDataLayoutMatchesSource). */
-_Static_assert(sizeof(struct tmpl) == 20, "tmpl");
+_Static_assert(sizeof(struct tmpl) == 24, "tmpl");
 _Static_assert(__builtin_offsetof(struct tmpl, fixed_flags) == 12, "tmpl.fixed_flags");
 _Static_assert(__builtin_offsetof(struct tmpl, ino_off) == 16, "tmpl.ino_off");
+_Static_assert(__builtin_offsetof(struct tmpl, uid_off) == 20, "tmpl.uid_off");
 _Static_assert(__builtin_offsetof(struct data, tmpl) == 16, "data.tmpl");
-_Static_assert(__builtin_offsetof(struct data, name) == 336, "data.name");
-_Static_assert(__builtin_offsetof(struct data, empty) == 368, "data.empty");
-_Static_assert(__builtin_offsetof(struct data, filter_addr) == 376, "data.filter_addr");
-_Static_assert(__builtin_offsetof(struct data, filter_shift) == 384, "data.filter_shift");
-_Static_assert(__builtin_offsetof(struct data, filter_all) == 392, "data.filter_all");
-_Static_assert(__builtin_offsetof(struct data, special) == 400, "data.special");
-_Static_assert(__builtin_offsetof(struct data, fast) == 408, "data.fast");
-_Static_assert(__builtin_offsetof(struct data, asked) == 416, "data.asked");
-_Static_assert(__builtin_offsetof(struct data, no_getxattrat) == 424, "data.no_getxattrat");
-_Static_assert(__builtin_offsetof(struct data, prog_action) == 432, "data.prog_action");
+_Static_assert(__builtin_offsetof(struct data, name) == 400, "data.name");
+_Static_assert(__builtin_offsetof(struct data, empty) == 432, "data.empty");
+_Static_assert(__builtin_offsetof(struct data, filter_addr) == 440, "data.filter_addr");
+_Static_assert(__builtin_offsetof(struct data, filter_shift) == 448, "data.filter_shift");
+_Static_assert(__builtin_offsetof(struct data, filter_all) == 456, "data.filter_all");
+_Static_assert(__builtin_offsetof(struct data, special) == 464, "data.special");
+_Static_assert(__builtin_offsetof(struct data, fast) == 472, "data.fast");
+_Static_assert(__builtin_offsetof(struct data, asked) == 480, "data.asked");
+_Static_assert(__builtin_offsetof(struct data, no_getxattrat) == 488, "data.no_getxattrat");
+_Static_assert(__builtin_offsetof(struct data, prog_action) == 496, "data.prog_action");
+_Static_assert(__builtin_offsetof(struct data, node_name) == 528, "data.node_name");
 
 #define D ((struct data *)DATA_ADDR)
 
@@ -235,7 +239,8 @@ static int fd_path(char *p, s32 fd)
 /* via_proc reads the record of path relative to directory fd through
  * "/proc/self/fd/FD/PATH" (shim's xattrStep without getxattrat); its own
  * frame, for the long path, only when it is needed. */
-static __attribute__((noinline)) s64 via_proc(s32 fd, const char *path, int nofollow, char *value)
+static __attribute__((noinline)) s64 via_proc(s32 fd, const char *path, int nofollow, const char *name,
+						      char *value)
 {
 	char p[PATH_MAX];
 	int i = fd_path(p, fd);
@@ -248,7 +253,7 @@ static __attribute__((noinline)) s64 via_proc(s32 fd, const char *path, int nofo
 		p[i++] = *path;
 	}
 	p[i] = 0;
-	return sys6(nofollow ? SYS_lgetxattr : SYS_getxattr, (u64)p, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+	return sys6(nofollow ? SYS_lgetxattr : SYS_getxattr, (u64)p, (u64)name, (u64)value, VALUE_MAX, 0, 0);
 }
 
 /* owner_record reads the owner record of what (dfd, path, flags) names
@@ -256,26 +261,87 @@ static __attribute__((noinline)) s64 via_proc(s32 fd, const char *path, int nofo
  * where getxattrat is missing or refuses the descriptor: by path, by
  * descriptor, or through /proc/self/fd. It returns the value's length or
  * -errno. The caller has made the call itself, so path can be read. */
-static s64 owner_record(u64 dfd, const char *path, u64 flags, char *value)
+static s64 owner_record(u64 dfd, const char *path, u64 flags, const char *name, char *value)
 {
 	int nofollow = (flags & AT_SYMLINK_NOFOLLOW) != 0;
 	if (path[0] == 0) {
 		if (!(flags & AT_EMPTY_PATH))
 			return -ENOENT;
 		if ((s32)dfd == AT_FDCWD)
-			return sys6(SYS_getxattr, (u64)".", (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
-		s64 r = sys6(SYS_fgetxattr, dfd, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+			return sys6(SYS_getxattr, (u64)".", (u64)name, (u64)value, VALUE_MAX, 0, 0);
+		s64 r = sys6(SYS_fgetxattr, dfd, (u64)name, (u64)value, VALUE_MAX, 0, 0);
 		if (r != -EBADF)
 			return r;
 		/* A descriptor the xattr calls refuse (O_PATH). */
 		char p[32];
 		if (fd_path(p, (s32)dfd) < 0)
 			return -EBADF;
-		return sys6(SYS_getxattr, (u64)p, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
+		return sys6(SYS_getxattr, (u64)p, (u64)name, (u64)value, VALUE_MAX, 0, 0);
 	}
 	if (path[0] == '/' || (s32)dfd == AT_FDCWD)
-		return sys6(nofollow ? SYS_lgetxattr : SYS_getxattr, (u64)path, (u64)D->name, (u64)value, VALUE_MAX, 0, 0);
-	return via_proc((s32)dfd, path, nofollow, value);
+		return sys6(nofollow ? SYS_lgetxattr : SYS_getxattr, (u64)path, (u64)name, (u64)value, VALUE_MAX, 0, 0);
+	return via_proc((s32)dfd, path, nofollow, name, value);
+}
+
+/* decode_owner parses an owner record (a protobuf Resource { uint32 uid
+ * = 1; uint32 gid = 2; }, shim.DecodeOwner) of n bytes into ids. It
+ * returns 0, or -1 for anything but those two varint fields (unknown or
+ * malformed fields: the model decides, and logs). */
+static int decode_owner(const u8 *b, s64 n, u32 *ids)
+{
+	ids[0] = ids[1] = 0;
+	s64 i = 0;
+	while (i < n) {
+		u8 key = b[i++];
+		if (key != 0x08 && key != 0x10)
+			return -1;
+		u64 v = 0;
+		int shift = 0;
+		for (;;) {
+			if (i >= n || shift > 63)
+				return -1;
+			u8 c = b[i++];
+			if (shift == 63 && c > 1)
+				return -1;
+			v |= (u64)(c & 0x7f) << shift;
+			if (!(c & 0x80))
+				break;
+			shift += 7;
+		}
+		u32 id = (u32)v;
+		ids[key == 0x10] = id == 0xffffffff ? 0 : id; /* NoID: unchanged */
+	}
+	return 0;
+}
+
+/* lookup reads xattr name of what (dfd, path, flags) names into value:
+ * getxattrat where the kernel and the profile have it, else the classic
+ * calls (owner_record), which read the path here, so the call comes first
+ * (*made: its result, ASK while not made) and a call that fails ends the
+ * lookup (-EBADF: no record, the call's error stands). */
+static s64 lookup(const struct tmpl *t, const u64 *a, u64 dfd, u64 path, u64 flags, const char *name,
+		  char *value, s64 *made)
+{
+	s64 r = -ENOSYS;
+	if (!D->no_getxattrat) {
+		struct {
+			u64 value;
+			u32 size;
+			u32 flags;
+		} xa = {(u64)value, VALUE_MAX, 0};
+		r = sys6(SYS_getxattrat, dfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+			 (u64)name, (u64)&xa, sizeof xa);
+		if (r == -ENOSYS) /* the kernel's or the container's profile's */
+			D->no_getxattrat = 1;
+	}
+	if (r == -ENOSYS || r == -EBADF) {
+		if (*made == ASK)
+			*made = sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (*made != 0)
+			return -EBADF;
+		r = owner_record(dfd, (const char *)path, flags, name, value);
+	}
+	return r;
 }
 
 static s64 stat_call(const struct tmpl *t, const u64 *a)
@@ -286,6 +352,8 @@ static s64 stat_call(const struct tmpl *t, const u64 *a)
 	u64 buf = a[t->buf];
 	char value[VALUE_MAX];
 	s64 res = ASK; /* the call, not made yet */
+	u32 ids[2];
+	int found = 0;
 
 	if (!path) {
 		/* No path: a descriptor's object with AT_EMPTY_PATH (Linux
@@ -294,29 +362,25 @@ static s64 stat_call(const struct tmpl *t, const u64 *a)
 			return sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		path = (u64)D->empty;
 	}
-	s64 r = -ENOSYS;
-	if (!D->no_getxattrat) {
-		struct {
-			u64 value;
-			u32 size;
-			u32 flags;
-		} xa = {(u64)value, VALUE_MAX, 0};
-		r = sys6(SYS_getxattrat, dfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
-			 (u64)D->name, (u64)&xa, sizeof xa);
-		if (r == -ENOSYS) /* the kernel's or the container's profile's */
-			D->no_getxattrat = 1;
-	}
-	if (r == -ENOSYS || r == -EBADF) {
-		/* The classic calls: the handler reads the path, so the call
-		 * comes first, and fails where the kernel cannot read it. */
-		res = sys6(t->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-		if (res != 0)
+	s64 r = lookup(t, a, dfd, path, flags, D->name, value, &res);
+	if (res != ASK && res != 0)
+		return res; /* the call, made first, failed */
+	if (r == -ERANGE)
+		return ASK; /* a record too long for one: the model looks */
+	if (r > 0) {
+		/* A record: decoded here when it is the usual two ids (an
+		 * empty one is none: shim's ownerFromXattr). */
+		if (decode_owner((const u8 *)value, r, ids))
+			return ASK;
+		found = 1;
+		/* An object with an owner record may have a device node
+		 * record too (full_node.go), which the model shows. */
+		s64 node = lookup(t, a, dfd, path, flags, D->node_name, value, &res);
+		if (res != ASK && res != 0)
 			return res;
-		r = owner_record(dfd, (const char *)path, flags, value);
+		if (node >= 0 || node == -ERANGE)
+			return ASK;
 	}
-	/* A record (or a value too long for one) the model reads. */
-	if (r >= 0 || r == -ERANGE)
-		return ASK;
 	/* Any other error: no record (shim's ownerFromXattr), and the call
 	 * itself gives its own error. */
 	if (res == ASK)
@@ -324,7 +388,13 @@ static s64 stat_call(const struct tmpl *t, const u64 *a)
 	if (res != 0)
 		return res;
 	u32 type = *(const volatile u16 *)(buf + t->mode_off) & S_IFMT;
-	if (D->special && type != S_IFREG && type != S_IFDIR)
+	if (found && (type == S_IFREG || type == S_IFDIR)) {
+		/* shim's patch: the record of what can hold one. */
+		*(volatile u32 *)(buf + t->uid_off) = ids[0];
+		*(volatile u32 *)(buf + t->gid_off) = ids[1];
+		return 0;
+	}
+	if (found || (D->special && type != S_IFREG && type != S_IFDIR))
 		return ASK;
 	if (may_have_image_owner(*(const volatile u64 *)(buf + t->ino_off)))
 		return ASK;

@@ -66,6 +66,7 @@ func (t *Tracer) installInProcess(th *thread) {
 		th.region = &region{}
 	}
 	th.region.layer = true
+	t.result.InProcess++
 	t.log.Debug("in-process route installed", "tid", th.tid)
 }
 
@@ -146,4 +147,35 @@ func markStep(th *thread, step *shim.Step) *shim.Step {
 // hasLayer reports whether the process of tid, attached, has the route.
 func hasLayer(tid int) bool {
 	return inprocess.Installed(ptrace.Memory{Tid: tid}.ReadAt)
+}
+
+// releaseProcessAfterCall lets the process of th go after the call it was
+// attached for (th stopped on its way out): th now, its other threads at
+// their next stop, when no thread of it has credentials of its own. A
+// lazy trace without the route keeps such a process attached: a
+// sibling's execve would otherwise take over the leader's id unseen; here
+// execs are notified.
+func (t *Tracer) releaseProcessAfterCall(th *thread) error {
+	th.escalatedProcess = false
+	tgid := tgidOf(th.tid)
+	var siblings []*thread
+	for _, o := range t.threads {
+		if o == th || tgidOf(o.tid) != tgid {
+			continue
+		}
+		if o.diverged() || o.plan != nil || o.escalation.call != nil || o.escalation.signalsOwed() {
+			return ptrace.Resume(th.tid, 0)
+		}
+		siblings = append(siblings, o)
+	}
+	if th.diverged() || !t.releasable(th) {
+		return ptrace.Resume(th.tid, 0)
+	}
+	for _, o := range siblings {
+		o.releaseAtStop = true
+		if err := ptrace.Interrupt(o.tid); err != nil {
+			t.tolerate(o.tid, err)
+		}
+	}
+	return t.release(th, "call done")
 }

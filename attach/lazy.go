@@ -216,6 +216,7 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 			return err
 		}
 		th = t.threads[tid]
+		th.escalatedProcess = true
 	}
 	th.escalation.call, th.escalation.byInterrupt = &call, true
 	t.result.Escalated++
@@ -316,6 +317,9 @@ func (t *Tracer) mapSlotsAtRestart(th *thread, r *ptrace.Regs) {
 // callDone lets th run on after an emulated call: a thread attached only
 // for that call is detached.
 func (t *Tracer) callDone(th *thread) error {
+	if th.escalatedProcess && t.opts.InProcess {
+		return t.releaseProcessAfterCall(th)
+	}
 	if !th.loose {
 		return ptrace.Resume(th.tid, 0)
 	}

@@ -60,6 +60,14 @@ type thread struct {
 	// execSeized: attached (loose) while its execve waited, to be there
 	// at the exec; released at the stop after it, or after its failure.
 	execSeized bool
+	// escalatedProcess: its whole process was attached for one call of
+	// this thread (a multi-threaded one); the in-process route, which
+	// sees its execs without the tracer, lets it go when the call is done
+	// and its credentials are still the real ones (inprocess.go).
+	escalatedProcess bool
+	// releaseAtStop: let go at the next stop (a sibling's
+	// releaseProcessAfterCall).
+	releaseAtStop bool
 	// layered: the thread has the in-process route's filter layer, which
 	// clone, fork and exec keep (like every filter): a new program gets
 	// the handler again, not a second layer.

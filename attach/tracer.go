@@ -96,6 +96,8 @@ type Result struct {
 	// threads brought to a ptrace stop, Released the detachments (at an
 	// execve, or after such a call).
 	Attached, Escalated, Released uint64
+	// InProcess counts the programs the in-process route went into.
+	InProcess uint64
 }
 
 // Tracer owns every tracee. Its methods run on the locked goroutine, except
@@ -468,6 +470,15 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		var r *ptrace.Regs
 		if r, err = ptrace.GetRegs(th.tid); err == nil {
 			err = t.emulateAtRestart(th, r, *call)
+		}
+	case ev == unix.PTRACE_EVENT_STOP && th.releaseAtStop:
+		// A sibling's call is done: its process goes (inprocess.go).
+		t.countStop("event-stop")
+		th.releaseAtStop = false
+		if t.releasable(th) {
+			err = t.release(th, "process released")
+		} else {
+			err = ptrace.Resume(th.tid, 0)
 		}
 	case ev == unix.PTRACE_EVENT_STOP && (th.inProcessPending || th.execSeized):
 		// After an exec of an in-process trace: the route goes in, and

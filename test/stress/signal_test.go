@@ -80,3 +80,50 @@ func (h *harness) commandGone(r *run, pidFile string) bool {
 	h.fail("hang", "%s: its command did not exit within %v:\n%s", r.describe(), exitDeadline, dumpTree(r.pid()))
 	return false
 }
+
+// The in-process route after its tracer is gone: as above, the grandchild
+// outlives `remainroot run --in-process`; its stats are still answered in
+// it (its handler stays), and an exec, which no tracer can follow any
+// more, is refused (EPERM: status 126) by the fallback answerer instead of
+// leaving a program that the filter layer would kill at its first stat
+// (status 159, SIGSYS).
+func TestInProcessAfterTracerGone(t *testing.T) {
+	h := newHarness(t)
+	h.repeat(runs(t), func(i int) {
+		trigger := filepath.Join(h.template.Dir, fmt.Sprintf("ip-go.%d", i))
+		answer := filepath.Join(h.template.Dir, fmt.Sprintf("ip-answer.%d", i))
+		pidFile := filepath.Join(h.template.Dir, fmt.Sprintf("ip-cmd.%d", i))
+		// The shell's own test stats (the handler); sleep, true and mv
+		// are execs (refused once the tracer is gone: the loop spins).
+		script := fmt.Sprintf(`(while [ ! -e %s ] && [ -d %s ]; do sleep 0.01; done; [ -d / ] && u=0 || u=1; /bin/true 2>/dev/null; echo "$u $?" > %s) </dev/null >/dev/null 2>&1 & echo $$ > %s.tmp; mv %s.tmp %s; exit 3`,
+			trigger, h.template.Dir, answer, pidFile, pidFile, pidFile)
+		r := h.start(h.command(h.rr, "run", "--mode", "full", "--in-process", "--", "sh", "-c", script+" # "+h.dir))
+		if !h.commandGone(r, pidFile) {
+			r.wait()
+			h.checkLeftovers(r.describe())
+			return
+		}
+		unix.Kill(r.pid(), unix.SIGTERM)
+		r.wait()
+		if err := os.WriteFile(trigger, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(exitDeadline)
+		for {
+			data, err := os.ReadFile(answer)
+			if err == nil && strings.HasSuffix(string(data), "\n") {
+				if got := strings.TrimSpace(string(data)); got != "0 126" {
+					h.fail("other", "%s: the grandchild printed %q, want \"0 126\" (its stat answered, its exec refused)", r.describe(), got)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				h.fail("hang", "%s: the grandchild wrote no answer in %v:\n%s", r.describe(), exitDeadline,
+					dumpTree(os.Getpid()))
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		h.checkLeftovers(r.describe())
+	})
+}

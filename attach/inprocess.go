@@ -28,22 +28,27 @@ import (
 // isExec reports whether nr is execve or execveat.
 func isExec(nr uintptr) bool { return nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT }
 
-// inProcessData is the data page the handler of a new program gets: the
-// image filter the region holds, or every stat asked when the image gives
-// owners and there is no filter; special files always asked (a special
-// owner recorded after the exec would otherwise be missed).
-func (t *Tracer) inProcessData(th *thread) inprocess.Data {
+// inProcessData is the data page the handler of a new program gets, and
+// the image filter Install must map (none when the region holds it):
+// with image owners, the filter, or every stat asked when there is none;
+// special files always asked (a special owner recorded after the exec
+// would otherwise be missed).
+func (t *Tracer) inProcessData(th *thread) (inprocess.Data, []byte) {
 	d := inprocess.Data{Special: true}
 	if t.imageOwners() == nil {
-		return d
+		return d, nil
 	}
 	f := t.filterOfImage()
-	if len(f.Bits) > 0 && th.region != nil && th.region.mapped {
-		d.FilterAddr, d.FilterShift = stub.FilterAddr, f.Shift
-	} else {
+	switch {
+	case len(f.Bits) == 0:
 		d.FilterAll = true
+		return d, nil
+	case th.region != nil && th.region.mapped:
+		d.FilterAddr, d.FilterShift = stub.FilterAddr, f.Shift
+		return d, nil
 	}
-	return d
+	d.FilterAddr, d.FilterShift = stub.FilterAddr, f.Shift
+	return d, f.Bits
 }
 
 // installInProcess puts the route into th's process, stopped at its
@@ -52,7 +57,8 @@ func (t *Tracer) inProcessData(th *thread) inprocess.Data {
 func (t *Tracer) installInProcess(th *thread) {
 	r, err := ptrace.GetRegs(th.tid)
 	if err == nil {
-		err = inprocess.Install(th.tid, r, t.inProcessData(th), th.layered)
+		d, filter := t.inProcessData(th)
+		err = inprocess.Install(th.tid, r, d, th.layered, filter)
 	}
 	if err == nil {
 		th.layered = true
@@ -74,7 +80,15 @@ func (t *Tracer) installInProcess(th *thread) {
 // the interrupt newRegion sent, or one sent here.
 func (t *Tracer) afterExecInProcess(th *thread) error {
 	th.inProcessPending = true
-	if th.regionPending {
+	interrupted := th.regionPending
+	if interrupted && t.releasable(th) {
+		// To be released once the route is in: no stub region (an
+		// escalated call maps the slots it needs, lazy.go), which saves
+		// its mappings at every exec.
+		th.regionPending = false
+		th.region = &region{lazy: true}
+	}
+	if interrupted {
 		return nil
 	}
 	return ptrace.Interrupt(th.tid)

@@ -16,8 +16,9 @@ import (
 )
 
 // inProcessScript makes owners of every kind of object, by root and by a
-// user it becomes with su, runs programs in an exec chain, a failed exec
-// and a multi-threaded Go program, and prints what stat and find see.
+// user it becomes with su, runs programs in an exec chain, a failed exec,
+// an exec with SIGSYS blocked (perl) and a multi-threaded Go program, and
+// prints what stat and find see.
 const inProcessScript = `set -e
 mkdir -p t/d t/e; : > t/f; : > t/g; ln -s f t/l; mkfifo t/p
 chown 1000:1000 t/f; chown 7:7 t/d; chown -h 8:8 t/l; chown 9:9 t/p; chown 0:5 t/g
@@ -26,6 +27,7 @@ su -s /bin/sh nobody -c 'id; : > t/e/mine; mkdir t/e/dir; stat -c "%U:%G %n" t/e
 sh -c 'sh -c "stat -c \"%u:%g %F %n\" t/f t/d t/l t/p t/g /dev/null"'
 env no-such-command 2>/dev/null || echo "failed exec: $?"
 stat -L -c '%u:%g %n' t/l
+perl -MPOSIX -e 'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(31)) or die; exec "stat", "-c", "%u:%g %n", "t/f"'
 find t -printf '%u:%g %m %y %p\n' | sort
 GOSTAT
 `

@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/remainroot/remainroot/attach/inject"
+	"github.com/remainroot/remainroot/attach/procfs"
 	"github.com/remainroot/remainroot/attach/ptrace"
 	"github.com/remainroot/remainroot/attach/seccomp"
 	"github.com/remainroot/remainroot/attach/stub"
@@ -46,7 +48,10 @@ const actOffset = DataSize - 64
 // then it gets none more, or the filters would grow at every exec of an
 // exec chain. The calls Install makes carry the tracer's marker, which
 // the layer lets through.
-func Install(tid int, saved *ptrace.Regs, d Data, layered bool) error {
+//
+// filter, when not empty, is the image filter d names, mapped here
+// (read-only, at stub.FilterAddr) for a process without the stub's region.
+func Install(tid int, saved *ptrace.Regs, d Data, layered bool, filter []byte) error {
 	if !Supported {
 		return errors.New("no in-process handler on this architecture")
 	}
@@ -73,6 +78,19 @@ func Install(tid int, saved *ptrace.Regs, d Data, layered bool) error {
 	if err := ptrace.WriteCode(tid, Code, HandlerAddr); err != nil {
 		return fmt.Errorf("write the handler: %w", err)
 	}
+	if len(filter) > 0 {
+		size := uint64(len(filter)+4095) &^ 4095
+		res, err := inject.Syscall(tid, saved, unix.SYS_MMAP, stub.MmapArgs(stub.FilterAddr, size, unix.PROT_READ), nil, 0)
+		if err != nil {
+			return err
+		}
+		if err := stub.MmapError(stub.FilterAddr, res); err != nil {
+			return err
+		}
+		if err := ptrace.WriteCode(tid, filter, stub.FilterAddr); err != nil {
+			return fmt.Errorf("write the image filter: %w", err)
+		}
+	}
 	if err := (ptrace.Memory{Tid: tid}).WriteAt(page, DataAddr); err != nil {
 		return fmt.Errorf("write the handler's data: %w", err)
 	}
@@ -88,15 +106,17 @@ func Install(tid int, saved *ptrace.Regs, d Data, layered bool) error {
 	if res != 0 {
 		return fmt.Errorf("rt_sigaction(SIGSYS): %w", unix.Errno(-res))
 	}
-	set := make([]byte, 8)
-	binary.LittleEndian.PutUint64(set, 1<<(unix.SIGSYS-1))
-	res, err = inject.Syscall(tid, saved, unix.SYS_RT_SIGPROCMASK,
-		[6]uint64{unix.SIG_UNBLOCK, DataAddr + actOffset, 0, 8, 0, shim.InjectMarker}, set, DataAddr+actOffset)
-	if err != nil {
-		return err
-	}
-	if res != 0 {
-		return fmt.Errorf("rt_sigprocmask(SIG_UNBLOCK, SIGSYS): %w", unix.Errno(-res))
+	if sigsysBlocked(tid) {
+		set := make([]byte, 8)
+		binary.LittleEndian.PutUint64(set, 1<<(unix.SIGSYS-1))
+		res, err = inject.Syscall(tid, saved, unix.SYS_RT_SIGPROCMASK,
+			[6]uint64{unix.SIG_UNBLOCK, DataAddr + actOffset, 0, 8, 0, shim.InjectMarker}, set, DataAddr+actOffset)
+		if err != nil {
+			return err
+		}
+		if res != 0 {
+			return fmt.Errorf("rt_sigprocmask(SIG_UNBLOCK, SIGSYS): %w", unix.Errno(-res))
+		}
 	}
 	if !layered {
 		res, err = inject.Filter(tid, seccomp.Encode(layer), 0)
@@ -145,4 +165,15 @@ func Trapped(nr uintptr) bool {
 		}
 	}
 	return false
+}
+
+// sigsysBlocked reports whether thread tid blocks SIGSYS (a mask an exec
+// keeps), or may: its status cannot be read.
+func sigsysBlocked(tid int) bool {
+	v, err := procfs.StatusField(tid, "SigBlk")
+	if err != nil {
+		return true
+	}
+	mask, err := strconv.ParseUint(v, 16, 64)
+	return err != nil || mask&(1<<(unix.SIGSYS-1)) != 0
 }

@@ -181,10 +181,10 @@ func (t *Tracer) answer(fd int, n *seccomp.Notif) (seccomp.NotifResp, *tracerWor
 		ans.Continue()
 		return ans.Resp, nil
 	}
-	if th != nil && th.plan != nil {
+	if t.opts.InProcess && th != nil && th.plan != nil {
 		// A step of the plan the tracer runs in this thread (which runs
-		// no code of its own until the plan ends): the call itself. A
-		// lazy trace's filter notifies what a tracing one stops.
+		// no code of its own until the plan ends): the call itself. The
+		// in-process route's filter notifies what a tracing one stops.
 		ans.Continue()
 		return ans.Resp, nil
 	}

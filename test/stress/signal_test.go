@@ -42,25 +42,31 @@ func TestSignalAfterCommand(t *testing.T) {
 		if err := os.WriteFile(trigger, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(exitDeadline)
-		for {
-			data, err := os.ReadFile(answer)
-			if err == nil {
-				if got := strings.TrimSpace(string(data)); got != "0" {
-					h.fail("other", "%s: the grandchild's id -u printed %q, want 0", r.describe(), got)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				h.fail("hang", "%s: the grandchild wrote no answer in %v:\n%s", r.describe(), exitDeadline,
-					dumpTree(os.Getpid()))
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
+		if got, ok := h.grandchildAnswer(r, answer); ok && got != "0" {
+			h.fail("other", "%s: the grandchild's id -u printed %q, want 0", r.describe(), got)
 		}
 		h.checkLeftovers(r.describe())
 	})
 	t.Logf("remainroot ended %v at most after SIGTERM", slowest.Round(time.Millisecond))
+}
+
+// grandchildAnswer waits for the line the grandchild of run r writes to
+// answer, and returns it; false, with a hang counted, when none comes
+// within exitDeadline.
+func (h *harness) grandchildAnswer(r *run, answer string) (string, bool) {
+	deadline := time.Now().Add(exitDeadline)
+	for {
+		data, err := os.ReadFile(answer)
+		if err == nil && strings.HasSuffix(string(data), "\n") {
+			return strings.TrimSpace(string(data)), true
+		}
+		if time.Now().After(deadline) {
+			h.fail("hang", "%s: the grandchild wrote no answer in %v:\n%s", r.describe(), exitDeadline,
+				dumpTree(os.Getpid()))
+			return "", false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // commandGone waits until the command, which wrote its pid to pidFile,
@@ -108,21 +114,8 @@ func TestInProcessAfterTracerGone(t *testing.T) {
 		if err := os.WriteFile(trigger, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(exitDeadline)
-		for {
-			data, err := os.ReadFile(answer)
-			if err == nil && strings.HasSuffix(string(data), "\n") {
-				if got := strings.TrimSpace(string(data)); got != "0 126" {
-					h.fail("other", "%s: the grandchild printed %q, want \"0 126\" (its stat answered, its exec refused)", r.describe(), got)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				h.fail("hang", "%s: the grandchild wrote no answer in %v:\n%s", r.describe(), exitDeadline,
-					dumpTree(os.Getpid()))
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
+		if got, ok := h.grandchildAnswer(r, answer); ok && got != "0 126" {
+			h.fail("other", "%s: the grandchild printed %q, want \"0 126\" (its stat answered, its exec refused)", r.describe(), got)
 		}
 		h.checkLeftovers(r.describe())
 	})

@@ -1,18 +1,16 @@
 package inprocess
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
 
-// Offsets in x86-64's struct stat and in struct statx of the fields the
-// handler reads (shim's full_layout_amd64.go has the same).
-const (
-	statIno   = 8
-	statMode  = 24
-	statUID   = 28
-	statGID   = 32
-	statxUID  = 20
-	statxGID  = 24
-	statxMode = 28
-	statxIno  = 32
+	"github.com/remainroot/remainroot/shim"
+)
+
+// The model's offsets of the fields the handler reads and writes, in
+// struct stat and struct statx.
+var (
+	st  = shim.StatLayout(false)
+	stx = shim.StatLayout(true)
 )
 
 // templates are the x86-64 calls the layer traps, as the handler finds
@@ -24,15 +22,15 @@ const (
 func templates() []template {
 	return []template{
 		{Nr: unix.SYS_STAT, Kind: kindStat, IfArg: -1, Dfd: argNone, Path: 0, Flags: argNone, Buf: 1,
-			InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
+			InoOff: st.Ino, ModeOff: st.Mode, UIDOff: st.UID, GIDOff: st.GID},
 		{Nr: unix.SYS_LSTAT, Kind: kindStat, IfArg: -1, Dfd: argNone, Path: 0, Flags: argNone, Buf: 1,
-			FixedFlags: unix.AT_SYMLINK_NOFOLLOW, InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
+			FixedFlags: unix.AT_SYMLINK_NOFOLLOW, InoOff: st.Ino, ModeOff: st.Mode, UIDOff: st.UID, GIDOff: st.GID},
 		{Nr: unix.SYS_FSTAT, Kind: kindStat, IfArg: -1, Dfd: 0, Path: argNone, Flags: argNone, Buf: 1,
-			FixedFlags: unix.AT_EMPTY_PATH, InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
+			FixedFlags: unix.AT_EMPTY_PATH, InoOff: st.Ino, ModeOff: st.Mode, UIDOff: st.UID, GIDOff: st.GID},
 		{Nr: unix.SYS_NEWFSTATAT, Kind: kindStat, IfArg: -1, Dfd: 0, Path: 1, Flags: 3, Buf: 2,
-			InoOff: statIno, ModeOff: statMode, UIDOff: statUID, GIDOff: statGID},
+			InoOff: st.Ino, ModeOff: st.Mode, UIDOff: st.UID, GIDOff: st.GID},
 		{Nr: unix.SYS_STATX, Kind: kindStat, IfArg: -1, Dfd: 0, Path: 1, Flags: 2, Buf: 4,
-			InoOff: statxIno, ModeOff: statxMode, UIDOff: statxUID, GIDOff: statxGID},
+			InoOff: stx.Ino, ModeOff: stx.Mode, UIDOff: stx.UID, GIDOff: stx.GID},
 
 		{Nr: unix.SYS_RT_SIGACTION, Kind: kindSigaction, IfArg: -1},
 		{Nr: unix.SYS_RT_SIGPROCMASK, Kind: kindSigprocmask, IfArg: 1},

@@ -12,6 +12,10 @@ import (
 	"github.com/remainroot/remainroot/attach/fallback"
 )
 
+// inProcessDefault is --in-process's default: false until the route
+// lands (issue 19).
+var inProcessDefault = false
+
 // runCommand implements `remainroot run`: start CMD traced and exit with its
 // status, 128+N when it died of signal N.
 func runCommand(args []string) int {
@@ -19,6 +23,7 @@ func runCommand(args []string) int {
 	var common commonFlags
 	common.register(fs)
 	statsFile := fs.String("stats", "", "write tracer statistics (JSON) to this file at exit")
+	inProcess := fs.Bool("in-process", inProcessDefault, "mode full: answer stats inside each process (experimental; docs/in-process-route.md)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,15 +39,24 @@ func runCommand(args []string) int {
 	}
 	defer closer.Close()
 
+	if *inProcess && !common.full() {
+		if inProcessDefault {
+			*inProcess = false
+		} else {
+			fmt.Fprintln(os.Stderr, "remainroot run: --in-process needs --mode full")
+			return 2
+		}
+	}
 	jobs := newJobControl(log)
 	res, err := attach.Trace(attach.Options{
 		Log:             log,
 		EmulateFromExec: true,
 		Files:           common.full(),
-		Lazy:            !common.full(),
+		Lazy:            !common.full() || *inProcess,
+		InProcess:       *inProcess,
 		OnMainStop:      jobs.mainStopped,
 	}, func(s *attach.Session) error {
-		pid, err := s.StartCommand(attach.Command{Argv: argv, Files: common.full(), Foreground: jobs.foreground})
+		pid, err := s.StartCommand(attach.Command{Argv: argv, Files: common.full(), InProcess: *inProcess, Foreground: jobs.foreground})
 		if err != nil {
 			return err
 		}

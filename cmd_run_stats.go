@@ -24,6 +24,8 @@ type stats struct {
 	Attached  uint64 `json:"attached"`
 	Escalated uint64 `json:"escalated"`
 	Released  uint64 `json:"released"`
+	// InProcess counts the programs the in-process route went into.
+	InProcess uint64 `json:"in_process"`
 }
 
 func writeStats(path string, res attach.Result) error {
@@ -32,7 +34,8 @@ func writeStats(path string, res attach.Result) error {
 		return err
 	}
 	data, err := json.Marshal(stats{TracerMaxRSSKiB: ru.Maxrss, Stops: res.Stops, Notifications: res.Notifications, StopsBy: res.StopsBy,
-		FusedPlans: res.Fused, Attached: res.Attached, Escalated: res.Escalated, Released: res.Released})
+		FusedPlans: res.Fused, Attached: res.Attached, Escalated: res.Escalated, Released: res.Released,
+		InProcess: res.InProcess})
 	if err != nil {
 		return err
 	}

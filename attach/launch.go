@@ -33,6 +33,8 @@ type Command struct {
 	Argv []string
 	// Files traces the calls of mode full too (Options.Files).
 	Files bool
+	// InProcess: mode full with the in-process route (Options.InProcess).
+	InProcess bool
 	// Foreground gives the command's new process group the terminal on
 	// stdin (job control); otherwise it only gets its own process group.
 	Foreground bool
@@ -58,7 +60,12 @@ func (s *Session) StartCommand(c Command) (int, error) {
 		// The launcher says why, or traces every process with its
 		// filter (no listener: ptrace alone).
 	}
-	s.t.lazy = false
+	if !s.t.opts.InProcess {
+		// Every process is followed. The in-process route stays lazy:
+		// the launcher is seized, and its command released at its exec
+		// once the route is in.
+		s.t.lazy = false
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("find own executable: %w", err)
@@ -154,7 +161,10 @@ func (t *Tracer) receiveListener(pid int, report, sync *os.File) {
 
 func launchArgs(c Command) []string {
 	args := []string{"remainroot", LaunchRole}
-	if c.Files {
+	switch {
+	case c.InProcess:
+		args = append(args, "--in-process")
+	case c.Files:
 		args = append(args, "--files")
 	}
 	return append(append(args, "--"), c.Argv...)
@@ -165,8 +175,11 @@ func launchArgs(c Command) []string {
 // returns only on failure, with the exit status a shell would use.
 func Launch(argv []string) (int, error) {
 	filter := seccomp.SetterFilter
-	if len(argv) > 0 && argv[0] == "--files" {
+	switch {
+	case len(argv) > 0 && argv[0] == "--files":
 		filter, argv = filter.WithFiles(), argv[1:]
+	case len(argv) > 0 && argv[0] == "--in-process":
+		filter, argv = filter.WithInProcess(), argv[1:]
 	}
 	if len(argv) > 0 && argv[0] == "--" {
 		argv = argv[1:]

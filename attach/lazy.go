@@ -53,6 +53,9 @@ import (
 type tracerWork struct {
 	do   func() error
 	done chan error
+	// failResp, when set, answers the call if do fails; otherwise the
+	// kernel's answer stands (CONTINUE).
+	failResp *seccomp.NotifResp
 }
 
 // errNoDoorbell means the tracer's thread cannot be reached.
@@ -97,7 +100,7 @@ func (t *Tracer) answerUnattached(fd int, n *seccomp.Notif, c route.Call, ans *n
 	ans.Continue()
 	tid, call := c.Tid, c.Call
 	s, ok := shim.Lookup(call.Nr)
-	if !ok || !needsModelUnattached(s, call) || t.kernelChowns(tid, s, call) {
+	if !ok || !needsModelUnattached(s, call) || (!t.opts.Files && t.kernelChowns(tid, s, call)) {
 		return nil
 	}
 	if t.preExec {
@@ -213,6 +216,7 @@ func (t *Tracer) escalateUnattached(tid int, real shim.Creds, call shim.Call) er
 			return err
 		}
 		th = t.threads[tid]
+		th.escalatedProcess = true
 	}
 	th.escalation.call, th.escalation.byInterrupt = &call, true
 	t.result.Escalated++
@@ -232,7 +236,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 				}
 			}
 		}
-		rg = &region{lazy: true}
+		rg = &region{lazy: true, layer: t.opts.InProcess && hasLayer(tid)}
 		t.loose[tgid] = rg
 		return rg
 	}
@@ -240,6 +244,7 @@ func (t *Tracer) looseRegion(tid, tgid int) *region {
 		// A new program: the slots went with the old one.
 		*rg = region{lazy: true}
 	}
+	rg.layer = t.opts.InProcess && hasLayer(tid)
 	return rg
 }
 
@@ -312,6 +317,9 @@ func (t *Tracer) mapSlotsAtRestart(th *thread, r *ptrace.Regs) {
 // callDone lets th run on after an emulated call: a thread attached only
 // for that call is detached.
 func (t *Tracer) callDone(th *thread) error {
+	if th.escalatedProcess && t.opts.InProcess {
+		return t.releaseProcessAfterCall(th)
+	}
 	if !th.loose {
 		return ptrace.Resume(th.tid, 0)
 	}

@@ -93,9 +93,13 @@ func (t *Tracer) serveNotifications(fd int, slot fallback.Slot) {
 		resp, work := t.answer(fd, &n)
 		if work != nil {
 			if err := t.onTracerThread(work); err != nil {
-				// The kernel's answer stands: the call runs natively.
+				// The kernel's answer stands: the call runs natively
+				// (unless the work says otherwise).
 				t.log.Error(err.Error())
 				resp = seccomp.NotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+				if work.failResp != nil {
+					resp = *work.failResp
+				}
 			}
 		}
 		if err := seccomp.Send(fd, &resp); err != nil && !errors.Is(err, unix.ENOENT) {
@@ -174,6 +178,22 @@ func (t *Tracer) answer(fd int, n *seccomp.Notif) (seccomp.NotifResp, *tracerWor
 	if n.Arch != seccomp.AuditArch {
 		// Another ABI's numbers (int 0x80), notified by a runtime's filter:
 		// not emulated, as the tracer's own filter leaves them.
+		ans.Continue()
+		return ans.Resp, nil
+	}
+	if t.opts.InProcess && th != nil && th.plan != nil {
+		// A step of the plan the tracer runs in this thread (which runs
+		// no code of its own until the plan ends): the call itself. The
+		// in-process route's filter notifies what a tracing one stops.
+		ans.Continue()
+		return ans.Resp, nil
+	}
+	if t.opts.InProcess && isExec(c.Call.Nr) {
+		if th == nil {
+			// A released process's exec: the tracer must be there.
+			return ans.Resp, t.answerExec(c.Tid, ans)
+		}
+		// An attached thread's exec comes to the tracer as its event.
 		ans.Continue()
 		return ans.Resp, nil
 	}

@@ -44,6 +44,10 @@ type planRun struct {
 	arg5 *uint64
 	// lease is the plan's scratch area, given back at its end.
 	lease *scratchLease
+	// directLast: the step in progress is the plan's last, the call
+	// itself, marked for the in-process route's layer: its result is
+	// the plan's.
+	directLast bool
 }
 
 // scratchAddr is where a plan may put its data for a thread stopped with
@@ -82,7 +86,15 @@ func (t *Tracer) startPlanAtRestart(th *thread, r *ptrace.Regs, p shim.Plan, lea
 // stops. reexec says whether cur belongs to an exit stop, from which the
 // system call instruction must run again.
 func (t *Tracer) runStep(th *thread, run *planRun, cur *ptrace.Regs, step *shim.Step, reexec bool) error {
-	if step.Direct && reexec && run.arg5 == nil {
+	// With the in-process route's layer a trapped call carries the
+	// marker, which must not return to the thread; and its filter
+	// notifies what a tracing one stops, so a direct step returning by
+	// itself would come back as a notification. So there a direct step
+	// runs as any, and its result ends the plan, which gives the thread
+	// its registers back.
+	run.directLast = step.Direct && t.opts.InProcess
+	step = markStep(th, step)
+	if step.Direct && reexec && run.arg5 == nil && !run.directLast {
 		// The original call again, returning to the thread by itself: it
 		// will pass the seccomp stop it meets once more untouched.
 		r := run.saved.Clone()
@@ -143,6 +155,10 @@ func (t *Tracer) onPlanStop(th *thread, seccomp bool) error {
 	cur, err := ptrace.GetRegs(th.tid)
 	if err != nil {
 		return err
+	}
+	if run.directLast {
+		th.plan = nil
+		return t.finishPlan(th, run, cur.ReturnValue())
 	}
 	if alt := run.step.Else; alt != nil && cur.ReturnValue() == -int64(run.step.ElseOn) {
 		if run.step.ElseOn == unix.ENOSYS {

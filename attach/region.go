@@ -48,7 +48,11 @@ type region struct {
 	// lazy: the slots alone (no stub), mapped at the first call that may
 	// need a plan (mode creds: its chowns), so that a process that never
 	// makes one costs no stop for it.
-	lazy  bool
+	lazy bool
+	// layer: the process has the in-process route (inprocess.go), whose
+	// filter layer traps the stat family: a plan's steps of those calls
+	// carry the tracer's marker.
+	layer bool
 	slots [stub.Slots]slot
 	clock uint64
 }
@@ -58,7 +62,7 @@ func (rg *region) forked() *region {
 	if rg == nil {
 		return nil
 	}
-	return &region{mapped: rg.mapped, failed: rg.failed, lazy: rg.lazy}
+	return &region{mapped: rg.mapped, failed: rg.failed, lazy: rg.lazy, layer: rg.layer}
 }
 
 // slotsMissing reports whether the thread's process should have its slots

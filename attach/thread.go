@@ -54,6 +54,24 @@ type thread struct {
 	// arg5AtExit is the sixth argument register to give back at the exit
 	// stop of an escalated call that runs as it is.
 	arg5AtExit *uint64
+	// inProcessPending asks for the in-process route at the thread's
+	// next PTRACE_EVENT_STOP, after its exec (inprocess.go).
+	inProcessPending bool
+	// execSeized: attached (loose) while its execve waited, to be there
+	// at the exec; released at the stop after it, or after its failure.
+	execSeized bool
+	// escalatedProcess: its whole process was attached for one call of
+	// this thread (a multi-threaded one); the in-process route, which
+	// sees its execs without the tracer, lets it go when the call is done
+	// and its credentials are still the real ones (inprocess.go).
+	escalatedProcess bool
+	// releaseAtStop: let go at the next stop (a sibling's
+	// releaseProcessAfterCall).
+	releaseAtStop bool
+	// layered: the thread has the in-process route's filter layer, which
+	// clone, fork and exec keep (like every filter): a new program gets
+	// the handler again, not a second layer.
+	layered bool
 }
 
 // injection is a filter waiting to be installed into a thread.
@@ -73,7 +91,7 @@ func (t *thread) child(tid int, sharedVM bool) *thread {
 		rg = rg.forked()
 	}
 	return &thread{tid: tid, emulating: t.emulating, creds: t.creds, real: t.real,
-		getterFilter: t.getterFilter, region: rg, shadow: t.shadow}
+		getterFilter: t.getterFilter, region: rg, shadow: t.shadow, layered: t.layered}
 }
 
 // diverged reports whether the emulated credentials differ from the

@@ -67,6 +67,12 @@ type Options struct {
 	// It needs the seccomp listener: without one the trace follows every
 	// process, as without Lazy.
 	Lazy bool
+	// InProcess (mode full, with Lazy: the filter is
+	// seccomp.Filter.WithInProcess) puts the in-process route into every
+	// program at its exec (inprocess.go): its stats are answered in the
+	// process, and a process whose credentials are its real ones is
+	// released as in a lazy trace.
+	InProcess bool
 }
 
 // Result is what a finished trace reports.
@@ -90,6 +96,8 @@ type Result struct {
 	// threads brought to a ptrace stop, Released the detachments (at an
 	// execve, or after such a call).
 	Attached, Escalated, Released uint64
+	// InProcess counts the programs the in-process route went into.
+	InProcess uint64
 }
 
 // Tracer owns every tracee. Its methods run on the locked goroutine, except
@@ -463,6 +471,33 @@ func (t *Tracer) handleStop(th *thread, ws unix.WaitStatus) {
 		if r, err = ptrace.GetRegs(th.tid); err == nil {
 			err = t.emulateAtRestart(th, r, *call)
 		}
+	case ev == unix.PTRACE_EVENT_STOP && th.releaseAtStop:
+		// A sibling's call is done: its process goes (inprocess.go).
+		t.countStop("event-stop")
+		th.releaseAtStop = false
+		if t.releasable(th) {
+			err = t.release(th, "process released")
+		} else {
+			err = ptrace.Resume(th.tid, 0)
+		}
+	case ev == unix.PTRACE_EVENT_STOP && (th.inProcessPending || th.execSeized):
+		// After an exec of an in-process trace: the route goes in, and
+		// the process is let go if it can be; or after a failed exec of
+		// a thread seized for it.
+		t.countStop("event-stop")
+		failedExec := th.execSeized && !th.inProcessPending
+		th.execSeized = false
+		if err = t.injectIfPending(th); err != nil {
+			break
+		}
+		switch {
+		case failedExec && th.loose:
+			err = t.release(th, "exec failed")
+		case !failedExec && t.releasable(th):
+			err = t.release(th, "exec with real credentials")
+		default:
+			err = ptrace.Resume(th.tid, 0)
+		}
 	case ev == unix.PTRACE_EVENT_STOP:
 		// PTRACE_INTERRUPT, a new tracee's first stop, or the end of a
 		// group-stop: run on.
@@ -550,6 +585,13 @@ func (t *Tracer) onExec(th *thread) error {
 		if err := t.newRegion(th, true); err != nil {
 			return err
 		}
+		if t.opts.InProcess {
+			// Released, if it can be, once the route is in (event-stop).
+			if err := t.afterExecInProcess(th); err != nil {
+				return err
+			}
+			break
+		}
 		if t.releasable(th) {
 			return t.release(th, "exec with real credentials")
 		}
@@ -593,6 +635,15 @@ func (t *Tracer) onExec(th *thread) error {
 			}
 		}
 		t.log.Debug("exec", "tid", th.tid, "creds", slog.AnyValue(th.creds))
+		if t.opts.InProcess {
+			// Seized for this exec or not, a thread of the new program
+			// like any: released after the route goes in if it can be.
+			th.execSeized, th.loose = false, false
+			if err := t.afterExecInProcess(th); err != nil {
+				return err
+			}
+			break
+		}
 		if t.releasable(th) {
 			return t.release(th, "exec with real credentials")
 		}
@@ -672,6 +723,10 @@ func (t *Tracer) injectIfPending(th *thread) error {
 	if th.regionPending {
 		th.regionPending = false
 		t.mapRegionOf(th)
+	}
+	if th.inProcessPending {
+		th.inProcessPending = false
+		t.installInProcess(th)
 	}
 	pending := th.injectPending
 	th.injectPending = injectNone

@@ -110,6 +110,14 @@ func answerWithKernel(held []heldListener) {
 			// POLLIN: a notification waits, so RECV does not block (one
 			// withdrawn meanwhile by its killed thread gives ENOENT).
 			if err := seccomp.Recv(h.fd, &n); err == nil {
+				if n.Nr == unix.SYS_EXECVE || n.Nr == unix.SYS_EXECVEAT {
+					// Only the in-process route's filter notifies
+					// execs: the new program would keep the filter
+					// layer and lose the handler, and die at its first
+					// stat. Refused instead.
+					refuseNotification(h.fd, n.ID, unix.EPERM)
+					continue
+				}
 				continueNotification(h.fd, n.ID)
 			}
 		}
@@ -121,6 +129,12 @@ func answerWithKernel(held []heldListener) {
 func continueNotification(fd int, id uint64) {
 	resp := seccomp.NotifResp{ID: id, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 	seccomp.Send(fd, &resp) // ENOENT (gone) or EINPROGRESS (not received): nothing to do
+}
+
+// refuseNotification makes notified call id fail with errno.
+func refuseNotification(fd int, id uint64, errno unix.Errno) {
+	resp := seccomp.NotifResp{ID: id, Error: -int32(errno)}
+	seccomp.Send(fd, &resp)
 }
 
 // receivedFds returns the descriptors of an SCM_RIGHTS message.

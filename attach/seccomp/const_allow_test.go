@@ -111,7 +111,7 @@ func everyFilter() []Filter {
 			out = append(out, f)
 		}
 	}
-	return out
+	return append(out, SetterFilter.WithInProcess(), FullFilter.WithInProcess())
 }
 
 // routes reports whether f sends some calls nr makes to the tracer or the
@@ -128,6 +128,9 @@ func routes(f Filter, nr uint32) bool {
 			}
 		}
 		return false
+	}
+	if f.InProcess && (nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT) {
+		return true
 	}
 	s, ok := shim.Lookup(uintptr(nr))
 	return ok && f.wants(s.Class)

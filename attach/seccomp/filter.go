@@ -37,6 +37,13 @@ type Filter struct {
 	// a stop to one itself (attach/lazy.go). A RET_TRACE would fail with ENOSYS
 	// in a thread that has no tracer.
 	Lazy bool
+	// InProcess (with Lazy and Files) is the base filter of the
+	// in-process route (docs/in-process-route.md): a released process's
+	// stats are answered by its handler, behind the layer that traps them
+	// first, so mode full's calls may be notified; execve and execveat are
+	// notified too, so that the tracer puts the handler back in the new
+	// program before it runs.
+	InProcess bool
 }
 
 var (
@@ -53,6 +60,13 @@ var (
 
 // WithFiles returns f that also traces the calls of mode full.
 func (f Filter) WithFiles() Filter { f.Files = true; return f }
+
+// WithInProcess returns f as the in-process route's base filter (see
+// Filter.InProcess): lazy, notifying, with mode full's calls.
+func (f Filter) WithInProcess() Filter {
+	f.InProcess, f.Lazy, f.Files, f.Notify, f.Getters = true, true, true, true, true
+	return f
+}
 
 // WithLazy returns f that notifies every emulated call (see Filter.Lazy).
 func (f Filter) WithLazy() Filter { f.Lazy = true; return f }
@@ -75,8 +89,11 @@ func (f Filter) wants(c shim.Class) bool {
 // Every call number it does not select is allowed from its number alone,
 // so that the kernel's action cache skips the filter for it.
 func (f Filter) Program() ([]bpf.RawInstruction, error) {
-	if f.Lazy && f.Files {
+	if f.Lazy && f.Files && !f.InProcess {
 		return nil, fmt.Errorf("seccomp program: a lazy filter cannot trace mode full's file calls")
+	}
+	if f.InProcess && !(f.Lazy && f.Files && f.Notify) {
+		return nil, fmt.Errorf("seccomp program: the in-process route's filter is lazy, notifying, with mode full's calls")
 	}
 	type argTest struct {
 		arg    int
@@ -103,6 +120,11 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		}
 		notify := f.Notify && (!s.NeedsStop() || f.Lazy)
 		if rule, ok := s.Notified(); ok && f.Notify {
+			if f.Lazy {
+				// No thread of a lazy trace is sure to have a tracer:
+				// every such call is notified (the in-process route's).
+				rule = shim.ArgBits{}
+			}
 			conditional[uint32(s.Nr)] = argTest{arg: s.OnlyIf.Arg, mask: s.OnlyIf.Mask,
 				unless: s.OnlyIf.Unless, notifyRule: &rule}
 			continue
@@ -131,6 +153,9 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 	if len(opts) > 0 {
 		slices.Sort(opts)
 		conditional[unix.SYS_PRCTL] = argTest{arg: 0, vals: opts, notify: f.Notify}
+	}
+	if f.InProcess {
+		plainNotify = append(plainNotify, unix.SYS_EXECVE, unix.SYS_EXECVEAT)
 	}
 	slices.Sort(plainTrace)
 	slices.Sort(plainNotify)
@@ -206,6 +231,22 @@ func (f Filter) Program() ([]bpf.RawInstruction, error) {
 		add(bpf.RetConstant{Val: retTrace})
 		add(bpf.RetConstant{Val: retAllow})
 		*outside = len(prog)
+		if f.InProcess {
+			// From the in-process handler's page (stub.HandlerAddr) its
+			// own calls run; its asking call, at HandlerAskIP, is
+			// dispatched below as the program's call would be.
+			dispatch := new(int)
+			add(bpf.LoadAbsolute{Off: seccompIP + 4, Size: 4})
+			fixes = append(fixes, fix{len(prog), dispatch, false})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.HandlerAddr >> 32)})
+			add(bpf.LoadAbsolute{Off: seccompIP, Size: 4})
+			fixes = append(fixes, fix{len(prog), dispatch, true})
+			add(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: stub.HandlerSize})
+			fixes = append(fixes, fix{len(prog), dispatch, true})
+			add(bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(stub.HandlerAskIP & 0xffffffff)})
+			add(bpf.RetConstant{Val: retAllow})
+			*dispatch = len(prog)
+		}
 		add(bpf.LoadAbsolute{Off: seccompNr, Size: 4})
 	}
 	for _, nr := range plainTrace {

@@ -103,3 +103,30 @@ func TestLazyRuntimeNotifiedCalls(t *testing.T) {
 		}
 	}
 }
+
+// The in-process route's base filter notifies every call mode full
+// routes (its stats reach it only where the layer is missing) and the
+// execs, and traces none.
+func TestInProcessFilterNotifies(t *testing.T) {
+	f := SetterFilter.WithInProcess()
+	raw, err := f.Program()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := vmFor(t, raw)
+	for _, nr := range []uint32{unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_SETUID, unix.SYS_GETUID, unix.SYS_FCHOWNAT} {
+		got, err := vm.Run(seccompDataArgs(AuditArch, nr, [6]uint64{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint32(got) != unix.SECCOMP_RET_USER_NOTIF {
+			t.Errorf("call %d: %#x, want a notification", nr, got)
+		}
+	}
+	if _, err := (Filter{Setters: true, InProcess: true}).Program(); err == nil {
+		t.Error("an in-process filter that is not lazy and notifying was built")
+	}
+	if _, err := SetterFilter.WithNotify().WithLazy().WithFiles().Program(); err == nil {
+		t.Error("a lazy filter with mode full's calls and no in-process route was built")
+	}
+}

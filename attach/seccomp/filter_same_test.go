@@ -54,6 +54,9 @@ func TestFilterSameVerdicts(t *testing.T) {
 		return routes(Filter{Setters: true, Getters: true, Files: true}, nr)
 	}
 	for _, f := range everyFilter() {
+		if f.InProcess {
+			continue // newer than the reference (TestInProcessFilterNotifies)
+		}
 		newRaw, err := f.Program()
 		if err != nil {
 			t.Fatalf("%+v: %v", f, err)

@@ -104,6 +104,27 @@ func (h epHooks) epStart(t *testing.T, rt, mode string, extra []string, image st
 	return id
 }
 
+// epWaitInitIs waits until the init of container id runs the program
+// named comm (its /proc comm), failing the test after timeout.
+func epWaitInitIs(t *testing.T, id, comm string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		r := podman(t, time.Minute, "inspect", "--format", "{{.State.Pid}}", id)
+		pid := strings.TrimSpace(r.stdout)
+		if r.code == 0 && pid != "" && pid != "0" {
+			data, err := os.ReadFile("/proc/" + pid + "/comm")
+			last = strings.TrimSpace(string(data))
+			if err == nil && last == comm {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("container %s: its init is %q after %v, not %s", id, last, timeout, comm)
+}
+
 // epConfig is what the runtime was given for container id (podman's
 // OCIConfigPath): the supervisor's socket (listenerPath) and the
 // precreate hook's annotation, both "" when remainroot is not involved.

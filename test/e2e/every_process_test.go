@@ -674,6 +674,12 @@ func epStopIgnored(t *testing.T, h epHooks, rt string, hook bool) {
 	if hook {
 		socket = epRequireSupervised(t, id)
 	}
+	// `podman run -d` returns once the runtime has started the container,
+	// which may be before its init (runc's, a Go program) has exec'd the
+	// command: a SIGTERM then ends that Go program, PID 1 of its
+	// namespace, with status 2 (seen once under saturation, without
+	// remainroot). The stop is for the command.
+	epWaitInitIs(t, id, "sleep", 20*time.Second)
 	s := h.podman(t, time.Minute, "stop", "-t", "2", id)
 	t.Logf("podman stop took %s", s.duration.Round(time.Millisecond))
 	if s.code != 0 || s.duration < 2*time.Second || s.duration > 6*time.Second {

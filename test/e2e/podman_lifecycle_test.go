@@ -147,6 +147,9 @@ func podmanLifecycle(t *testing.T, bin, rt string) {
 			if r.code != 0 || id == "" {
 				t.Fatalf("podman run -d failed\n%s", r)
 			}
+			// Stop the command, not runc's init before its exec (see
+			// epStopIgnored).
+			epWaitInitIs(t, id, "sleep", 20*time.Second)
 			s := podman(t, time.Minute, "stop", "-t", "2", id)
 			t.Logf("podman run -d took %s, podman stop %s", r.duration.Round(time.Millisecond), s.duration.Round(time.Millisecond))
 			if s.code != 0 || s.duration > 6*time.Second {
